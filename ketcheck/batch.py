@@ -1,0 +1,198 @@
+"""Batch runs: many patients from CSV or JSON Lines, one JSON report per patient, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from ketcheck import __version__
+from ketcheck.check import Entry, run_check
+from ketcheck.errors import InputError
+from ketcheck.exit_policy import ExitCode
+from ketcheck.inputs import MAX_ENTRY_CHARS
+from ketcheck.knowledge import KnowledgeBase
+from ketcheck.model import Route, Severity
+from ketcheck.protocol import Protocol
+from ketcheck.render.json import dumps, report_to_dict
+from ketcheck.resolve import Resolver
+
+_CHUNK = 5000
+
+
+def _open(path: str) -> IO[str]:
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
+    try:
+        return open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str, bool]]:
+    reader = csv.reader(_chain(first, handle))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return
+    if "patient_id" not in header or "medication" not in header:
+        raise InputError(f"{name}: line 1: the CSV header needs 'patient_id' and 'medication' columns")
+    pid_col, med_col = header.index("patient_id"), header.index("medication")
+    status_col = header.index("status") if "status" in header else None
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        line = reader.line_num
+        if len(row) <= max(pid_col, med_col):
+            raise InputError(f"{name}: line {line}: expected a patient_id and a medication")
+        pid, med = row[pid_col].strip(), row[med_col].replace("\x00", "").strip()
+        if not pid:
+            raise InputError(f"{name}: line {line}: empty patient_id")
+        if not med:
+            raise InputError(f"{name}: line {line}: empty medication for patient {pid!r}")
+        if len(med) > MAX_ENTRY_CHARS:
+            raise InputError(f"{name}: line {line}: medication longer than {MAX_ENTRY_CHARS} characters")
+        recent = status_col is not None and len(row) > status_col and row[status_col].strip().lower() in (
+            "stopped", "completed", "recent")
+        yield pid, med, recent
+
+
+def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str, bool]]:
+    for number, line in enumerate(_chain(first, handle), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: line {number}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+        if not isinstance(obj, dict) or "patient_id" not in obj or not isinstance(obj.get("medications"), list):
+            raise InputError(f"{name}: line {number}: expected {{\"patient_id\": ..., \"medications\": [...]}}")
+        pid = str(obj["patient_id"]).strip()
+        if not pid:
+            raise InputError(f"{name}: line {number}: empty patient_id")
+        for med in obj["medications"]:
+            recent = False
+            if isinstance(med, dict):
+                recent = str(med.get("status", "")).lower() in ("stopped", "completed", "recent")
+                med = med.get("name")
+            if not isinstance(med, str) or not med.strip():
+                raise InputError(f"{name}: line {number}: each medication must be a non-empty name")
+            if len(med) > MAX_ENTRY_CHARS:
+                raise InputError(f"{name}: line {number}: medication longer than {MAX_ENTRY_CHARS} characters")
+            yield pid, med.replace("\x00", "").strip(), recent
+
+
+def _chain(first: str, handle: IO[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from handle
+
+
+def _spill(path: str, db: sqlite3.Connection) -> int:
+    """Read every row once into a temporary table; returns the number of patients."""
+    handle = _open(path)
+    name = "stdin" if path == "-" else path
+    try:
+        first = handle.readline()
+        while first and not first.strip():
+            first = handle.readline()
+        if not first:
+            raise InputError(f"{name}: no rows")
+        rows = _rows_jsonl(handle, first, name) if first.lstrip().startswith("{") else _rows_csv(
+            handle, first, name)
+        order: dict[str, int] = {}
+        chunk: list[tuple[int, int, str, int]] = []
+        seq = 0
+        for pid, med, recent in rows:
+            if pid not in order:
+                order[pid] = len(order)
+                db.execute("INSERT INTO patients VALUES (?, ?)", (order[pid], pid))
+            chunk.append((order[pid], seq, med, int(recent)))
+            seq += 1
+            if len(chunk) >= _CHUNK:
+                db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", chunk)
+                chunk.clear()
+        db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", chunk)
+        return len(order)
+    finally:
+        if path != "-":
+            handle.close()
+
+
+def run_batch(
+    path: str,
+    kb: KnowledgeBase,
+    *,
+    route: Route | None,
+    session: datetime | None,
+    protocol: Protocol,
+    fail_on: Severity | None,
+    strict: bool,
+    out: IO[str],
+    err: IO[str],
+) -> int:
+    """Check every patient in the file; writes JSON Lines to `out`, returns the worst exit code."""
+    with tempfile.TemporaryDirectory(prefix="ketcheck-batch-") as tmp:
+        db = sqlite3.connect(f"{tmp}/rows.db")
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("CREATE TABLE patients (idx INTEGER PRIMARY KEY, id TEXT)")
+        db.execute("CREATE TABLE rows (patient INTEGER, seq INTEGER, med TEXT, recent INTEGER)")
+        patients = _spill(path, db)
+        db.execute("CREATE INDEX rows_by_patient ON rows (patient, seq)")
+        resolver = Resolver(kb)
+        counts = {code: 0 for code in (0, 1, 3)}
+        progress = _progress(err, patients)
+        try:
+            for idx, pid in db.execute("SELECT idx, id FROM patients ORDER BY idx"):
+                entries = [
+                    Entry(text=med, recent=bool(recent))
+                    for med, recent in db.execute(
+                        "SELECT med, recent FROM rows WHERE patient = ? ORDER BY seq", (idx,))
+                ]
+                report = run_check(entries, kb, tool_version=__version__, route=route, session=session,
+                                   protocol=protocol, fail_on=fail_on, strict=strict, resolver=resolver)
+                record: dict[str, Any] = {"patient_id": pid, **report_to_dict(report)}
+                out.write(dumps(record, indent=None) + "\n")
+                counts[report.summary.exit_code] += 1
+                if progress is not None:
+                    progress.advance(0)
+        finally:
+            if progress is not None:
+                progress.stop()
+            db.close()
+    worst = ExitCode.RISK if counts[1] else ExitCode.INCOMPLETE if counts[3] else ExitCode.CLEARED
+    err.write(
+        f"ketcheck: {patients} patient(s): {counts[1]} with risk at or above the threshold, "
+        f"{counts[3]} incomplete, {counts[0]} cleared; exit {int(worst)}\n"
+    )
+    return int(worst)
+
+
+class _Bar:
+    def __init__(self, progress: Any, total: int) -> None:
+        self._p = progress
+        self._task = progress.add_task("checking patients", total=total)
+
+    def advance(self, _: int) -> None:
+        self._p.advance(self._task)
+
+    def stop(self) -> None:
+        self._p.stop()
+
+
+def _progress(err: IO[str], total: int) -> _Bar | None:
+    if not (hasattr(err, "isatty") and err.isatty()):
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    p = Progress(console=Console(file=err), transient=True)
+    p.start()
+    return _Bar(p, total)

@@ -1,0 +1,116 @@
+"""The check itself: resolve every entry, apply the rules, plan the holds, decide the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketcheck.exit_policy import exit_code
+from ketcheck.knowledge import KnowledgeBase
+from ketcheck.model import (
+    Ambiguous,
+    Finding,
+    Medication,
+    Method,
+    Report,
+    Resolved,
+    Route,
+    Severity,
+    Summary,
+    Unresolved,
+)
+from ketcheck.protocol import DEFAULT, Protocol
+from ketcheck.resolve import Resolver
+from ketcheck.rules import cumulative, evaluate
+from ketcheck.schedule import plan, standing_notes, with_clock_times
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One medication as given: its text, and whether the source marks it as no longer current."""
+
+    text: str
+    recent: bool = False
+
+
+def run_check(
+    entries: Sequence[str | Entry],
+    kb: KnowledgeBase,
+    *,
+    tool_version: str,
+    route: Route | None = None,
+    session: datetime | None = None,
+    protocol: Protocol = DEFAULT,
+    fail_on: Severity | None = Severity.MODERATE,
+    strict: bool = False,
+    resolver: Resolver | None = None,
+    warnings: Sequence[str] = (),
+) -> Report:
+    """Check a medication list against the knowledge base; pure: no files, no clock."""
+    resolver = resolver or Resolver(kb)
+    route = route or protocol.default_route or Route.IV
+    meds: list[Medication] = []
+    for index, raw in enumerate(entries):
+        entry = raw if isinstance(raw, Entry) else Entry(text=raw)
+        parsed, resolution = resolver.resolve(entry.text)
+        classes = kb.classes_of(resolution.ingredients) if isinstance(resolution, Resolved) else ()
+        meds.append(
+            Medication(
+                index=index,
+                input=entry.text,
+                parsed=parsed,
+                resolution=resolution,
+                classes=classes,
+                recent=entry.recent,
+            )
+        )
+    findings = evaluate(kb, meds, route=route, protocol=protocol)
+    findings += cumulative(kb, meds, protocol=protocol)
+    findings = with_clock_times(findings, session)
+    first_seen = {m.input: m.index for m in reversed(meds)}
+    findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
+    summary = summarise(meds, findings, fail_on=fail_on, strict=strict)
+    return Report(
+        tool_version=tool_version,
+        data_version=kb.version,
+        route=route,
+        session=session,
+        protocol=protocol.name,
+        fail_on=fail_on,
+        strict=strict,
+        medications=tuple(meds),
+        findings=tuple(findings),
+        schedule=tuple(plan(findings)),
+        standing_notes=tuple(standing_notes(findings)),
+        summary=summary,
+        warnings=tuple(warnings),
+    )
+
+
+def summarise(
+    meds: Sequence[Medication],
+    findings: Sequence[Finding],
+    *,
+    fail_on: Severity | None,
+    strict: bool,
+) -> Summary:
+    """Counts, the highest severity, completeness and the exit code for a set of results."""
+    resolved = sum(isinstance(m.resolution, Resolved) for m in meds)
+    ambiguous = sum(isinstance(m.resolution, Ambiguous) for m in meds)
+    unresolved = sum(isinstance(m.resolution, Unresolved) for m in meds)
+    fuzzy = sum(
+        isinstance(m.resolution, Resolved) and m.resolution.method is Method.FUZZY for m in meds
+    )
+    highest = max((f.severity for f in findings), default=None)
+    complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy)
+    code = exit_code(highest=highest, complete=complete, fail_on=fail_on)
+    return Summary(
+        highest_severity=highest,
+        complete=complete,
+        exit_code=int(code),
+        resolved=resolved,
+        ambiguous=ambiguous,
+        unresolved=unresolved,
+        fuzzy=fuzzy,
+    )

@@ -1,0 +1,387 @@
+"""The command line: parse options, load, check, render, exit. No clinical logic lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from ketcheck import __version__
+from ketcheck.errors import InputError, KetcheckError
+from ketcheck.render import OutputFormat
+
+if TYPE_CHECKING:
+    from ketcheck.check import Entry
+    from ketcheck.knowledge import KnowledgeBase
+    from ketcheck.model import Report
+    from ketcheck.protocol import Protocol
+
+app = typer.Typer(
+    name="ketcheck",
+    help="Check a medication list before a ketamine or esketamine session.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+protocol_app = typer.Typer(help="Clinic protocol files.", no_args_is_help=True)
+data_app = typer.Typer(help="The bundled knowledge base.", no_args_is_help=True)
+app.add_typer(protocol_app, name="protocol")
+app.add_typer(data_app, name="data")
+
+
+class FailOn(str, Enum):
+    """Severity at or above which `check` exits 1; `never` always exits 0 unless an error."""
+
+    CONTRAINDICATED = "contraindicated"
+    MAJOR = "major"
+    MODERATE = "moderate"
+    MINOR = "minor"
+    NEVER = "never"
+
+
+class RouteChoice(str, Enum):
+    """Route of the session's ketamine or esketamine."""
+
+    IV = "iv"
+    IM = "im"
+    SUBLINGUAL = "sublingual"
+    ORAL = "oral"
+    INTRANASAL = "intranasal"
+
+
+def _err(message: str) -> None:
+    from ketcheck.render.literal import inert
+
+    sys.stderr.write(f"ketcheck: {inert(message)}\n")
+    sys.stderr.flush()
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn a ketcheck error into its one-line message and exit code 2."""
+    try:
+        yield
+    except KetcheckError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        with _handled():
+            from ketcheck.load import load_bundled
+
+            kb = load_bundled()
+        typer.echo(f"ketcheck {__version__} (data {kb.version})")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Show the package and data version.",
+                     callback=_version_callback, is_eager=True),
+    ] = False,
+) -> None:
+    """Check a medication list before a ketamine or esketamine session."""
+
+
+def _read_stdin() -> bytes:
+    return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+
+
+def _gather(names: list[str], input_file: str | None, kb: KnowledgeBase) -> tuple[list[Entry], list[str]]:
+    from ketcheck import inputs
+
+    warnings: list[str] = []
+    if names and input_file:
+        raise InputError("give medication names or --input, not both")
+    if names:
+        return inputs.from_arguments(names), warnings
+    if input_file and input_file != "-":
+        try:
+            raw = Path(input_file).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{input_file}: cannot read: {exc.strerror}") from None
+    elif input_file == "-" or not sys.stdin.isatty():
+        raw = _read_stdin()
+    else:
+        raise InputError("no medications given: name them as arguments or pipe a list on stdin")
+    decoded = inputs.decode(raw)
+    if decoded.replaced_bytes:
+        warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
+    if decoded.removed_nul:
+        warnings.append("input contained NUL bytes; they were removed")
+    rx = _rxnorm_index(kb)
+    entries = inputs.from_text(decoded.text, rxnorm=rx.get)
+    if not entries:
+        raise InputError("no medications found in the input (blank lines and # comments only)")
+    return entries, warnings
+
+
+def _rxnorm_index(kb: KnowledgeBase) -> dict[str, str]:
+    return {i.rxcui: i.id for i in kb.ingredients.values() if i.rxcui}
+
+
+def _protocol(path: Path | None, kb: KnowledgeBase) -> Protocol:
+    from ketcheck.load import default_protocol_path, read_protocol
+    from ketcheck.protocol import DEFAULT
+
+    if path is not None:
+        return read_protocol(path, kb)
+    env = os.environ.get("KETCHECK_PROTOCOL")
+    if env:
+        return read_protocol(env, kb)
+    user = default_protocol_path()
+    if user.is_file():
+        return read_protocol(user, kb)
+    return DEFAULT
+
+
+def _emit(report: Report, fmt: OutputFormat) -> None:
+    from ketcheck.render import renderer
+
+    out = renderer(fmt)(report)
+    if isinstance(out, str):
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    console.print(out)
+
+
+def _hints(report: Report, fmt: OutputFormat) -> None:
+    from ketcheck.render.literal import inert
+
+    for w in report.warnings:
+        _err(f"warning: {w}")
+    s = report.summary
+    if fmt is not OutputFormat.TABLE and not s.complete:
+        bad = [m.input for m in report.medications if m.status.value != "resolved"]
+        shown = ", ".join(repr(inert(b)) for b in bad[:5]) + (" …" if len(bad) > 5 else "")
+        if bad:
+            _err(f"check incomplete: {len(bad)} name(s) not resolved: {shown}")
+        elif report.strict and s.fuzzy:
+            _err(f"check incomplete: {s.fuzzy} fuzzy match(es) under --strict")
+    if fmt is not OutputFormat.TABLE:
+        top = s.highest_severity.label if s.highest_severity is not None else "none"
+        _err(f"{len(report.medications)} medication(s), highest severity {top}, exit {s.exit_code}")
+
+
+@app.command()
+def check(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Medication names; each argument may hold several, split on , and ;. "
+                       "With none, the list is read from stdin (one per line).",
+                       show_default=False),
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TABLE,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")] = FailOn.MODERATE,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Session start, ISO 8601 (2026-11-23T09:00); holds get clock times."),
+    ] = None,
+    route: Annotated[
+        RouteChoice | None,
+        typer.Option("--route", help="Route of ketamine/esketamine [default: iv, or the protocol's]."),
+    ] = None,
+    protocol: Annotated[
+        Path | None, typer.Option("--protocol", help="Clinic protocol TOML (see `protocol init`).")
+    ] = None,
+    input_file: Annotated[
+        str | None, typer.Option("--input", "-i", help="Read the list from FILE (- for stdin).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Count fuzzy matches as unresolved (exit 3).")
+    ] = False,
+) -> None:
+    """Check medications against ketamine and esketamine; exit 0 clear, 1 risk, 2 error, 3 incomplete."""
+    with _handled():
+        from ketcheck.api import check as run
+        from ketcheck.load import load_bundled
+        from ketcheck.localzone import parse_session
+        from ketcheck.model import Route, Severity
+
+        kb = load_bundled()
+        when = None
+        if session is not None:
+            try:
+                when = parse_session(session)
+            except ValueError as exc:
+                raise InputError(
+                    f"--session {session!r} is not an ISO 8601 date and time "
+                    f"(e.g. 2026-11-23T09:00): {exc}"
+                ) from None
+        proto = _protocol(protocol, kb)
+        entries, warnings = _gather(names or [], input_file, kb)
+        report = run(
+            entries,
+            route=Route(route.value) if route else None,
+            session=when,
+            protocol=proto,
+            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
+            strict=strict,
+        )
+        if warnings:
+            from dataclasses import replace
+
+            report = replace(report, warnings=tuple(warnings) + report.warnings)
+        _emit(report, fmt)
+        _hints(report, fmt)
+    raise typer.Exit(report.summary.exit_code)
+
+
+@app.command()
+def info(
+    name: Annotated[str, typer.Argument(help="A drug name as a patient or clinician would type it.")],
+    route: Annotated[RouteChoice, typer.Option("--route", help="Route for route-specific severities.")] = RouteChoice.IV,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Show how a name resolves and every rule that applies to it, with references."""
+    with _handled():
+        from ketcheck.describe import describe, describe_text
+        from ketcheck.load import load_bundled
+        from ketcheck.model import Route
+        from ketcheck.resolve import Resolver
+
+        kb = load_bundled()
+        parsed, resolution = Resolver(kb).resolve(name)
+        detail = describe(kb, name, parsed, resolution, Route(route.value))
+        if as_json:
+            from ketcheck.render.json import dumps
+
+            typer.echo(dumps(detail))
+        else:
+            sys.stdout.write(describe_text(detail))
+    raise typer.Exit(0 if detail["status"] == "resolved" else 3)
+
+
+@protocol_app.command("init")
+def protocol_init(
+    path: Annotated[Path | None, typer.Argument(help="Write here instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the default clinic protocol (holds and severities in effect) as TOML."""
+    with _handled():
+        import tomli_w
+
+        from ketcheck.load import load_bundled
+        from ketcheck.protocol import default_table
+
+        kb = load_bundled()
+        header = (
+            "# ketcheck clinic protocol: the bundled defaults, written by `ketcheck protocol init`.\n"
+            f"# Data version {kb.version}. Edit to match your clinic; loading this file unchanged\n"
+            "# gives the same results as no protocol. Keys are class or ingredient ids as shown by\n"
+            "# `ketcheck info NAME`; an ingredient key beats its class key.\n"
+            "# [holds]: hours before the session to hold a dose (0 = no hold).\n"
+            "# [severity]: contraindicated | major | moderate | minor | none, or one per route.\n\n"
+        )
+        text = header + tomli_w.dumps(default_table(kb))
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            if path.exists() and not force:
+                raise InputError(f"{path}: already exists (use --force to overwrite)")
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+            _err(f"wrote {path}")
+
+
+@data_app.command("stats")
+def data_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Counts of ingredients, names, classes and rules in the bundled knowledge base."""
+    with _handled():
+        from ketcheck.describe import stats
+        from ketcheck.load import load_bundled
+
+        counts = stats(load_bundled())
+        if as_json:
+            from ketcheck.render.json import dumps
+
+            typer.echo(dumps(counts))
+        else:
+            width = max(len(k) for k in counts)
+            for k, v in counts.items():
+                typer.echo(f"{k.replace('_', ' '):<{width}}  {v}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of the JSON report."""
+    from ketcheck.render.json import dumps
+    from ketcheck.schema import REPORT_SCHEMA
+
+    typer.echo(dumps(REPORT_SCHEMA))
+
+
+@app.command()
+def batch(
+    file: Annotated[str, typer.Argument(help="CSV (patient_id,medication) or JSON Lines; - for stdin.")],
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")] = FailOn.MODERATE,
+    session: Annotated[str | None, typer.Option("--session", help="Session start, ISO 8601.")] = None,
+    route: Annotated[RouteChoice | None, typer.Option("--route", help="Route of ketamine/esketamine.")] = None,
+    protocol: Annotated[Path | None, typer.Option("--protocol", help="Clinic protocol TOML.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Count fuzzy matches as unresolved.")] = False,
+) -> None:
+    """Check many patients: one JSON report per line on stdout, worst exit code wins."""
+    with _handled():
+        from ketcheck.batch import run_batch
+        from ketcheck.load import load_bundled
+        from ketcheck.localzone import parse_session
+        from ketcheck.model import Route, Severity
+
+        kb = load_bundled()
+        when = None
+        if session is not None:
+            try:
+                when = parse_session(session)
+            except ValueError as exc:
+                raise InputError(f"--session {session!r} is not an ISO 8601 date and time: {exc}") from None
+        proto = _protocol(protocol, kb)
+        code = run_batch(
+            file,
+            kb,
+            route=Route(route.value) if route else None,
+            session=when,
+            protocol=proto,
+            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
+            strict=strict,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    raise typer.Exit(code)
+
+
+def main() -> NoReturn:
+    """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the one place that must catch everything
+        _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
+        sys.exit(2)
+    sys.exit(0)

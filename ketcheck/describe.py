@@ -1,0 +1,121 @@
+"""Explain one name (for `ketcheck info`) and summarise the knowledge base (`data stats`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ketcheck.knowledge import SOURCE_FDA, KnowledgeBase
+from ketcheck.model import Ambiguous, Parsed, Resolution, Resolved, Route, Unresolved
+from ketcheck.render.literal import inert
+from ketcheck.rules import rules_for
+
+
+def describe(
+    kb: KnowledgeBase, typed: str, parsed: Parsed, resolution: Resolution, route: Route
+) -> dict[str, Any]:
+    """How a typed name resolves, and every rule that applies to its ingredients."""
+    out: dict[str, Any] = {"input": typed, "parsed_name": parsed.name, "route": route.value}
+    match resolution:
+        case Resolved():
+            out.update(status="resolved", matched=resolution.matched, method=resolution.method.value,
+                       score=resolution.score, name_kind=resolution.name_kind,
+                       source=resolution.source)
+            ingredients = []
+            for ing in resolution.ingredients:
+                info = kb.ingredients[ing]
+                applied = rules_for(kb, ing)
+                ingredients.append({
+                    "id": ing,
+                    "rxcui": info.rxcui,
+                    "classes": [{"id": c, "label": kb.classes[c].label, "kind": kb.classes[c].kind}
+                                for c in info.classes],
+                    "lookalikes": list(kb.lexicon.lookalike_partners((ing,))),
+                    "rules": [
+                        {
+                            "rule": a.rule.id,
+                            "via": f"class {a.via}" if a.via else "ingredient",
+                            "severity": a.rule.severity_for(route).label,
+                            "route_severity": {r.value: s.label for r, s in a.rule.route_severity.items()},
+                            "effects": [e.value for e in a.rule.effects],
+                            "effect": a.rule.effect,
+                            "management": a.rule.management,
+                            "hold_hours": a.rule.hold_hours,
+                            "hold_basis": a.rule.hold_basis,
+                            "evidence": a.rule.evidence,
+                            "references": list(a.rule.references),
+                        }
+                        for a in applied
+                    ] or [{
+                        "rule": kb.default_rule.id, "via": "default", "severity": "none",
+                        "route_severity": {}, "effects": [e.value for e in kb.default_rule.effects],
+                        "effect": kb.default_rule.effect, "management": kb.default_rule.management,
+                        "hold_hours": None, "hold_basis": None, "evidence": kb.default_rule.evidence,
+                        "references": list(kb.default_rule.references),
+                    }],
+                })
+            out["ingredients"] = ingredients
+        case Ambiguous():
+            out.update(status="ambiguous", reason=resolution.reason,
+                       candidates=[{"name": c.name, "ingredients": list(c.ingredients),
+                                    "classes": list(c.classes), "score": c.score}
+                                   for c in resolution.candidates])
+        case Unresolved():
+            out.update(status="unresolved", reason=resolution.reason,
+                       candidates=[{"name": c.name, "ingredients": list(c.ingredients),
+                                    "classes": list(c.classes), "score": c.score}
+                                   for c in resolution.suggestions])
+    return out
+
+
+def describe_text(d: dict[str, Any]) -> str:
+    """The `info` detail as plain text for a terminal."""
+    lines = [f"Input:   {inert(d['input'])}"]
+    if d["status"] != "resolved":
+        lines.append(f"Status:  {d['status']} — {inert(d['reason'])}")
+        for c in d.get("candidates", []):
+            lines.append(f"  did you mean {inert(c['name'])} = {', '.join(c['ingredients'])} "
+                         f"({', '.join(c['classes']) or 'no interaction class'}; score {c['score']:.0f})?")
+        return "\n".join(lines) + "\n"
+    mark = "≈ " if d["method"] == "fuzzy" else ""
+    lines.append(f"Matched: {mark}{inert(d['matched'])} ({d['name_kind']}, {d['method']}, "
+                 f"score {d['score']:.0f}, source {d['source']})")
+    for ing in d["ingredients"]:
+        classes = ", ".join(f"{c['id']} ({c['label']})" for c in ing["classes"]) or "none"
+        lines += ["", f"Ingredient: {ing['id']}" + (f"  RxCUI {ing['rxcui']}" if ing["rxcui"] else ""),
+                  f"Classes:    {classes}"]
+        if ing["lookalikes"]:
+            lines.append(f"Look-alikes: {', '.join(ing['lookalikes'])}")
+        for r in ing["rules"]:
+            route_note = ""
+            if r["route_severity"]:
+                route_note = " (" + ", ".join(f"{k} {v}" for k, v in r["route_severity"].items()) + ")"
+            lines.append(f"  [{r['severity'].upper()}] rule {r['rule']} via {r['via']}{route_note}; "
+                         f"{'/'.join(r['effects'])}")
+            lines.append(f"    What happens: {r['effect']}")
+            lines.append(f"    What to do:   {r['management']}")
+            if r["hold_hours"]:
+                lines.append(f"    Hold:         {r['hold_hours']:g} h before — {r['hold_basis']}")
+            lines.append(f"    Evidence:     {r['evidence']}")
+            lines.append(f"    References:   {'; '.join(r['references'])}")
+    return "\n".join(lines) + "\n"
+
+
+def stats(kb: KnowledgeBase) -> dict[str, int | str]:
+    """Counts that show the knowledge base's scale."""
+    entries = [e for es in kb.lexicon.names.values() for e in es]
+    return {
+        "data_version": kb.version,
+        "ingredients": len(kb.ingredients),
+        "ingredients_with_interaction_class": sum(
+            any(kb.classes[c].kind == "interaction" for c in i.classes) for i in kb.ingredients.values()
+        ),
+        "classes": len(kb.classes),
+        "interaction_classes": sum(c.kind == "interaction" for c in kb.classes.values()),
+        "rules": len(kb.rules) + 1,
+        "combination_rules": len(kb.combinations),
+        "names": len(kb.lexicon.names),
+        "names_curated": sum(e[3] != SOURCE_FDA for e in entries),
+        "names_generated_fda": sum(e[3] == SOURCE_FDA for e in entries),
+        "combination_products": sum(len(s) > 1 for s in kb.lexicon.sets),
+        "lookalike_ingredients": len(kb.lexicon.partners),
+    }

@@ -1,0 +1,505 @@
+"""The knowledge base: classes, ingredients, names, rules and matching policy, validated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ketcheck.errors import DataError
+from ketcheck.lexicon import Lexicon, NameEntry
+from ketcheck.model import Effect, Route, Severity
+from ketcheck.normalise import name_key
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
+CLASS_KINDS = ("interaction", "descriptive")
+SOURCE_CURATED = "curated"
+SOURCE_FDA = "fda-unii"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrugClass:
+    """A class of drugs that rules attach to."""
+
+    id: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ingredient:
+    """A parent substance with the classes it belongs to."""
+
+    id: str
+    classes: tuple[str, ...]
+    rxcui: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """One sourced interaction rule for a class or an ingredient."""
+
+    id: str
+    target_kind: str
+    target: str
+    severity: Severity
+    effects: tuple[Effect, ...]
+    effect: str
+    mechanism: str
+    management: str
+    evidence: str
+    references: tuple[str, ...]
+    hold_hours: float | None = None
+    hold_basis: str | None = None
+    disagreement: str | None = None
+    standing_note: str | None = None
+    route_severity: Mapping[Route, Severity] = field(default_factory=dict)
+    replaces: tuple[str, ...] | None = None
+
+    def severity_for(self, route: Route) -> Severity:
+        """The severity on this route (pharmacokinetic rules differ by route)."""
+        return self.route_severity.get(route, self.severity)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Combination:
+    """A risk that appears only when several drugs add up."""
+
+    id: str
+    members: tuple[str, ...]
+    min_distinct: int
+    require: tuple[str, ...]
+    severity: Severity
+    effects: tuple[Effect, ...]
+    effect: str
+    mechanism: str
+    management: str
+    evidence: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Matching:
+    """Fuzzy-matching policy, chosen by measurement and kept in data/matching.toml."""
+
+    min_letters: int
+    threshold: float
+    margin: float
+    lookalike_floor: float
+    lookalike_window: float
+    suggest_floor: float
+    scorer: str
+    limit: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnowledgeBase:
+    """Everything a check needs, loaded once."""
+
+    release: str
+    version: str
+    classes: Mapping[str, DrugClass]
+    ingredients: Mapping[str, Ingredient]
+    rules: tuple[Rule, ...]
+    default_rule: Rule
+    combinations: tuple[Combination, ...]
+    lexicon: Lexicon
+    matching: Matching
+    rules_by_target: Mapping[str, Rule]
+    licence: str = ""
+
+    def rule_for(self, target: str) -> Rule | None:
+        """The rule attached to "class:<id>" or "ingredient:<id>", if any."""
+        return self.rules_by_target.get(target)
+
+    def classes_of(self, ingredients: Sequence[str]) -> tuple[str, ...]:
+        """Class ids of these ingredients, in first-seen order."""
+        seen: dict[str, None] = {}
+        for ing in ingredients:
+            info = self.ingredients.get(ing)
+            if info:
+                for c in info.classes:
+                    seen[c] = None
+        return tuple(seen)
+
+
+# --- building from authored TOML ------------------------------------------------------------
+
+
+def _need(table: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in table:
+        raise DataError(f"{where}: missing key {key!r}")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise DataError(f"{where}: {key!r} must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _opt(table: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in table:
+        return None
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise DataError(f"{where}: {key!r} must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _str_list(table: Mapping[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DataError(f"{where}: {key!r} must be a list of non-empty strings")
+    return value
+
+
+def _severity(text: Any, where: str) -> Severity:
+    if not isinstance(text, str):
+        raise DataError(f"{where}: severity must be a string")
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise DataError(f"{where}: {exc}") from None
+
+
+def _effects(value: Any, where: str) -> tuple[Effect, ...]:
+    if not isinstance(value, list) or not value:
+        raise DataError(f"{where}: 'effects' must be a non-empty list of safety/efficacy")
+    try:
+        return tuple(Effect(v) for v in value)
+    except ValueError:
+        raise DataError(f"{where}: 'effects' must contain only 'safety' or 'efficacy'") from None
+
+
+_KNOWN_RULE_KEYS = frozenset(
+    "id applies_to severity effects effect mechanism management hold_hours hold_basis evidence "
+    "disagreement standing_note references route_severity replaces".split()
+)
+_KNOWN_INGREDIENT_KEYS = frozenset("classes brands synonyms rxcui note".split())
+
+
+def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
+    """Validate the authored tables and assemble the knowledge base; raises DataError."""
+    meta = sources.get("meta.toml", {})
+    release = str(meta.get("release", "unreleased"))
+    licence = str(meta.get("licence", ""))
+
+    classes = _build_classes(sources.get("classes.toml", {}))
+    ingredients, curated_names = _build_ingredients(sources, classes)
+    products = _build_products(sources, ingredients)
+    rules, default_rule = _build_rules(sources.get("rules.toml", {}), classes, ingredients)
+    combinations = _build_combinations(sources.get("combinations.toml", {}), classes, ingredients)
+    matching = _build_matching(sources.get("matching.toml", {}))
+
+    entries: dict[str, list[NameEntry]] = {}
+    sets: list[tuple[str, ...]] = []
+    set_index: dict[tuple[str, ...], int] = {}
+
+    def index_of(ings: tuple[str, ...]) -> int:
+        if ings not in set_index:
+            set_index[ings] = len(sets)
+            sets.append(ings)
+        return set_index[ings]
+
+    def add(name: str, ings: tuple[str, ...], kind: str, source: str, where: str) -> bool:
+        key = name_key(name)
+        if not key:
+            raise DataError(f"{where}: name {name!r} has no letters or digits")
+        idx = index_of(ings)
+        existing = entries.get(key)
+        if existing:
+            if any(e[1] == idx for e in existing):
+                return True
+            if source == SOURCE_FDA:
+                return False  # curated names win over the generated table
+            other = sets[existing[0][1]]
+            raise DataError(
+                f"{where}: name {name!r} maps to {'+'.join(ings)} but already to {'+'.join(other)}"
+            )
+        entries[key] = [(name, idx, kind, source)]
+        return True
+
+    for ing_id, kind, name, where in curated_names:
+        add(name, (ing_id,), kind, SOURCE_CURATED, where)
+    for name, ings, kind, where in products:
+        add(name, ings, kind, SOURCE_CURATED, where)
+    dropped = 0
+    for row in sources.get("generated/fda-names.tsv", []):
+        name, ing_field, kind = row[0], row[1], row[2]
+        ings = tuple(sorted(ing_field.split("+")))
+        if any(i not in ingredients for i in ings):
+            dropped += 1
+            continue
+        if not add(name, ings, kind, SOURCE_FDA, "generated/fda-names.tsv"):
+            dropped += 1
+
+    lookalikes = _build_lookalikes(sources.get("lookalikes.toml", {}), entries, sets)
+    lexicon = Lexicon(
+        names={k: tuple(v) for k, v in entries.items()},
+        sets=tuple(sets),
+        partners=lookalikes,
+        dropped_generated=dropped,
+    )
+    return KnowledgeBase(
+        release=release,
+        version=version,
+        classes=classes,
+        ingredients=ingredients,
+        rules=rules,
+        default_rule=default_rule,
+        combinations=combinations,
+        lexicon=lexicon,
+        matching=matching,
+        rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        licence=licence,
+    )
+
+
+def _build_classes(table: Mapping[str, Any]) -> dict[str, DrugClass]:
+    classes: dict[str, DrugClass] = {}
+    for cid, body in table.items():
+        where = f"classes.toml [{cid}]"
+        if not isinstance(body, dict):
+            raise DataError(f"{where}: must be a table")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", cid):
+            raise DataError(f"{where}: class ids are lowercase letters, digits and hyphens")
+        kind = _need(body, "kind", str, where)
+        if kind not in CLASS_KINDS:
+            raise DataError(f"{where}: kind must be one of {', '.join(CLASS_KINDS)}")
+        classes[cid] = DrugClass(id=cid, label=_need(body, "label", str, where), kind=kind)
+    return classes
+
+
+def _build_ingredients(
+    sources: Mapping[str, Any], classes: Mapping[str, DrugClass]
+) -> tuple[dict[str, Ingredient], list[tuple[str, str, str, str]]]:
+    ingredients: dict[str, Ingredient] = {}
+    defined_in: dict[str, str] = {}
+    names: list[tuple[str, str, str, str]] = []
+    for filename in sorted(f for f in sources if f.startswith("ingredients/")):
+        for ing_id, body in sources[filename].items():
+            where = f"{filename} [{ing_id}]"
+            if not isinstance(body, dict):
+                raise DataError(f"{where}: must be a table")
+            if not ID_PATTERN.match(ing_id):
+                raise DataError(f"{where}: ingredient ids are lowercase generic names")
+            if ing_id in ingredients:
+                raise DataError(f"{where}: ingredient already defined in {defined_in[ing_id]}")
+            unknown = set(body) - _KNOWN_INGREDIENT_KEYS
+            if unknown:
+                raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+            cls = _str_list(body, "classes", where) if "classes" in body else None
+            if cls is None:
+                raise DataError(f"{where}: missing key 'classes' (use [] for none)")
+            for c in cls:
+                if c not in classes:
+                    raise DataError(f"{where}: unknown class {c!r}")
+            rxcui = _opt(body, "rxcui", str, where)
+            ingredients[ing_id] = Ingredient(id=ing_id, classes=tuple(cls), rxcui=rxcui)
+            defined_in[ing_id] = filename
+            names.append((ing_id, "generic", ing_id, where))
+            names.extend((ing_id, "brand", n, where) for n in _str_list(body, "brands", where))
+            names.extend((ing_id, "synonym", n, where) for n in _str_list(body, "synonyms", where))
+    return ingredients, names
+
+
+def _build_products(
+    sources: Mapping[str, Any], ingredients: Mapping[str, Ingredient]
+) -> list[tuple[str, tuple[str, ...], str, str]]:
+    out: list[tuple[str, tuple[str, ...], str, str]] = []
+    for filename in sorted(f for f in sources if f.startswith("products/")):
+        rows = sources[filename].get("product", [])
+        for i, body in enumerate(rows):
+            where = f"{filename} product #{i + 1}"
+            name = _need(body, "name", str, where)
+            where = f"{filename} product {name!r}"
+            ings = _str_list(body, "ingredients", where)
+            if len(ings) < 1:
+                raise DataError(f"{where}: 'ingredients' must not be empty")
+            for ing in ings:
+                if ing not in ingredients:
+                    raise DataError(f"{where}: unknown ingredient {ing!r}")
+            key = tuple(sorted(set(ings)))
+            out.append((name, key, "product", where))
+            out.extend((n, key, "product", where) for n in _str_list(body, "also", where))
+    return out
+
+
+def _build_rules(
+    table: Mapping[str, Any],
+    classes: Mapping[str, DrugClass],
+    ingredients: Mapping[str, Ingredient],
+) -> tuple[tuple[Rule, ...], Rule]:
+    rules: list[Rule] = []
+    default: Rule | None = None
+    seen_ids: set[str] = set()
+    seen_targets: dict[str, str] = {}
+    for i, body in enumerate(table.get("rule", [])):
+        where = f"rules.toml rule #{i + 1}"
+        rid = _need(body, "id", str, where)
+        where = f"rules.toml rule {rid!r}"
+        unknown = set(body) - _KNOWN_RULE_KEYS
+        if unknown:
+            raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        if rid in seen_ids:
+            raise DataError(f"{where}: duplicate rule id")
+        seen_ids.add(rid)
+        applies = _need(body, "applies_to", str, where)
+        if applies == "default":
+            kind, target = "default", ""
+        else:
+            kind, _, target = applies.partition(":")
+            if kind == "class" and target not in classes:
+                raise DataError(f"{where}: applies_to names unknown class {target!r}")
+            if kind == "ingredient" and target not in ingredients:
+                raise DataError(f"{where}: applies_to names unknown ingredient {target!r}")
+            if kind not in ("class", "ingredient"):
+                raise DataError(f"{where}: applies_to must be 'class:<id>' or 'ingredient:<id>'")
+            if applies in seen_targets:
+                raise DataError(f"{where}: {applies} already has rule {seen_targets[applies]!r}")
+            seen_targets[applies] = rid
+        references = _str_list(body, "references", where)
+        if not references:
+            raise DataError(f"{where}: every rule needs at least one reference")
+        hold = body.get("hold_hours")
+        if hold is not None:
+            if isinstance(hold, bool) or not isinstance(hold, int | float) or hold < 0:
+                raise DataError(f"{where}: hold_hours must be a number of hours >= 0")
+            if not isinstance(body.get("hold_basis"), str):
+                raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
+        route_sev: dict[Route, Severity] = {}
+        for route_name, sev in (_opt(body, "route_severity", dict, where) or {}).items():
+            try:
+                route = Route(route_name)
+            except ValueError:
+                raise DataError(f"{where}: route_severity has unknown route {route_name!r}") from None
+            route_sev[route] = _severity(sev, f"{where} route_severity.{route_name}")
+        replaces = body.get("replaces")
+        if replaces is not None:
+            replaces = _str_list(body, "replaces", where)
+            if kind != "ingredient":
+                raise DataError(f"{where}: only ingredient rules can replace class rules")
+            for c in replaces:
+                if c not in ingredients[target].classes:
+                    raise DataError(f"{where}: replaces {c!r}, which {target} is not a member of")
+        rule = Rule(
+            id=rid,
+            target_kind=kind,
+            target=target,
+            severity=_severity(_need(body, "severity", str, where), where),
+            effects=_effects(body.get("effects"), where),
+            effect=_need(body, "effect", str, where),
+            mechanism=_need(body, "mechanism", str, where),
+            management=_need(body, "management", str, where),
+            evidence=_need(body, "evidence", str, where),
+            references=tuple(references),
+            hold_hours=float(hold) if hold is not None else None,
+            hold_basis=_opt(body, "hold_basis", str, where),
+            disagreement=_opt(body, "disagreement", str, where),
+            standing_note=_opt(body, "standing_note", str, where),
+            route_severity=route_sev,
+            replaces=tuple(replaces) if replaces is not None else None,
+        )
+        if kind == "default":
+            if default is not None:
+                raise DataError(f"{where}: only one rule may apply to 'default'")
+            default = rule
+        else:
+            rules.append(rule)
+    if default is None:
+        raise DataError("rules.toml: no rule with applies_to = 'default' (no known interaction)")
+    for cid, cls in classes.items():
+        if cls.kind == "interaction" and f"class:{cid}" not in seen_targets:
+            raise DataError(f"rules.toml: interaction class {cid!r} has no rule")
+    return tuple(rules), default
+
+
+def _build_combinations(
+    table: Mapping[str, Any],
+    classes: Mapping[str, DrugClass],
+    ingredients: Mapping[str, Ingredient],
+) -> tuple[Combination, ...]:
+    out: list[Combination] = []
+    for i, body in enumerate(table.get("combination", [])):
+        where = f"combinations.toml combination #{i + 1}"
+        cid = _need(body, "id", str, where)
+        where = f"combinations.toml combination {cid!r}"
+        members = _str_list(body, "members", where)
+        require = _str_list(body, "require", where)
+        for m in (*members, *require):
+            kind, _, target = m.partition(":")
+            known = classes if kind == "class" else ingredients if kind == "ingredient" else None
+            if known is None or target not in known:
+                raise DataError(f"{where}: unknown member {m!r}")
+        refs = _str_list(body, "references", where)
+        if not refs:
+            raise DataError(f"{where}: needs at least one reference")
+        min_distinct = _need(body, "min_distinct", int, where)
+        out.append(
+            Combination(
+                id=cid,
+                members=tuple(members),
+                min_distinct=min_distinct,
+                require=tuple(require),
+                severity=_severity(_need(body, "severity", str, where), where),
+                effects=_effects(body.get("effects"), where),
+                effect=_need(body, "effect", str, where),
+                mechanism=_need(body, "mechanism", str, where),
+                management=_need(body, "management", str, where),
+                evidence=_need(body, "evidence", str, where),
+                references=tuple(refs),
+            )
+        )
+    return tuple(out)
+
+
+def _build_matching(table: Mapping[str, Any]) -> Matching:
+    where = "matching.toml"
+    m = Matching(
+        min_letters=int(table.get("min_letters", 5)),
+        threshold=float(table.get("threshold", 85.0)),
+        margin=float(table.get("margin", 6.0)),
+        lookalike_floor=float(table.get("lookalike_floor", 60.0)),
+        lookalike_window=float(table.get("lookalike_window", 15.0)),
+        suggest_floor=float(table.get("suggest_floor", 70.0)),
+        scorer=str(table.get("scorer", "ratio")),
+        limit=int(table.get("limit", 12)),
+    )
+    if not 0 < m.threshold <= 100 or not 0 <= m.margin <= 100:
+        raise DataError(f"{where}: threshold and margin must be between 0 and 100")
+    if m.min_letters < 1:
+        raise DataError(f"{where}: min_letters must be at least 1")
+    return m
+
+
+def _build_lookalikes(
+    table: Mapping[str, Any],
+    entries: Mapping[str, list[NameEntry]],
+    sets: Sequence[tuple[str, ...]],
+) -> dict[str, tuple[str, ...]]:
+    partners: dict[str, set[str]] = {}
+    for i, body in enumerate(table.get("pair", [])):
+        where = f"lookalikes.toml pair #{i + 1}"
+        names = _str_list(body, "names", where)
+        if len(names) < 2:
+            raise DataError(f"{where}: a look-alike entry needs at least two names")
+        groups: list[set[str]] = []
+        for n in names:
+            hits = entries.get(name_key(n))
+            groups.append({ing for h in hits for ing in sets[h[1]]} if hits else set())
+        for a_idx, a in enumerate(groups):
+            for b_idx, b in enumerate(groups):
+                if a_idx == b_idx:
+                    continue
+                for ing in a:
+                    partners.setdefault(ing, set()).update(b - a)
+    return {k: tuple(sorted(v)) for k, v in partners.items() if v}
+
+
+def unresolved_lookalikes(kb_sources: Mapping[str, Any], lexicon: Lexicon) -> list[str]:
+    """Look-alike names the lexicon does not know exactly (a data test keeps this empty)."""
+    missing = []
+    for body in kb_sources.get("lookalikes.toml", {}).get("pair", []):
+        for n in body.get("names", []):
+            if not lexicon.exact(name_key(n)):
+                missing.append(n)
+    return missing

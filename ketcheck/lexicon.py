@@ -1,0 +1,34 @@
+"""The name index: every known name key mapped to the ingredient sets it stands for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# (display name, index into Lexicon.sets, kind: generic|brand|synonym|product, source)
+NameEntry = tuple[str, int, str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lexicon:
+    """Exact lookup by normalised key, plus the vocabulary fuzzy matching searches."""
+
+    names: Mapping[str, tuple[NameEntry, ...]]
+    sets: tuple[tuple[str, ...], ...]
+    partners: Mapping[str, tuple[str, ...]]
+    dropped_generated: int = 0
+
+    def exact(self, key: str) -> tuple[NameEntry, ...]:
+        """Entries whose normalised key equals this key (empty when none)."""
+        return self.names.get(key, ())
+
+    def ingredients(self, entry: NameEntry) -> tuple[str, ...]:
+        """The ingredient set a name entry stands for."""
+        return self.sets[entry[1]]
+
+    def lookalike_partners(self, ingredients: tuple[str, ...]) -> frozenset[str]:
+        """Ingredients that are known look-alikes of any of these."""
+        out: set[str] = set()
+        for ing in ingredients:
+            out.update(self.partners.get(ing, ()))
+        return frozenset(out - set(ingredients))

@@ -1,0 +1,231 @@
+"""Value types of a check: severities, routes, resolutions, findings and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum, IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    """How much an interaction matters; ordered so that comparisons read naturally."""
+
+    NONE = 0
+    MINOR = 1
+    MODERATE = 2
+    MAJOR = 3
+    CONTRAINDICATED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Read a severity name as written in data and options (case-insensitive)."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+
+class Route(str, Enum):
+    """How the session's ketamine or esketamine is given."""
+
+    IV = "iv"
+    IM = "im"
+    SUBLINGUAL = "sublingual"
+    ORAL = "oral"
+    INTRANASAL = "intranasal"
+
+
+class Effect(str, Enum):
+    """Which axis a finding concerns: the patient's safety or ketamine's benefit."""
+
+    SAFETY = "safety"
+    EFFICACY = "efficacy"
+
+
+class Method(str, Enum):
+    """How a typed name was matched to the lexicon."""
+
+    EXACT = "exact"
+    NORMALISED = "normalised"
+    COMBINATION = "combination"
+    FUZZY = "fuzzy"
+
+
+class Status(str, Enum):
+    """Resolution status of one medication entry, as reported."""
+
+    RESOLVED = "resolved"
+    AMBIGUOUS = "ambiguous"
+    UNRESOLVED = "unresolved"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parsed:
+    """One medication entry split into the name and the parts the parser stripped."""
+
+    text: str
+    name: str
+    strength: tuple[str, ...] = ()
+    form: tuple[str, ...] = ()
+    route: tuple[str, ...] = ()
+    frequency: tuple[str, ...] = ()
+    release: tuple[str, ...] = ()
+    salt: tuple[str, ...] = ()
+    note: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """A possible match offered when a name cannot be resolved safely."""
+
+    name: str
+    ingredients: tuple[str, ...]
+    classes: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolved:
+    """The entry names these ingredients."""
+
+    matched: str
+    method: Method
+    score: float
+    ingredients: tuple[str, ...]
+    name_kind: str
+    source: str
+    margin: float | None = None
+    runner_up: Candidate | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ambiguous:
+    """The entry could be one of several drugs; a person must choose."""
+
+    reason: str
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unresolved:
+    """The entry names nothing ketcheck knows."""
+
+    reason: str
+    suggestions: tuple[Candidate, ...] = ()
+
+
+Resolution = Resolved | Ambiguous | Unresolved
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Medication:
+    """One input entry with its resolution, in input order."""
+
+    index: int
+    input: str
+    parsed: Parsed
+    resolution: Resolution
+    classes: tuple[str, ...] = ()
+    recent: bool = False
+
+    @property
+    def status(self) -> Status:
+        match self.resolution:
+            case Resolved():
+                return Status.RESOLVED
+            case Ambiguous():
+                return Status.AMBIGUOUS
+            case Unresolved():
+                return Status.UNRESOLVED
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def ingredients(self) -> tuple[str, ...]:
+        return self.resolution.ingredients if isinstance(self.resolution, Resolved) else ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold:
+    """A pre-session hold: skip or move the dose due within this window."""
+
+    hours_before: float
+    basis: str
+    source: str
+    last_dose_by: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One interaction that applies to this patient, with what to do and why."""
+
+    rule: str
+    kind: str
+    ingredients: tuple[str, ...]
+    inputs: tuple[str, ...]
+    severity: Severity
+    effects: tuple[Effect, ...]
+    effect: str
+    mechanism: str
+    management: str
+    evidence: str
+    references: tuple[str, ...]
+    hold: Hold | None = None
+    disagreement: str | None = None
+    standing_note: str | None = None
+    applies_via: str = ""
+    severity_source: str = "data"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleItem:
+    """A line of the "before the session" plan."""
+
+    ingredient: str
+    inputs: tuple[str, ...]
+    hours_before: float
+    last_dose_by: datetime | None
+    basis: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """The verdict scripts act on."""
+
+    highest_severity: Severity | None
+    complete: bool
+    exit_code: int
+    resolved: int
+    ambiguous: int
+    unresolved: int
+    fuzzy: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """Everything one check found, ready for any renderer."""
+
+    tool_version: str
+    data_version: str
+    route: Route
+    session: datetime | None
+    protocol: str
+    fail_on: Severity | None
+    strict: bool
+    medications: tuple[Medication, ...]
+    findings: tuple[Finding, ...]
+    schedule: tuple[ScheduleItem, ...]
+    standing_notes: tuple[str, ...]
+    summary: Summary
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain values, identical to `ketcheck check --format json`."""
+        from ketcheck.render.json import report_to_dict
+
+        return report_to_dict(self)

@@ -1,0 +1,97 @@
+"""A Markdown report for pasting into notes and tickets: pipe tables, input escaped."""
+
+from __future__ import annotations
+
+import re
+
+from ketcheck.model import Ambiguous, Finding, Method, Report, Resolved, Severity, Unresolved
+from ketcheck.render.literal import inert
+from ketcheck.render.table import FOOTER, clock
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: str) -> str:
+    """Input-derived text as literal Markdown: no markup, no HTML, no table breaks."""
+    return _MD_SPECIAL.sub(r"\\\1", inert(text))
+
+
+def _match(m_res: Resolved | Ambiguous | Unresolved) -> str:
+    match m_res:
+        case Resolved():
+            mark = "≈ " if m_res.method is Method.FUZZY else ""
+            score = f" ({m_res.score:.0f})" if m_res.method is Method.FUZZY else ""
+            return f"{mark}{md(m_res.matched)}{score} → {', '.join(m_res.ingredients)}"
+        case Ambiguous():
+            opts = " or ".join(f"{md(c.name)} ({', '.join(c.ingredients)})" for c in m_res.candidates[:4])
+            return f"**ambiguous**: did you mean {opts}?"
+        case Unresolved():
+            return f"**unresolved**: {md(m_res.reason)}"
+
+
+def _finding(f: Finding) -> list[str]:
+    label = f"**{f.severity.label.upper()}**"
+    inputs = "; ".join(md(i) for i in f.inputs[:5])
+    out = [
+        f"### {label} — {', '.join(f.ingredients)} ({'/'.join(e.value for e in f.effects)})",
+        "",
+        f"- As typed: {inputs}",
+        f"- What happens: {f.effect}",
+        f"- Why: {f.mechanism}",
+        f"- What to do: {f.management}",
+    ]
+    if f.hold is not None:
+        when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
+        out.append(f"- Hold: {f.hold.hours_before:g} h before the session{when} ({f.hold.basis})")
+    if f.disagreement:
+        out.append(f"- Sources disagree: {f.disagreement}")
+    out.append(f"- Evidence: {f.evidence}")
+    out.append(f"- References: {'; '.join(f.references)}")
+    return [*out, ""]
+
+
+def render_markdown(report: Report) -> str:
+    """The report as GitHub-flavoured Markdown."""
+    s = report.summary
+    session = report.session.isoformat(timespec="minutes") if report.session else "not given"
+    lines = [
+        "# ketcheck report",
+        "",
+        f"Route: **{report.route.value}** · Session: **{session}** · Protocol: {md(report.protocol)}"
+        f" · ketcheck {report.tool_version} · data {report.data_version}",
+        "",
+        "| # | As typed | Status | Matched → ingredients | Classes |",
+        "|---|---|---|---|---|",
+    ]
+    for m in report.medications:
+        status = m.status.value + (" (recent)" if m.recent else "")
+        lines.append(
+            f"| {m.index + 1} | {md(m.input)} | {status} | {_match(m.resolution)} | "
+            f"{', '.join(m.classes) or '—'} |"
+        )
+    lines.append("")
+    real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
+    none = [f for f in report.findings if f not in real]
+    if real:
+        lines += ["## Findings", ""]
+        for f in real:
+            lines += _finding(f)
+    if none:
+        names = ", ".join(i for f in none for i in f.ingredients)
+        lines += [f"No known interaction with ketamine: {names}.", ""]
+    if report.schedule:
+        lines += ["## Before the session", ""]
+        for item in report.schedule:
+            when = (
+                f"by {clock(item.last_dose_by)}" if item.last_dose_by else
+                f"{item.hours_before:g} h before the session"
+            )
+            lines.append(f"- Last {item.ingredient} dose {when} ({item.basis})")
+        lines.append("")
+    if report.standing_notes:
+        lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]
+    verdict = s.highest_severity.label if s.highest_severity is not None else "no findings"
+    complete = "complete" if s.complete else "**INCOMPLETE — confirm unresolved names by hand**"
+    lines += [f"**Verdict:** highest severity {verdict}; check {complete}; exit {s.exit_code}.", "",
+              f"_{FOOTER}_", ""]
+    return "\n".join(lines)

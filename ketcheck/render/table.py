@@ -1,0 +1,223 @@
+"""The terminal report: Rich renderables, coloured by severity, input always shown literally."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ketcheck.model import (
+    Ambiguous,
+    Finding,
+    Medication,
+    Method,
+    Report,
+    Resolved,
+    Severity,
+    Status,
+    Unresolved,
+)
+from ketcheck.render.literal import inert
+
+SEVERITY_STYLE = {
+    Severity.CONTRAINDICATED: "bold white on red",
+    Severity.MAJOR: "bold red",
+    Severity.MODERATE: "bold yellow",
+    Severity.MINOR: "cyan",
+    Severity.NONE: "green",
+}
+STATUS_STYLE = {
+    Status.RESOLVED: "green",
+    Status.AMBIGUOUS: "bold yellow",
+    Status.UNRESOLVED: "bold red",
+}
+FOOTER = "Decision support for clinicians, not a substitute for their judgement."
+
+
+def clock(moment: datetime) -> str:
+    """A hold time as a clinician reads it: "21:00, Sun 22 Nov"."""
+    return f"{moment:%H:%M}, {moment:%a} {moment.day} {moment:%b}"
+
+
+def _header(report: Report) -> Text:
+    session = (
+        f"{report.session:%a %d %b %Y %H:%M}" + (f" ({report.session:%z})" if report.session.tzinfo else "")
+        if report.session
+        else "not given"
+    )
+    t = Text()
+    t.append("ketcheck ", style="bold")
+    t.append(f"{report.tool_version} · data {report.data_version}\n")
+    t.append("Route: ", style="bold")
+    t.append(report.route.value.upper() if len(report.route.value) <= 2 else report.route.value)
+    t.append("   Session: ", style="bold")
+    t.append(session)
+    t.append("\nProtocol: ", style="bold")
+    t.append(inert(report.protocol))
+    return t
+
+
+def _match_text(m: Medication) -> Text:
+    r = m.resolution
+    t = Text()
+    match r:
+        case Resolved():
+            if r.method is Method.FUZZY:
+                t.append("≈ ", style="bold yellow")
+                t.append(inert(r.matched))
+                t.append(f" ({r.score:.0f})", style="dim")
+            else:
+                t.append(inert(r.matched))
+            t.append(" → ")
+            t.append(", ".join(r.ingredients), style="bold")
+        case Ambiguous():
+            t.append("did you mean ", style="yellow")
+            t.append(_candidates(r.candidates))
+            t.append("?", style="yellow")
+        case Unresolved():
+            t.append(inert(r.reason), style="red")
+            if r.suggestions:
+                t.append("; closest: ")
+                t.append(_candidates(r.suggestions))
+    return t
+
+
+def _candidates(cands: tuple[object, ...]) -> str:
+    parts = []
+    for c in cands[:4]:
+        name = getattr(c, "name", "")
+        ings = ", ".join(getattr(c, "ingredients", ()))
+        classes = ", ".join(getattr(c, "classes", ())) or "no interaction class"
+        shown = inert(name) if name.casefold() == ings.casefold() else f"{inert(name)} = {ings}"
+        parts.append(f"{shown} ({classes})")
+    return " or ".join(parts)
+
+
+def _medications(report: Report) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("As typed", overflow="fold", max_width=28)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Matched → ingredients", overflow="fold")
+    table.add_column("Classes", overflow="fold", max_width=22)
+    for m in report.medications:
+        status = Text(m.status.value, style=STATUS_STYLE[m.status])
+        if m.recent:
+            status.append(" (recent)", style="dim")
+        table.add_row(
+            str(m.index + 1),
+            Text(inert(m.input)),
+            status,
+            _match_text(m),
+            Text(", ".join(m.classes) or "—", style="dim"),
+        )
+    return table
+
+
+def _finding(f: Finding) -> Group:
+    head = Text()
+    head.append(f" {f.severity.label.upper()} ", style=SEVERITY_STYLE[f.severity])
+    head.append(" ")
+    head.append(", ".join(f.ingredients), style="bold")
+    shown_inputs = [inert(i) for i in f.inputs[:3]]
+    head.append(f" (as typed: {'; '.join(shown_inputs)}{'; …' if len(f.inputs) > 3 else ''})", style="dim")
+    head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
+    if f.kind == "combined":
+        head.append(" · combined risk", style="bold magenta")
+    lines: list[RenderableType] = [head]
+
+    def field(label: str, value: str | None, style: str = "") -> None:
+        if value:
+            t = Text("  ")
+            t.append(f"{label}: ", style="bold")
+            t.append(value, style=style)
+            lines.append(t)
+
+    field("What happens", f.effect)
+    field("Why", f.mechanism)
+    field("What to do", f.management)
+    if f.hold is not None:
+        when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
+        field("Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold")
+    field("Sources disagree", f.disagreement)
+    field("Evidence", f.evidence, "dim")
+    field("References", "; ".join(f.references), "dim")
+    if f.severity_source != "data":
+        field("Severity set by", f.severity_source, "dim")
+    return Group(*lines)
+
+
+def _schedule(report: Report) -> list[RenderableType]:
+    if not report.schedule:
+        return []
+    out: list[RenderableType] = [Text("Before the session", style="bold underline")]
+    for item in report.schedule:
+        t = Text("  • ")
+        if item.last_dose_by is not None:
+            t.append(f"last {item.ingredient} dose by {clock(item.last_dose_by)}", style="bold")
+            t.append(f" ({item.hours_before:g} h before)")
+        else:
+            t.append(f"last {item.ingredient} dose {item.hours_before:g} h before the session", style="bold")
+        t.append(f" — {item.basis}", style="dim")
+        out.append(t)
+    if report.session is None:
+        out.append(Text("  Give --session 2026-11-23T09:00 to see clock times.", style="dim"))
+    return out
+
+
+def _verdict(report: Report) -> Text:
+    s = report.summary
+    t = Text()
+    t.append("Verdict: ", style="bold")
+    if s.highest_severity is not None and report.fail_on is not None and s.exit_code == 1:
+        t.append(f"{s.highest_severity.label} risk found", style=SEVERITY_STYLE[s.highest_severity])
+    elif s.highest_severity is not None and s.highest_severity > Severity.NONE:
+        t.append(f"highest severity {s.highest_severity.label}", style=SEVERITY_STYLE[s.highest_severity])
+    else:
+        t.append("no known interaction", style="green")
+    if not s.complete:
+        problems = []
+        if s.unresolved:
+            problems.append(f"{s.unresolved} unresolved")
+        if s.ambiguous:
+            problems.append(f"{s.ambiguous} ambiguous")
+        if report.strict and s.fuzzy:
+            problems.append(f"{s.fuzzy} fuzzy (--strict)")
+        t.append(" · CHECK INCOMPLETE: ", style="bold red")
+        t.append(", ".join(problems) + " — confirm these by hand", style="red")
+    t.append(f" · exit {s.exit_code}", style="dim")
+    return t
+
+
+def render_table(report: Report) -> RenderableType:
+    """The full terminal report as one Rich renderable."""
+    parts: list[RenderableType] = [_header(report), Text(""), _medications(report)]
+    problems = [m for m in report.medications if m.status is not Status.RESOLVED]
+    if problems:
+        t = Text("Not checked — confirm by hand: ", style="bold red")
+        t.append(", ".join(repr(inert(m.input)) for m in problems[:10]), style="red")
+        if len(problems) > 10:
+            t.append(f" and {len(problems) - 10} more", style="red")
+        parts += [t, Text("")]
+    real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
+    none = [f for f in report.findings if f not in real]
+    if real:
+        parts.append(Text("Findings", style="bold underline"))
+        for f in real:
+            parts += [_finding(f), Text("")]
+    if none:
+        t = Text("No known interaction with ketamine: ", style="green")
+        t.append(", ".join(ing for f in none for ing in f.ingredients))
+        parts += [t, Text("")]
+    sched = _schedule(report)
+    if sched:
+        parts += [*sched, Text("")]
+    if report.standing_notes:
+        parts.append(Text("Always", style="bold underline"))
+        parts += [Text(f"  • {note}") for note in report.standing_notes]
+        parts.append(Text(""))
+    parts += [_verdict(report), Text(FOOTER, style="dim italic")]
+    return Group(*parts)

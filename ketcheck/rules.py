@@ -1,0 +1,178 @@
+"""Apply the rules to resolved medications: one finding per rule and ingredient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ketcheck.knowledge import Combination, KnowledgeBase, Rule
+from ketcheck.model import Finding, Hold, Medication, Route, Severity
+from ketcheck.protocol import Protocol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Applied:
+    """A rule that applies to an ingredient, and the class it came through ("" = own rule)."""
+
+    rule: Rule
+    via: str
+
+
+def rules_for(kb: KnowledgeBase, ingredient: str) -> list[Applied]:
+    """Every rule that applies to an ingredient: its own rules replace the class rules they name."""
+    info = kb.ingredients.get(ingredient)
+    if info is None:
+        return []
+    own = kb.rule_for(f"ingredient:{ingredient}")
+    replaced: set[str] = set()
+    if own is not None:
+        replaced = set(own.replaces) if own.replaces is not None else set(info.classes)
+    applied = [Applied(rule=own, via="")] if own is not None else []
+    for cid in info.classes:
+        if cid in replaced:
+            continue
+        rule = kb.rule_for(f"class:{cid}")
+        if rule is not None:
+            applied.append(Applied(rule=rule, via=cid))
+    return applied
+
+
+def evaluate(
+    kb: KnowledgeBase,
+    medications: Sequence[Medication],
+    *,
+    route: Route,
+    protocol: Protocol,
+) -> list[Finding]:
+    """Pairwise findings (each drug with ketamine), merged across entries naming the same drug."""
+    inputs_of: dict[str, list[str]] = {}
+    for med in medications:
+        for ing in med.ingredients:
+            inputs_of.setdefault(ing, []).append(med.input)
+    findings: list[Finding] = []
+    for ing, inputs in inputs_of.items():
+        applied = rules_for(kb, ing)
+        own_findings = [_finding(a, ing, inputs, route, protocol) for a in applied]
+        real = [f for f in own_findings if f.severity > Severity.NONE or f.hold is not None]
+        if real:
+            findings.extend(real)
+        elif own_findings:
+            findings.append(own_findings[0])
+        else:
+            findings.append(_finding(Applied(rule=kb.default_rule, via=""), ing, inputs, route, protocol))
+    return _merge_same_entries(findings)
+
+
+def _merge_same_entries(findings: list[Finding]) -> list[Finding]:
+    """One finding when a rule fires for several ingredients of the same entries (Adderall)."""
+    merged: dict[tuple[str, tuple[str, ...], Severity, Hold | None], Finding] = {}
+    for f in findings:
+        key = (f.rule, f.inputs, f.severity, f.hold)
+        if key in merged:
+            prev = merged[key]
+            merged[key] = replace(prev, ingredients=prev.ingredients + f.ingredients)
+        else:
+            merged[key] = f
+    return list(merged.values())
+
+
+def _finding(
+    applied: Applied, ingredient: str, inputs: Sequence[str], route: Route, protocol: Protocol
+) -> Finding:
+    rule = applied.rule
+    severity = rule.severity_for(route)
+    severity_source = "data"
+    override = protocol.severity_for(ingredient, applied.via, route)
+    if override is not None and override != severity:
+        severity, severity_source = override, f"protocol: {protocol.name}"
+    hold: Hold | None = None
+    hours = rule.hold_hours
+    basis, source = rule.hold_basis or "", "data"
+    custom = protocol.hold_for(ingredient, applied.via) if rule.target_kind != "default" else None
+    if custom is not None and custom != hours:
+        hours = custom
+        basis, source = f"clinic protocol ({protocol.name})", "protocol"
+    if hours is not None and hours > 0:
+        hold = Hold(hours_before=hours, basis=basis, source=source)
+    return Finding(
+        rule=rule.id,
+        kind="interaction" if rule.target_kind != "default" else "no-known-interaction",
+        ingredients=(ingredient,),
+        inputs=tuple(dict.fromkeys(inputs)),
+        severity=severity,
+        effects=rule.effects,
+        effect=rule.effect,
+        mechanism=rule.mechanism,
+        management=rule.management,
+        evidence=rule.evidence,
+        references=rule.references,
+        hold=hold,
+        disagreement=rule.disagreement,
+        standing_note=rule.standing_note,
+        applies_via=applied.via or ingredient,
+        severity_source=severity_source,
+    )
+
+
+def cumulative(
+    kb: KnowledgeBase, medications: Sequence[Medication], *, protocol: Protocol
+) -> list[Finding]:
+    """Risks that only appear when drugs add up: stacked depressants, pressors, duplicates."""
+    present: dict[str, list[str]] = {}
+    for med in medications:
+        for ing in med.ingredients:
+            present.setdefault(ing, []).append(med.input)
+    out: list[Finding] = []
+    for combo in kb.combinations:
+        members = [ing for ing in present if _matches(kb, combo, ing, combo.members)]
+        if _agents(members, medications) < combo.min_distinct:
+            continue
+        if any(not any(_member(kb, req, ing) for ing in present) for req in combo.require):
+            continue
+        inputs = tuple(dict.fromkeys(i for ing in members for i in present[ing]))
+        out.append(
+            Finding(
+                rule=combo.id,
+                kind="combined",
+                ingredients=tuple(members),
+                inputs=inputs,
+                severity=combo.severity,
+                effects=combo.effects,
+                effect=combo.effect,
+                mechanism=combo.mechanism,
+                management=combo.management,
+                evidence=combo.evidence,
+                references=combo.references,
+                applies_via="combination",
+            )
+        )
+    return out
+
+
+def _agents(members: Sequence[str], medications: Sequence[Medication]) -> int:
+    """Distinct agents among these ingredients; ingredients of one entry (a product) count once."""
+    parent = {m: m for m in members}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for med in medications:
+        inside = [i for i in med.ingredients if i in parent]
+        for other in inside[1:]:
+            parent[root(other)] = root(inside[0])
+    return len({root(m) for m in members})
+
+
+def _matches(kb: KnowledgeBase, combo: Combination, ingredient: str, members: Sequence[str]) -> bool:
+    return any(_member(kb, m, ingredient) for m in members)
+
+
+def _member(kb: KnowledgeBase, member: str, ingredient: str) -> bool:
+    kind, _, target = member.partition(":")
+    if kind == "ingredient":
+        return ingredient == target
+    info = kb.ingredients.get(ingredient)
+    return info is not None and target in info.classes

@@ -1,0 +1,121 @@
+"""The JSON Schema (draft 2020-12) of the JSON report, schema_version 1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SEVERITY = {"enum": ["contraindicated", "major", "moderate", "minor", "none"]}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_STR_LIST = {"type": "array", "items": {"type": "string"}}
+_CANDIDATE = {
+    "type": "object",
+    "required": ["name", "ingredients", "classes", "score"],
+    "properties": {
+        "name": {"type": "string"},
+        "ingredients": _STR_LIST,
+        "classes": _STR_LIST,
+        "score": {"type": "number", "minimum": 0, "maximum": 100},
+    },
+}
+_MEDICATION = {
+    "type": "object",
+    "required": ["input", "status", "matched", "method", "score", "ingredients", "classes",
+                 "candidates", "reason", "recent", "parsed"],
+    "properties": {
+        "input": {"type": "string", "description": "The entry exactly as given."},
+        "status": {"enum": ["resolved", "ambiguous", "unresolved"]},
+        "matched": {**_STR_OR_NULL, "description": "The known name it matched."},
+        "method": {"enum": ["exact", "normalised", "combination", "fuzzy", None]},
+        "score": {"type": ["number", "null"]},
+        "margin": {"type": "number", "description": "Fuzzy only: lead over the next drug."},
+        "runner_up": _CANDIDATE,
+        "name_kind": {"type": "string"},
+        "source": {"type": "string"},
+        "ingredients": _STR_LIST,
+        "classes": _STR_LIST,
+        "candidates": {"type": "array", "items": _CANDIDATE},
+        "reason": _STR_OR_NULL,
+        "recent": {"type": "boolean", "description": "Marked stopped/completed by the source."},
+        "parsed": {
+            "type": "object",
+            "required": ["name", "strength", "form", "route", "frequency", "release"],
+            "properties": {k: _STR_OR_NULL for k in
+                           ("strength", "form", "route", "frequency", "release")} | {"name": {"type": "string"}},
+        },
+    },
+}
+_HOLD = {
+    "type": ["object", "null"],
+    "required": ["hours_before", "last_dose_by", "basis"],
+    "properties": {
+        "hours_before": {"type": "number", "minimum": 0},
+        "last_dose_by": {**_STR_OR_NULL, "description": "ISO 8601, when --session is given."},
+        "basis": {"type": "string"},
+        "source": {"enum": ["data", "protocol"]},
+    },
+}
+_FINDING = {
+    "type": "object",
+    "required": ["rule", "ingredients", "inputs", "severity", "effects", "effect", "mechanism",
+                 "management", "hold", "evidence", "references"],
+    "properties": {
+        "rule": {"type": "string"},
+        "kind": {"enum": ["interaction", "combined", "no-known-interaction"]},
+        "ingredients": {**_STR_LIST, "minItems": 1},
+        "inputs": {**_STR_LIST, "minItems": 1},
+        "severity": _SEVERITY,
+        "effects": {"type": "array", "items": {"enum": ["safety", "efficacy"]}, "minItems": 1},
+        "effect": {"type": "string"},
+        "mechanism": {"type": "string"},
+        "management": {"type": "string"},
+        "hold": _HOLD,
+        "evidence": {"type": "string"},
+        "references": {**_STR_LIST, "minItems": 1},
+        "disagreement": _STR_OR_NULL,
+        "standing_note": _STR_OR_NULL,
+        "applies_via": {"type": "string"},
+        "severity_source": {"type": "string"},
+    },
+}
+REPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://ketcheck.invalid/schema/report-1.json",
+    "title": "ketcheck report",
+    "type": "object",
+    "required": ["schema_version", "tool", "data", "route", "session", "medications", "findings",
+                 "summary"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "tool": {"type": "object", "required": ["name", "version"],
+                 "properties": {"name": {"const": "ketcheck"}, "version": {"type": "string"}}},
+        "data": {"type": "object", "required": ["version"],
+                 "properties": {"version": {"type": "string"}}},
+        "route": {"enum": ["iv", "im", "sublingual", "oral", "intranasal"]},
+        "session": _STR_OR_NULL,
+        "protocol": {"type": "string"},
+        "patient_id": {"type": "string", "description": "Batch reports only."},
+        "medications": {"type": "array", "items": _MEDICATION},
+        "findings": {"type": "array", "items": _FINDING},
+        "schedule": {"type": "array", "items": {
+            "type": "object",
+            "required": ["ingredient", "inputs", "hours_before", "last_dose_by", "basis"],
+            "properties": {"ingredient": {"type": "string"}, "inputs": _STR_LIST,
+                           "hours_before": {"type": "number"}, "last_dose_by": _STR_OR_NULL,
+                           "basis": {"type": "string"}},
+        }},
+        "standing_notes": _STR_LIST,
+        "warnings": _STR_LIST,
+        "summary": {
+            "type": "object",
+            "required": ["highest_severity", "complete", "exit_code"],
+            "properties": {
+                "highest_severity": {"enum": [*_SEVERITY["enum"], None]},
+                "complete": {"type": "boolean"},
+                "exit_code": {"enum": [0, 1, 3]},
+                "fail_on": {"enum": ["contraindicated", "major", "moderate", "minor", "never"]},
+                "strict": {"type": "boolean"},
+                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        },
+    },
+}
