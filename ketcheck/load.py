@@ -62,8 +62,8 @@ def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
         raw = f.read_bytes()
         digest.update(name.encode() + b"\0" + raw + b"\0")
         if name.endswith(".tsv"):
-            lines = raw.decode("utf-8").splitlines()
-            sources[name] = [ln.split("\t") for ln in lines[1:] if ln and not ln.startswith("#")]
+            rows = [ln for ln in raw.decode("utf-8").splitlines() if ln and not ln.startswith("#")]
+            sources[name] = [r.split("\t") for r in rows[1:]]  # the first row is the header
             continue
         try:
             sources[name] = tomllib.loads(raw.decode("utf-8"))

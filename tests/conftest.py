@@ -1,0 +1,46 @@
+"""Shared fixtures: a small hand-written knowledge base, the bundled one, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ketcheck.check import run_check
+from ketcheck.knowledge import KnowledgeBase
+from ketcheck.load import compile_knowledge
+from ketcheck.model import Report
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FIXTURE_KB = HERE / "fixtures" / "kb"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep compiled-data caches out of the user's home during tests."""
+    os.environ["KETCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("kb-cache"))
+    os.environ.pop("KETCHECK_PROTOCOL", None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return compile_knowledge(FIXTURE_KB)
+
+
+@pytest.fixture(scope="session")
+def bundled() -> KnowledgeBase:
+    from ketcheck.load import load_bundled
+
+    return load_bundled()
+
+
+def run(kb: KnowledgeBase, *names: str, **kwargs: object) -> Report:
+    """Check names against a knowledge base with a fixed tool version."""
+    return run_check(list(names), kb, tool_version="test", **kwargs)  # type: ignore[arg-type]
