@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from ketcheck.model import Parsed
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Terminal escape sequences (CSI "ESC [ ... letter", OSC "ESC ] ... BEL|ST", and 8-bit CSI):
+# pasted from a terminal they carry no drug name, so they are removed before matching.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
@@ -96,6 +99,7 @@ _FREQ_TOKEN = re.compile(r"^q\d+(?:-\d+)?(?:h|hr|hrs|hours|d|days|w|wk)?$|^\d+x$
 
 def clean_text(text: str) -> str:
     """Make typed text safe and comparable: NFKC, plain quotes and spaces, no control bytes."""
+    text = _ESCAPES.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return _CONTROL.sub(" ", text)
 

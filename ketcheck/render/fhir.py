@@ -1,0 +1,108 @@
+"""FHIR R4 output: a collection Bundle of DetectedIssue resources plus an OperationOutcome."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ketcheck.model import Finding, Method, Report, Resolved, Severity, Status
+from ketcheck.render.json import dumps, iso
+
+# How ketcheck severities map onto the HL7 DetectedIssue severity code system.
+FHIR_SEVERITY = {
+    Severity.CONTRAINDICATED: "high",
+    Severity.MAJOR: "high",
+    Severity.MODERATE: "moderate",
+    Severity.MINOR: "low",
+}
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+_NS = uuid.UUID("6f1c0c5e-4b7e-4d9a-9a53-6b0e2f9d3c11")
+
+
+def _ref_url(ref: str) -> str | None:
+    kind, _, value = ref.partition(":")
+    if kind.upper() == "PMID" and value.strip().isdigit():
+        return f"https://pubmed.ncbi.nlm.nih.gov/{value.strip()}/"
+    if kind.lower() == "doi":
+        return f"https://doi.org/{value.strip()}"
+    return None
+
+
+def _med_url(index: int, text: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NS, f'{index}:{text}')}"
+
+
+def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
+    fuzzy_inputs = {
+        m.input for m in report.medications
+        if isinstance(m.resolution, Resolved) and m.resolution.method is Method.FUZZY
+    }
+    code = "DUPTHPY" if f.rule == "duplicate-ketamine" else "DRG"
+    display = "Duplicate Therapy Alert" if code == "DUPTHPY" else "Drug Interaction Alert"
+    detail = f"{', '.join(f.ingredients)} with ketamine/esketamine: {f.effect} {f.mechanism}"
+    mitigation = [{"action": {"text": f.management}}]
+    if f.hold is not None:
+        when = f"; last dose by {iso(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
+        mitigation.append({"action": {"text": f"Hold {f.hold.hours_before:g} h before the session"
+                                              f"{when} ({f.hold.basis})"}})
+    issue: dict[str, Any] = {
+        "resourceType": "DetectedIssue",
+        "status": "preliminary" if fuzzy_inputs & set(f.inputs) else "final",
+        "code": {"coding": [{"system": ACT_CODE, "code": code, "display": display}],
+                 "text": f.rule},
+        "severity": FHIR_SEVERITY[f.severity],
+        "implicated": [{"reference": urls[i], "display": i} for i in f.inputs if i in urls],
+        "detail": detail,
+        "mitigation": mitigation,
+        "evidence": [{"detail": [{"display": r} for r in f.references]}],
+    }
+    first_url = next((u for u in map(_ref_url, f.references) if u), None)
+    if first_url:
+        issue["reference"] = first_url
+    return issue
+
+
+def fhir_bundle(report: Report) -> dict[str, Any]:
+    """The report as a FHIR R4 Bundle (type collection)."""
+    entries: list[dict[str, Any]] = []
+    urls: dict[str, str] = {}
+    for m in report.medications:
+        url = _med_url(m.index, m.input)
+        urls.setdefault(m.input, url)
+        statement: dict[str, Any] = {
+            "resourceType": "MedicationStatement",
+            "status": "completed" if m.recent else "active",
+            "medicationCodeableConcept": {"text": m.input},
+            "subject": {"display": "patient"},
+        }
+        entries.append({"fullUrl": url, "resource": statement})
+    for f in report.findings:
+        if f.severity > Severity.NONE:
+            entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, f.rule + '|' + '|'.join(f.inputs))}",
+                            "resource": _issue(f, report, urls)})
+    problems = [m for m in report.medications if m.status is not Status.RESOLVED]
+    if problems:
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "warning",
+                    "code": "not-found" if m.status is Status.UNRESOLVED else "multiple-matches",
+                    "diagnostics": f"{m.input!r} was not checked: {getattr(m.resolution, 'reason', '')}",
+                    "expression": [f"Bundle.entry[{m.index}]"],
+                }
+                for m in problems
+            ],
+        }
+        entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, 'outcome')}", "resource": outcome})
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "meta": {"tag": [{"system": "urn:ketcheck", "code": f"data-{report.data_version}"}]},
+        "entry": entries,
+    }
+
+
+def render_fhir(report: Report) -> str:
+    """The FHIR Bundle as JSON text."""
+    return dumps(fhir_bundle(report)) + "\n"
