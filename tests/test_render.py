@@ -1,0 +1,110 @@
+"""Golden output per format for one fixed report, and properties every renderer must keep."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from rich.console import Console
+
+from ketcheck.knowledge import KnowledgeBase
+from ketcheck.model import Report
+from ketcheck.render import RENDERERS, OutputFormat, render, renderer
+from tests.conftest import run
+
+GOLDEN = Path(__file__).parent / "golden"
+SESSION = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/London"))
+LIST = [
+    "Klonopin 0.5 mg PO BID PRN anxiety",
+    "sertraline 50mg daily",
+    "phenelzine",
+    "lamictl",
+    "Percocet 5/325 q6h prn",
+    "gabapentin 300 mg",
+    "metformin",
+    "asdfqwer",
+    "[blink]xanax[/blink]",
+]
+SUFFIX = {
+    OutputFormat.TABLE: "table.txt",
+    OutputFormat.JSON: "report.json",
+    OutputFormat.MARKDOWN: "report.md",
+    OutputFormat.FHIR: "fhir.json",
+    OutputFormat.HANDOUT: "handout.md",
+    OutputFormat.HTML: "handout.html",
+}
+
+
+@pytest.fixture(scope="module")
+def report(kb: KnowledgeBase) -> Report:
+    return run(kb, *LIST, session=SESSION)
+
+
+def as_text(report: Report, fmt: OutputFormat) -> str:
+    out = render(report, fmt)
+    if isinstance(out, str):
+        return out
+    buf = io.StringIO()
+    Console(file=buf, width=100, color_system=None, highlight=False, markup=False).print(out)
+    return buf.getvalue()
+
+
+def test_every_format_has_a_renderer() -> None:
+    assert set(RENDERERS) == set(OutputFormat)
+    for fmt in OutputFormat:
+        assert callable(renderer(fmt))
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_golden(report: Report, fmt: OutputFormat, request: pytest.FixtureRequest) -> None:
+    path = GOLDEN / SUFFIX[fmt]
+    text = as_text(report, fmt)
+    if request.config.getoption("--update-golden"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs (run pytest --update-golden)"
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_input_is_shown_literally_and_inert(kb: KnowledgeBase, fmt: OutputFormat) -> None:
+    hostile = ["[blink]xanax[/blink]", "\x1b]0;pwned\x07klonopin", "\x1b[2J\x1b[31mzoloft", "<script>x</script>"]
+    text = as_text(run(kb, *hostile), fmt)
+    assert "\x1b" not in text and "\x07" not in text
+    if fmt is OutputFormat.HTML:
+        assert "<script>" not in text and "&lt;script&gt;" in text
+    elif fmt in (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.FHIR):
+        assert "[blink]xanax[/blink]" in text
+
+
+def test_json_matches_to_dict(report: Report) -> None:
+    assert json.loads(render(report, OutputFormat.JSON)) == report.to_dict()
+
+
+def test_json_keeps_every_entry_in_order(report: Report) -> None:
+    meds = report.to_dict()["medications"]
+    assert [m["input"] for m in meds] == LIST
+
+
+def test_fhir_bundle_shape(report: Report) -> None:
+    bundle = json.loads(render(report, OutputFormat.FHIR))
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds.count("MedicationStatement") == len(LIST)
+    issues = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"]
+    assert {i["severity"] for i in issues} <= {"high", "moderate", "low"}
+    assert any(i["severity"] == "high" for i in issues)  # phenelzine: major
+    urls = {e["fullUrl"] for e in bundle["entry"]}
+    assert all(ref["reference"] in urls for i in issues for ref in i["implicated"])
+    assert all(i["mitigation"] for i in issues)
+    outcome = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "OperationOutcome"]
+    assert len(outcome) == 1 and "asdfqwer" in outcome[0]["issue"][0]["diagnostics"]
+
+
+def test_handout_has_no_internal_ids_or_jargon(report: Report) -> None:
+    text = render(report, OutputFormat.HANDOUT)
+    for jargon in ("cns-depressant-stack", "benzodiazepine\"", "GABA", "CYP", "class:", "rule"):
+        assert jargon not in text
+    assert "9:00 pm on Sunday 22 November" in text
