@@ -30,7 +30,7 @@ def _open(path: str) -> IO[str]:
     if path == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
     try:
-        return open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
+        return open(path, encoding="utf-8", errors="replace", newline="")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -42,7 +42,9 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
     except StopIteration:
         return
     if "patient_id" not in header or "medication" not in header:
-        raise InputError(f"{name}: line 1: the CSV header needs 'patient_id' and 'medication' columns")
+        raise InputError(
+            f"{name}: line 1: the CSV header needs 'patient_id' and 'medication' columns"
+        )
     pid_col, med_col = header.index("patient_id"), header.index("medication")
     status_col = header.index("status") if "status" in header else None
     for row in reader:
@@ -57,9 +59,14 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
         if not med:
             raise InputError(f"{name}: line {line}: empty medication for patient {pid!r}")
         if len(med) > MAX_ENTRY_CHARS:
-            raise InputError(f"{name}: line {line}: medication longer than {MAX_ENTRY_CHARS} characters")
-        recent = status_col is not None and len(row) > status_col and row[status_col].strip().lower() in (
-            "stopped", "completed", "recent")
+            raise InputError(
+                f"{name}: line {line}: medication longer than {MAX_ENTRY_CHARS} characters"
+            )
+        recent = (
+            status_col is not None
+            and len(row) > status_col
+            and row[status_col].strip().lower() in ("stopped", "completed", "recent")
+        )
         yield pid, med, recent
 
 
@@ -70,9 +77,17 @@ def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, s
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name}: line {number}, column {exc.colno}: invalid JSON: {exc.msg}") from None
-        if not isinstance(obj, dict) or "patient_id" not in obj or not isinstance(obj.get("medications"), list):
-            raise InputError(f"{name}: line {number}: expected {{\"patient_id\": ..., \"medications\": [...]}}")
+            raise InputError(
+                f"{name}: line {number}, column {exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
+        if (
+            not isinstance(obj, dict)
+            or "patient_id" not in obj
+            or not isinstance(obj.get("medications"), list)
+        ):
+            raise InputError(
+                f'{name}: line {number}: expected {{"patient_id": ..., "medications": [...]}}'
+            )
         pid = str(obj["patient_id"]).strip()
         if not pid:
             raise InputError(f"{name}: line {number}: empty patient_id")
@@ -84,7 +99,9 @@ def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, s
             if not isinstance(med, str) or not med.strip():
                 raise InputError(f"{name}: line {number}: each medication must be a non-empty name")
             if len(med) > MAX_ENTRY_CHARS:
-                raise InputError(f"{name}: line {number}: medication longer than {MAX_ENTRY_CHARS} characters")
+                raise InputError(
+                    f"{name}: line {number}: medication longer than {MAX_ENTRY_CHARS} characters"
+                )
             yield pid, med.replace("\x00", "").strip(), recent
 
 
@@ -104,17 +121,18 @@ def _spill(path: str, db: sqlite3.Connection) -> int:
             first = handle.readline()
         if not first:
             raise InputError(f"{name}: no rows")
-        rows = _rows_jsonl(handle, first, name) if first.lstrip().startswith("{") else _rows_csv(
-            handle, first, name)
+        rows = (
+            _rows_jsonl(handle, first, name)
+            if first.lstrip().startswith("{")
+            else _rows_csv(handle, first, name)
+        )
         order: dict[str, int] = {}
         chunk: list[tuple[int, int, str, int]] = []
-        seq = 0
-        for pid, med, recent in rows:
+        for seq, (pid, med, recent) in enumerate(rows):
             if pid not in order:
                 order[pid] = len(order)
                 db.execute("INSERT INTO patients VALUES (?, ?)", (order[pid], pid))
             chunk.append((order[pid], seq, med, int(recent)))
-            seq += 1
             if len(chunk) >= _CHUNK:
                 db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", chunk)
                 chunk.clear()
@@ -147,17 +165,27 @@ def run_batch(
         patients = _spill(path, db)
         db.execute("CREATE INDEX rows_by_patient ON rows (patient, seq)")
         resolver = Resolver(kb)
-        counts = {code: 0 for code in (0, 1, 3)}
+        counts = dict.fromkeys((0, 1, 3), 0)
         progress = _progress(err, patients)
         try:
             for idx, pid in db.execute("SELECT idx, id FROM patients ORDER BY idx"):
                 entries = [
                     Entry(text=med, recent=bool(recent))
                     for med, recent in db.execute(
-                        "SELECT med, recent FROM rows WHERE patient = ? ORDER BY seq", (idx,))
+                        "SELECT med, recent FROM rows WHERE patient = ? ORDER BY seq", (idx,)
+                    )
                 ]
-                report = run_check(entries, kb, tool_version=__version__, route=route, session=session,
-                                   protocol=protocol, fail_on=fail_on, strict=strict, resolver=resolver)
+                report = run_check(
+                    entries,
+                    kb,
+                    tool_version=__version__,
+                    route=route,
+                    session=session,
+                    protocol=protocol,
+                    fail_on=fail_on,
+                    strict=strict,
+                    resolver=resolver,
+                )
                 record: dict[str, Any] = {"patient_id": pid, **report_to_dict(report)}
                 out.write(dumps(record, indent=None) + "\n")
                 counts[report.summary.exit_code] += 1

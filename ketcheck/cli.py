@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -37,7 +37,7 @@ app.add_typer(protocol_app, name="protocol")
 app.add_typer(data_app, name="data")
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     """Severity at or above which `check` exits 1; `never` always exits 0 unless an error."""
 
     CONTRAINDICATED = "contraindicated"
@@ -47,7 +47,7 @@ class FailOn(str, Enum):
     NEVER = "never"
 
 
-class RouteChoice(str, Enum):
+class RouteChoice(StrEnum):
     """Route of the session's ketamine or esketamine."""
 
     IV = "iv"
@@ -88,8 +88,12 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", help="Show the package and data version.",
-                     callback=_version_callback, is_eager=True),
+        typer.Option(
+            "--version",
+            help="Show the package and data version.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
     ] = False,
 ) -> None:
     """Check a medication list before a ketamine or esketamine session."""
@@ -99,7 +103,9 @@ def _read_stdin() -> bytes:
     return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
 
 
-def _gather(names: list[str], input_file: str | None, kb: KnowledgeBase) -> tuple[list[Entry], list[str]]:
+def _gather(
+    names: list[str], input_file: str | None, kb: KnowledgeBase
+) -> tuple[list[Entry], list[str]]:
     from ketcheck import inputs
 
     warnings: list[str] = []
@@ -183,19 +189,29 @@ def _hints(report: Report, fmt: OutputFormat) -> None:
 def check(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Medication names; each argument may hold several, split on , and ;. "
-                       "With none, the list is read from stdin (one per line).",
-                       show_default=False),
+        typer.Argument(
+            help="Medication names; each argument may hold several, split on , and ;. "
+            "With none, the list is read from stdin (one per line).",
+            show_default=False,
+        ),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TABLE,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")] = FailOn.MODERATE,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = OutputFormat.TABLE,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")
+    ] = FailOn.MODERATE,
     session: Annotated[
         str | None,
-        typer.Option("--session", help="Session start, ISO 8601 (2026-11-23T09:00); holds get clock times."),
+        typer.Option(
+            "--session", help="Session start, ISO 8601 (2026-11-23T09:00); holds get clock times."
+        ),
     ] = None,
     route: Annotated[
         RouteChoice | None,
-        typer.Option("--route", help="Route of ketamine/esketamine [default: iv, or the protocol's]."),
+        typer.Option(
+            "--route", help="Route of ketamine/esketamine [default: iv, or the protocol's]."
+        ),
     ] = None,
     protocol: Annotated[
         Path | None, typer.Option("--protocol", help="Clinic protocol TOML (see `protocol init`).")
@@ -245,8 +261,12 @@ def check(
 
 @app.command()
 def info(
-    name: Annotated[str, typer.Argument(help="A drug name as a patient or clinician would type it.")],
-    route: Annotated[RouteChoice, typer.Option("--route", help="Route for route-specific severities.")] = RouteChoice.IV,
+    name: Annotated[
+        str, typer.Argument(help="A drug name as a patient or clinician would type it.")
+    ],
+    route: Annotated[
+        RouteChoice, typer.Option("--route", help="Route for route-specific severities.")
+    ] = RouteChoice.IV,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Show how a name resolves and every rule that applies to it, with references."""
@@ -333,12 +353,24 @@ def schema() -> None:
 
 @app.command()
 def batch(
-    file: Annotated[str, typer.Argument(help="CSV (patient_id,medication) or JSON Lines; - for stdin.")],
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")] = FailOn.MODERATE,
-    session: Annotated[str | None, typer.Option("--session", help="Session start, ISO 8601.")] = None,
-    route: Annotated[RouteChoice | None, typer.Option("--route", help="Route of ketamine/esketamine.")] = None,
-    protocol: Annotated[Path | None, typer.Option("--protocol", help="Clinic protocol TOML.")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Count fuzzy matches as unresolved.")] = False,
+    file: Annotated[
+        str, typer.Argument(help="CSV (patient_id,medication) or JSON Lines; - for stdin.")
+    ],
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")
+    ] = FailOn.MODERATE,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Session start, ISO 8601.")
+    ] = None,
+    route: Annotated[
+        RouteChoice | None, typer.Option("--route", help="Route of ketamine/esketamine.")
+    ] = None,
+    protocol: Annotated[
+        Path | None, typer.Option("--protocol", help="Clinic protocol TOML.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Count fuzzy matches as unresolved.")
+    ] = False,
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
@@ -353,7 +385,9 @@ def batch(
             try:
                 when = parse_session(session)
             except ValueError as exc:
-                raise InputError(f"--session {session!r} is not an ISO 8601 date and time: {exc}") from None
+                raise InputError(
+                    f"--session {session!r} is not an ISO 8601 date and time: {exc}"
+                ) from None
         proto = _protocol(protocol, kb)
         code = run_batch(
             file,
@@ -381,7 +415,7 @@ def main() -> NoReturn:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - the one place that must catch everything
+    except Exception as exc:
         _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
         sys.exit(2)
     sys.exit(0)

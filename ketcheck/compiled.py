@@ -18,19 +18,41 @@ from ketcheck.model import Effect, Route, Severity
 
 def _rule_out(r: Rule) -> list[Any]:
     return [
-        r.id, r.target_kind, r.target, int(r.severity), [e.value for e in r.effects], r.effect,
-        r.mechanism, r.management, r.evidence, list(r.references), r.hold_hours, r.hold_basis,
-        r.disagreement, r.standing_note, {k.value: int(v) for k, v in r.route_severity.items()},
+        r.id,
+        r.target_kind,
+        r.target,
+        int(r.severity),
+        [e.value for e in r.effects],
+        r.effect,
+        r.mechanism,
+        r.management,
+        r.evidence,
+        list(r.references),
+        r.hold_hours,
+        r.hold_basis,
+        r.disagreement,
+        r.standing_note,
+        {k.value: int(v) for k, v in r.route_severity.items()},
         list(r.replaces) if r.replaces is not None else None,
     ]
 
 
 def _rule_in(v: list[Any]) -> Rule:
     return Rule(
-        id=v[0], target_kind=v[1], target=v[2], severity=Severity(v[3]),
-        effects=tuple(Effect(e) for e in v[4]), effect=v[5], mechanism=v[6], management=v[7],
-        evidence=v[8], references=tuple(v[9]), hold_hours=v[10], hold_basis=v[11],
-        disagreement=v[12], standing_note=v[13],
+        id=v[0],
+        target_kind=v[1],
+        target=v[2],
+        severity=Severity(v[3]),
+        effects=tuple(Effect(e) for e in v[4]),
+        effect=v[5],
+        mechanism=v[6],
+        management=v[7],
+        evidence=v[8],
+        references=tuple(v[9]),
+        hold_hours=v[10],
+        hold_basis=v[11],
+        disagreement=v[12],
+        standing_note=v[13],
         route_severity={Route(k): Severity(s) for k, s in v[14].items()},
         replaces=tuple(v[15]) if v[15] is not None else None,
     )
@@ -48,13 +70,31 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "rules": [_rule_out(r) for r in kb.rules],
         "default_rule": _rule_out(kb.default_rule),
         "combinations": [
-            [c.id, list(c.members), c.min_distinct, list(c.require), int(c.severity),
-             [e.value for e in c.effects], c.effect, c.mechanism, c.management, c.evidence,
-             list(c.references)]
+            [
+                c.id,
+                list(c.members),
+                c.min_distinct,
+                list(c.require),
+                int(c.severity),
+                [e.value for e in c.effects],
+                c.effect,
+                c.mechanism,
+                c.management,
+                c.evidence,
+                list(c.references),
+            ]
             for c in kb.combinations
         ],
-        "matching": [m.min_letters, m.threshold, m.margin, m.lookalike_floor, m.lookalike_window,
-                     m.suggest_floor, m.scorer, m.limit],
+        "matching": [
+            m.min_letters,
+            m.threshold,
+            m.margin,
+            m.lookalike_floor,
+            m.lookalike_window,
+            m.suggest_floor,
+            m.scorer,
+            m.limit,
+        ],
         "names": kb.lexicon.names,
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
@@ -71,15 +111,24 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
         version=d["version"],
         licence=d["licence"],
         classes={c[0]: DrugClass(id=c[0], label=c[1], kind=c[2]) for c in d["classes"]},
-        ingredients={i[0]: Ingredient(id=i[0], classes=tuple(i[1]), rxcui=i[2])
-                     for i in d["ingredients"]},
+        ingredients={
+            i[0]: Ingredient(id=i[0], classes=tuple(i[1]), rxcui=i[2]) for i in d["ingredients"]
+        },
         rules=rules,
         default_rule=_rule_in(d["default_rule"]),
         combinations=tuple(
             Combination(
-                id=c[0], members=tuple(c[1]), min_distinct=c[2], require=tuple(c[3]),
-                severity=Severity(c[4]), effects=tuple(Effect(e) for e in c[5]), effect=c[6],
-                mechanism=c[7], management=c[8], evidence=c[9], references=tuple(c[10]),
+                id=c[0],
+                members=tuple(c[1]),
+                min_distinct=c[2],
+                require=tuple(c[3]),
+                severity=Severity(c[4]),
+                effects=tuple(Effect(e) for e in c[5]),
+                effect=c[6],
+                mechanism=c[7],
+                management=c[8],
+                evidence=c[9],
+                references=tuple(c[10]),
             )
             for c in d["combinations"]
         ),
@@ -90,8 +139,14 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
             dropped_generated=d["dropped"],
         ),
         matching=Matching(
-            min_letters=m[0], threshold=m[1], margin=m[2], lookalike_floor=m[3],
-            lookalike_window=m[4], suggest_floor=m[5], scorer=m[6], limit=m[7],
+            min_letters=m[0],
+            threshold=m[1],
+            margin=m[2],
+            lookalike_floor=m[3],
+            lookalike_window=m[4],
+            suggest_floor=m[5],
+            scorer=m[6],
+            limit=m[7],
         ),
         rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketcheck.knowledge import SOURCE_FDA, KnowledgeBase
+from ketcheck.knowledge import SOURCE_FDA, KnowledgeBase, Rule
 from ketcheck.model import Ambiguous, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
 from ketcheck.rules import rules_for
@@ -17,54 +17,77 @@ def describe(
     out: dict[str, Any] = {"input": typed, "parsed_name": parsed.name, "route": route.value}
     match resolution:
         case Resolved():
-            out.update(status="resolved", matched=resolution.matched, method=resolution.method.value,
-                       score=resolution.score, name_kind=resolution.name_kind,
-                       source=resolution.source)
-            ingredients = []
+            out.update(
+                status="resolved",
+                matched=resolution.matched,
+                method=resolution.method.value,
+                score=resolution.score,
+                name_kind=resolution.name_kind,
+                source=resolution.source,
+            )
+            ingredients: list[dict[str, Any]] = []
             for ing in resolution.ingredients:
                 info = kb.ingredients[ing]
                 applied = rules_for(kb, ing)
-                ingredients.append({
-                    "id": ing,
-                    "rxcui": info.rxcui,
-                    "classes": [{"id": c, "label": kb.classes[c].label, "kind": kb.classes[c].kind}
-                                for c in info.classes],
-                    "lookalikes": list(kb.lexicon.lookalike_partners((ing,))),
-                    "rules": [
-                        {
-                            "rule": a.rule.id,
-                            "via": f"class {a.via}" if a.via else "ingredient",
-                            "severity": a.rule.severity_for(route).label,
-                            "route_severity": {r.value: s.label for r, s in a.rule.route_severity.items()},
-                            "effects": [e.value for e in a.rule.effects],
-                            "effect": a.rule.effect,
-                            "management": a.rule.management,
-                            "hold_hours": a.rule.hold_hours,
-                            "hold_basis": a.rule.hold_basis,
-                            "evidence": a.rule.evidence,
-                            "references": list(a.rule.references),
-                        }
-                        for a in applied
-                    ] or [{
-                        "rule": kb.default_rule.id, "via": "default", "severity": "none",
-                        "route_severity": {}, "effects": [e.value for e in kb.default_rule.effects],
-                        "effect": kb.default_rule.effect, "management": kb.default_rule.management,
-                        "hold_hours": None, "hold_basis": None, "evidence": kb.default_rule.evidence,
-                        "references": list(kb.default_rule.references),
-                    }],
-                })
+                ingredients.append(
+                    {
+                        "id": ing,
+                        "rxcui": info.rxcui,
+                        "classes": [
+                            {"id": c, "label": kb.classes[c].label, "kind": kb.classes[c].kind}
+                            for c in info.classes
+                        ],
+                        "lookalikes": list(kb.lexicon.lookalike_partners((ing,))),
+                        "rules": [_rule_dict(a.rule, a.via, route) for a in applied]
+                        or [_rule_dict(kb.default_rule, "default", route)],
+                    }
+                )
             out["ingredients"] = ingredients
         case Ambiguous():
-            out.update(status="ambiguous", reason=resolution.reason,
-                       candidates=[{"name": c.name, "ingredients": list(c.ingredients),
-                                    "classes": list(c.classes), "score": c.score}
-                                   for c in resolution.candidates])
+            out.update(
+                status="ambiguous",
+                reason=resolution.reason,
+                candidates=[
+                    {
+                        "name": c.name,
+                        "ingredients": list(c.ingredients),
+                        "classes": list(c.classes),
+                        "score": c.score,
+                    }
+                    for c in resolution.candidates
+                ],
+            )
         case Unresolved():
-            out.update(status="unresolved", reason=resolution.reason,
-                       candidates=[{"name": c.name, "ingredients": list(c.ingredients),
-                                    "classes": list(c.classes), "score": c.score}
-                                   for c in resolution.suggestions])
+            out.update(
+                status="unresolved",
+                reason=resolution.reason,
+                candidates=[
+                    {
+                        "name": c.name,
+                        "ingredients": list(c.ingredients),
+                        "classes": list(c.classes),
+                        "score": c.score,
+                    }
+                    for c in resolution.suggestions
+                ],
+            )
     return out
+
+
+def _rule_dict(rule: Rule, via: str, route: Route) -> dict[str, Any]:
+    return {
+        "rule": rule.id,
+        "via": "default" if via == "default" else f"class {via}" if via else "ingredient",
+        "severity": rule.severity_for(route).label,
+        "route_severity": {r.value: s.label for r, s in rule.route_severity.items()},
+        "effects": [e.value for e in rule.effects],
+        "effect": rule.effect,
+        "management": rule.management,
+        "hold_hours": rule.hold_hours,
+        "hold_basis": rule.hold_basis,
+        "evidence": rule.evidence,
+        "references": list(rule.references),
+    }
 
 
 def describe_text(d: dict[str, Any]) -> str:
@@ -73,24 +96,35 @@ def describe_text(d: dict[str, Any]) -> str:
     if d["status"] != "resolved":
         lines.append(f"Status:  {d['status']} — {inert(d['reason'])}")
         for c in d.get("candidates", []):
-            lines.append(f"  did you mean {inert(c['name'])} = {', '.join(c['ingredients'])} "
-                         f"({', '.join(c['classes']) or 'no interaction class'}; score {c['score']:.0f})?")
+            lines.append(
+                f"  did you mean {inert(c['name'])} = {', '.join(c['ingredients'])} "
+                f"({', '.join(c['classes']) or 'no interaction class'}; score {c['score']:.0f})?"
+            )
         return "\n".join(lines) + "\n"
     mark = "≈ " if d["method"] == "fuzzy" else ""
-    lines.append(f"Matched: {mark}{inert(d['matched'])} ({d['name_kind']}, {d['method']}, "
-                 f"score {d['score']:.0f}, source {d['source']})")
+    lines.append(
+        f"Matched: {mark}{inert(d['matched'])} ({d['name_kind']}, {d['method']}, "
+        f"score {d['score']:.0f}, source {d['source']})"
+    )
     for ing in d["ingredients"]:
         classes = ", ".join(f"{c['id']} ({c['label']})" for c in ing["classes"]) or "none"
-        lines += ["", f"Ingredient: {ing['id']}" + (f"  RxCUI {ing['rxcui']}" if ing["rxcui"] else ""),
-                  f"Classes:    {classes}"]
+        lines += [
+            "",
+            f"Ingredient: {ing['id']}" + (f"  RxCUI {ing['rxcui']}" if ing["rxcui"] else ""),
+            f"Classes:    {classes}",
+        ]
         if ing["lookalikes"]:
             lines.append(f"Look-alikes: {', '.join(ing['lookalikes'])}")
         for r in ing["rules"]:
             route_note = ""
             if r["route_severity"]:
-                route_note = " (" + ", ".join(f"{k} {v}" for k, v in r["route_severity"].items()) + ")"
-            lines.append(f"  [{r['severity'].upper()}] rule {r['rule']} via {r['via']}{route_note}; "
-                         f"{'/'.join(r['effects'])}")
+                route_note = (
+                    " (" + ", ".join(f"{k} {v}" for k, v in r["route_severity"].items()) + ")"
+                )
+            lines.append(
+                f"  [{r['severity'].upper()}] rule {r['rule']} via {r['via']}{route_note}; "
+                f"{'/'.join(r['effects'])}"
+            )
             lines.append(f"    What happens: {r['effect']}")
             lines.append(f"    What to do:   {r['management']}")
             if r["hold_hours"]:
@@ -107,7 +141,8 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         "data_version": kb.version,
         "ingredients": len(kb.ingredients),
         "ingredients_with_interaction_class": sum(
-            any(kb.classes[c].kind == "interaction" for c in i.classes) for i in kb.ingredients.values()
+            any(kb.classes[c].kind == "interaction" for c in i.classes)
+            for i in kb.ingredients.values()
         ),
         "classes": len(kb.classes),
         "interaction_classes": sum(c.kind == "interaction" for c in kb.classes.values()),

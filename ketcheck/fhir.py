@@ -25,9 +25,7 @@ def entries_from_fhir(
     kind = doc.get("resourceType")
     if kind == "Bundle":
         index = _bundle_index(doc)
-        resources = [
-            e.get("resource") for e in doc.get("entry", []) or [] if isinstance(e, dict)
-        ]
+        resources = [e.get("resource") for e in doc.get("entry", []) or [] if isinstance(e, dict)]
         meds = [r for r in resources if isinstance(r, dict) and r.get("resourceType") in MED_TYPES]
         if not meds:
             raise InputError("FHIR Bundle holds no MedicationStatement or MedicationRequest")

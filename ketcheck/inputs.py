@@ -80,12 +80,15 @@ def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None)
     from ketcheck.fhir import entries_from_fhir, is_fhir
 
     if is_fhir(doc):
+        assert isinstance(doc, dict)
         return _limited(entries_from_fhir(doc, rxnorm=rxnorm))
     if isinstance(doc, dict) and isinstance(doc.get("medications"), list):
         doc = doc["medications"]
     if not isinstance(doc, list):
-        raise InputError("JSON input must be an array of names, an array of objects with a "
-                         "\"name\", or a FHIR MedicationStatement, MedicationRequest or Bundle")
+        raise InputError(
+            "JSON input must be an array of names, an array of objects with a "
+            '"name", or a FHIR MedicationStatement, MedicationRequest or Bundle'
+        )
     out: list[Entry] = []
     for i, item in enumerate(doc):
         if isinstance(item, str):
@@ -95,7 +98,7 @@ def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None)
             text = item["name"]
             recent = str(item.get("status", "")).lower() in ("stopped", "completed", "recent")
         else:
-            raise InputError(f"JSON item {i + 1}: expected a string or an object with a \"name\"")
+            raise InputError(f'JSON item {i + 1}: expected a string or an object with a "name"')
         text = text.replace("\x00", "").strip()
         if not text:
             raise InputError(f"JSON item {i + 1}: empty medication name")

@@ -140,7 +140,7 @@ def _opt(table: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in table:
         return None
     value = table[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise DataError(f"{where}: {key!r} must be {kind.__name__}, got {type(value).__name__}")
     return value
 
@@ -171,10 +171,25 @@ def _effects(value: Any, where: str) -> tuple[Effect, ...]:
 
 
 _KNOWN_RULE_KEYS = frozenset(
-    "id applies_to severity effects effect mechanism management hold_hours hold_basis evidence "
-    "disagreement standing_note references route_severity replaces".split()
+    [
+        "id",
+        "applies_to",
+        "severity",
+        "effects",
+        "effect",
+        "mechanism",
+        "management",
+        "hold_hours",
+        "hold_basis",
+        "evidence",
+        "disagreement",
+        "standing_note",
+        "references",
+        "route_severity",
+        "replaces",
+    ]
 )
-_KNOWN_INGREDIENT_KEYS = frozenset("classes brands synonyms rxcui note".split())
+_KNOWN_INGREDIENT_KEYS = frozenset(["classes", "brands", "synonyms", "rxcui", "note"])
 
 
 def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
@@ -371,7 +386,9 @@ def _build_rules(
             try:
                 route = Route(route_name)
             except ValueError:
-                raise DataError(f"{where}: route_severity has unknown route {route_name!r}") from None
+                raise DataError(
+                    f"{where}: route_severity has unknown route {route_name!r}"
+                ) from None
             route_sev[route] = _severity(sev, f"{where} route_severity.{route_name}")
         replaces = body.get("replaces")
         if replaces is not None:

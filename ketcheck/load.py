@@ -19,8 +19,14 @@ from ketcheck.errors import DataError, ProtocolError
 from ketcheck.knowledge import KnowledgeBase, build
 from ketcheck.protocol import Protocol, from_table
 
-_TABLES = ("meta.toml", "classes.toml", "rules.toml", "combinations.toml", "matching.toml",
-           "lookalikes.toml")
+_TABLES = (
+    "meta.toml",
+    "classes.toml",
+    "rules.toml",
+    "combinations.toml",
+    "matching.toml",
+    "lookalikes.toml",
+)
 _FOLDERS = ("ingredients", "products")
 _GENERATED = "generated/fda-names.tsv"
 CACHE_FORMAT = 3

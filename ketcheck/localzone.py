@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -13,16 +14,12 @@ def local_zone() -> tzinfo:
 
     name = os.environ.get("TZ", "").lstrip(":")
     candidates = [name] if name else []
-    try:
+    with contextlib.suppress(OSError):
         target = os.path.realpath("/etc/localtime")
         if "zoneinfo/" in target:
             candidates.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    except OSError:
-        pass
     for cand in candidates:
         if not cand:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 
@@ -31,7 +31,7 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
-class Route(str, Enum):
+class Route(StrEnum):
     """How the session's ketamine or esketamine is given."""
 
     IV = "iv"
@@ -41,14 +41,14 @@ class Route(str, Enum):
     INTRANASAL = "intranasal"
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     """Which axis a finding concerns: the patient's safety or ketamine's benefit."""
 
     SAFETY = "safety"
     EFFICACY = "efficacy"
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     """How a typed name was matched to the lexicon."""
 
     EXACT = "exact"
@@ -57,7 +57,7 @@ class Method(str, Enum):
     FUZZY = "fuzzy"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Resolution status of one medication entry, as reported."""
 
     RESOLVED = "resolved"

@@ -11,14 +11,35 @@ from ketcheck.model import Parsed
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Terminal escape sequences (CSI "ESC [ ... letter", OSC "ESC ] ... BEL|ST", and 8-bit CSI):
 # pasted from a terminal they carry no drug name, so they are removed before matching.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
+)
 _QUOTES = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
-        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-        "\u00b5": "u", "\u03bc": "u", "\u2044": "/", "\uff0f": "/",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u00b5": "u",
+        "\u03bc": "u",
+        "\u2044": "/",
+        "\uff0f": "/",
     }
 )
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -28,63 +49,89 @@ _BULLET = re.compile(
 
 # Words that describe how a medicine is given rather than which medicine it is.
 _UNITS = frozenset(
-    "mg mgs mcg mcgs ug g gm gram grams kg ml mls l cc unit units iu u meq mmol % mg/ml "
-    "mg/kg mcg/hr mcg/h ug/h mg/24h mg/day mg/d puff puffs spray sprays drop drops gtt gtts "
-    "actuation actuations dose doses mg/5ml".split()
+    """
+    mg mgs mcg mcgs ug g gm gram grams kg ml mls l cc unit units iu u meq mmol % mg/ml mg/kg
+    mcg/hr mcg/h ug/h mg/24h mg/day mg/d puff puffs spray sprays drop drops gtt gtts
+    actuation actuations dose doses mg/5ml
+    """.split()
 )
 _FORMS = frozenset(
-    "tab tabs tablet tablets cap caps capsule capsules caplet caplets film films odt sachet "
-    "sachets patch patches injection injections inj solution soln sol susp suspension cream "
-    "ointment oint gel lotion inhaler inh neb nebulizer nebuliser nebs vial vials pen pens "
-    "lozenge lozenges troche troches gum liquid syrup elixir chewable chew drops spray "
-    "nasal suppository suppositories supp powder granules wafer wafers strip strips kit "
-    "disc diskus respimat handihaler ellipta flexpen kwikpen autoinjector pump foam shampoo "
-    "implant ring depot infusion tincture extract tea softgel softgels gummy gummies "
-    "oral liquid-filled".split()
+    """
+    tab tabs tablet tablets cap caps capsule capsules caplet caplets film films odt sachet
+    sachets patch patches injection injections inj solution soln sol susp suspension cream
+    ointment oint gel lotion inhaler inh neb nebulizer nebuliser nebs vial vials pen pens
+    lozenge lozenges troche troches gum liquid syrup elixir chewable chew drops spray nasal
+    suppository suppositories supp powder granules wafer wafers strip strips kit disc diskus
+    respimat handihaler ellipta flexpen kwikpen autoinjector pump foam shampoo implant ring
+    depot infusion tincture extract tea softgel softgels gummy gummies oral liquid-filled
+    """.split()
 )
 _ROUTES = frozenset(
-    "po p.o. sl iv im sc sq subq subcut pr top topical td transdermal buccal inhaled "
-    "intranasal nasally orally oral sublingual sublingually vaginal rectal ophthalmic otic "
-    "nostril nostrils eye eyes ear ears mouth ng peg".split()
+    """
+    po p.o. sl iv im sc sq subq subcut pr top topical td transdermal buccal inhaled
+    intranasal nasally orally oral sublingual sublingually vaginal rectal ophthalmic otic
+    nostril nostrils eye eyes ear ears mouth ng peg
+    """.split()
 )
 _FREQUENCY = frozenset(
-    "qd od daily bid tid qid qds tds bd qhs hs qam qpm qod qow prn q1h q2h q3h q4h q6h q8h "
-    "q12h q24h q4-6h q6-8h q4-6 q6-8 q72h qweek qwk weekly monthly nightly once twice thrice "
-    "times time a day days week weeks month every each morning mornings evening evenings "
-    "night nights bedtime noon afternoon hourly hours hour hr hrs h x per as needed when "
-    "required at in the before after meals meal food breakfast lunch dinner supper "
-    "empty stomach then alternate alternating other".split()
+    """
+    qd od daily bid tid qid qds tds bd qhs hs qam qpm qod qow prn q1h q2h q3h q4h q6h q8h
+    q12h q24h q4-6h q6-8h q4-6 q6-8 q72h qweek qwk weekly monthly nightly once twice thrice
+    times time a day days week weeks month every each morning mornings evening evenings
+    night nights bedtime noon afternoon hourly hours hour hr hrs h x per as needed when
+    required at in the before after meals meal food breakfast lunch dinner supper empty
+    stomach then alternate alternating other
+    """.split()
 )
 _SIG_VERBS = frozenset(
-    "take takes taking took use uses using apply inhale inject give chew dissolve place "
-    "instill insert spray swallow start started stop stopped continue continued hold held "
-    "rx sig".split()
+    """
+    take takes taking took use uses using apply inhale inject give chew dissolve place
+    instill insert spray swallow start started stop stopped continue continued hold held rx
+    sig
+    """.split()
 )
 _RELEASE = frozenset(
-    "xr er sr xl cr la cd odt dr ec ir xt sa ir/er zydis relprevv sustenna trinza hafyera "
-    "aristada maintena lai retard mr pa".split()
+    """
+    xr er sr xl cr la cd odt dr ec ir xt sa ir/er zydis relprevv sustenna trinza hafyera
+    aristada maintena lai retard mr pa
+    """.split()
 )
 _RELEASE_PHRASES = (
-    "extended release", "extended-release", "sustained release", "delayed release",
-    "immediate release", "controlled release", "modified release", "long acting",
-    "long-acting", "orally disintegrating", "prolonged release", "24 hour", "12 hour",
-    "24 hr", "12 hr",
+    "extended release",
+    "extended-release",
+    "sustained release",
+    "delayed release",
+    "immediate release",
+    "controlled release",
+    "modified release",
+    "long acting",
+    "long-acting",
+    "orally disintegrating",
+    "prolonged release",
+    "24 hour",
+    "12 hour",
+    "24 hr",
+    "12 hr",
 )
 _SALTS = frozenset(
-    "hydrochloride hcl hydrobromide hbr sulfate sulphate bisulfate oxalate tartrate bitartrate "
-    "carbonate citrate sodium potassium maleate mesylate dimesylate besylate besilate "
-    "succinate fumarate hemifumarate acetate phosphate diphosphate bromide chloride "
-    "lactate gluconate malate napsylate pamoate decanoate enanthate cypionate valerate "
-    "propionate dipropionate furoate monohydrate dihydrate trihydrate hemihydrate anhydrous "
-    "base free salt magnesium calcium hyclate monohydrochloride dihydrochloride "
-    "embonate axetil medoxomil pivoxil probutate lauroxil mofetil disoproxil alafenamide "
-    "tromethamine trometamol xinafoate nitrate erbumine".split()
+    """
+    hydrochloride hcl hydrobromide hbr sulfate sulphate bisulfate oxalate tartrate
+    bitartrate carbonate citrate sodium potassium maleate mesylate dimesylate besylate
+    besilate succinate fumarate hemifumarate acetate phosphate diphosphate bromide chloride
+    lactate gluconate malate napsylate pamoate decanoate enanthate cypionate valerate
+    propionate dipropionate furoate monohydrate dihydrate trihydrate hemihydrate anhydrous
+    base free salt magnesium calcium hyclate monohydrochloride dihydrochloride embonate
+    axetil medoxomil pivoxil probutate lauroxil mofetil disoproxil alafenamide tromethamine
+    trometamol xinafoate nitrate erbumine
+    """.split()
 )
 # Words that name no drug but often accompany one on a list.
 _FILLER = frozenset(
-    "generic brand regular extra maximum max strength children's childrens kids junior "
-    "adult adults low dose starter titration pack packs blister supply refill otc "
-    "prescription rx: new old home current currently usual my".split()
+    """
+    generic brand regular extra maximum max strength children's childrens kids junior adult
+    adults low dose starter titration pack packs blister supply refill otc prescription rx:
+    new old home current currently usual my
+    """.split()
 )
 _INDICATION_MARKERS = frozenset({"for", "prn", "indication", "dx", "reason"})
 # Words that join two drug names, or join a name to an instruction ("with food").

@@ -36,9 +36,7 @@ def make_scorer(name: str) -> Callable[..., float]:
     from rapidfuzz.distance import JaroWinkler, Levenshtein
 
     def blend(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
-        return float(
-            (fuzz.ratio(a, b) + 100.0 * JaroWinkler.normalized_similarity(a, b)) / 2.0
-        )
+        return float((fuzz.ratio(a, b) + 100.0 * JaroWinkler.normalized_similarity(a, b)) / 2.0)
 
     def levenshtein(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
         return float(100.0 * Levenshtein.normalized_similarity(a, b))
@@ -201,7 +199,9 @@ class Resolver:
         m = self.matching
         vocabulary, scorer = self._prepare()
         floor = max(0.0, min(m.suggest_floor, m.lookalike_floor) - 10.0)
-        hits = process.extract(key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor)
+        hits = process.extract(
+            key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor
+        )
         best: dict[int, tuple[float, NameEntry]] = {}
         for candidate_key, score, _ in hits:
             for e in self.lexicon.exact(candidate_key):
@@ -241,7 +241,9 @@ class Resolver:
                 names = ", ".join(p.name for p in close_partners)
                 reason = f"close to {top.name}, which is a known look-alike of {names}"
             elif top.score >= m.threshold:
-                reason = f"too close to call between {top.name} and {runner.name if runner else '?'}"
+                reason = (
+                    f"too close to call between {top.name} and {runner.name if runner else '?'}"
+                )
             else:
                 reason = f"not a known name; closest is {top.name} ({top.score:.0f}/100)"
             return Ambiguous(reason=reason, candidates=tuple(shown))
@@ -252,7 +254,9 @@ class Resolver:
 
     def _candidate(self, e: NameEntry, score: float) -> Candidate:
         ings = self.lexicon.ingredients(e)
-        return Candidate(name=e[0], ingredients=ings, classes=self._labels(ings), score=round(score, 1))
+        return Candidate(
+            name=e[0], ingredients=ings, classes=self._labels(ings), score=round(score, 1)
+        )
 
     def _close_partners(
         self, key: str, partners: frozenset[str], top_score: float, scorer: Callable[..., float]

@@ -59,7 +59,9 @@ def evaluate(
         elif own_findings:
             findings.append(own_findings[0])
         else:
-            findings.append(_finding(Applied(rule=kb.default_rule, via=""), ing, inputs, route, protocol))
+            findings.append(
+                _finding(Applied(rule=kb.default_rule, via=""), ing, inputs, route, protocol)
+            )
     return _merge_same_entries(findings)
 
 
@@ -166,7 +168,9 @@ def _agents(members: Sequence[str], medications: Sequence[Medication]) -> int:
     return len({root(m) for m in members})
 
 
-def _matches(kb: KnowledgeBase, combo: Combination, ingredient: str, members: Sequence[str]) -> bool:
+def _matches(
+    kb: KnowledgeBase, combo: Combination, ingredient: str, members: Sequence[str]
+) -> bool:
     return any(_member(kb, m, ingredient) for m in members)
 
 

@@ -19,8 +19,19 @@ _CANDIDATE = {
 }
 _MEDICATION = {
     "type": "object",
-    "required": ["input", "status", "matched", "method", "score", "ingredients", "classes",
-                 "candidates", "reason", "recent", "parsed"],
+    "required": [
+        "input",
+        "status",
+        "matched",
+        "method",
+        "score",
+        "ingredients",
+        "classes",
+        "candidates",
+        "reason",
+        "recent",
+        "parsed",
+    ],
     "properties": {
         "input": {"type": "string", "description": "The entry exactly as given."},
         "status": {"enum": ["resolved", "ambiguous", "unresolved"]},
@@ -39,8 +50,10 @@ _MEDICATION = {
         "parsed": {
             "type": "object",
             "required": ["name", "strength", "form", "route", "frequency", "release"],
-            "properties": {k: _STR_OR_NULL for k in
-                           ("strength", "form", "route", "frequency", "release")} | {"name": {"type": "string"}},
+            "properties": dict.fromkeys(
+                ("strength", "form", "route", "frequency", "release"), _STR_OR_NULL
+            )
+            | {"name": {"type": "string"}},
         },
     },
 }
@@ -56,8 +69,19 @@ _HOLD = {
 }
 _FINDING = {
     "type": "object",
-    "required": ["rule", "ingredients", "inputs", "severity", "effects", "effect", "mechanism",
-                 "management", "hold", "evidence", "references"],
+    "required": [
+        "rule",
+        "ingredients",
+        "inputs",
+        "severity",
+        "effects",
+        "effect",
+        "mechanism",
+        "management",
+        "hold",
+        "evidence",
+        "references",
+    ],
     "properties": {
         "rule": {"type": "string"},
         "kind": {"enum": ["interaction", "combined", "no-known-interaction"]},
@@ -82,27 +106,48 @@ REPORT_SCHEMA: dict[str, Any] = {
     "$id": "https://ketcheck.invalid/schema/report-1.json",
     "title": "ketcheck report",
     "type": "object",
-    "required": ["schema_version", "tool", "data", "route", "session", "medications", "findings",
-                 "summary"],
+    "required": [
+        "schema_version",
+        "tool",
+        "data",
+        "route",
+        "session",
+        "medications",
+        "findings",
+        "summary",
+    ],
     "properties": {
         "schema_version": {"const": 1},
-        "tool": {"type": "object", "required": ["name", "version"],
-                 "properties": {"name": {"const": "ketcheck"}, "version": {"type": "string"}}},
-        "data": {"type": "object", "required": ["version"],
-                 "properties": {"version": {"type": "string"}}},
+        "tool": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {"name": {"const": "ketcheck"}, "version": {"type": "string"}},
+        },
+        "data": {
+            "type": "object",
+            "required": ["version"],
+            "properties": {"version": {"type": "string"}},
+        },
         "route": {"enum": ["iv", "im", "sublingual", "oral", "intranasal"]},
         "session": _STR_OR_NULL,
         "protocol": {"type": "string"},
         "patient_id": {"type": "string", "description": "Batch reports only."},
         "medications": {"type": "array", "items": _MEDICATION},
         "findings": {"type": "array", "items": _FINDING},
-        "schedule": {"type": "array", "items": {
-            "type": "object",
-            "required": ["ingredient", "inputs", "hours_before", "last_dose_by", "basis"],
-            "properties": {"ingredient": {"type": "string"}, "inputs": _STR_LIST,
-                           "hours_before": {"type": "number"}, "last_dose_by": _STR_OR_NULL,
-                           "basis": {"type": "string"}},
-        }},
+        "schedule": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["ingredient", "inputs", "hours_before", "last_dose_by", "basis"],
+                "properties": {
+                    "ingredient": {"type": "string"},
+                    "inputs": _STR_LIST,
+                    "hours_before": {"type": "number"},
+                    "last_dose_by": _STR_OR_NULL,
+                    "basis": {"type": "string"},
+                },
+            },
+        },
         "standing_notes": _STR_LIST,
         "warnings": _STR_LIST,
         "summary": {

@@ -17,15 +17,28 @@ from ketcheck.protocol import DEFAULT
 
 def batch(kb: KnowledgeBase, path: Path) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
     out, err = io.StringIO(), io.StringIO()
-    code = run_batch(str(path), kb, route=None, session=None, protocol=DEFAULT, fail_on=Severity.MODERATE,
-                     strict=False, out=out, err=err)
+    code = run_batch(
+        str(path),
+        kb,
+        route=None,
+        session=None,
+        protocol=DEFAULT,
+        fail_on=Severity.MODERATE,
+        strict=False,
+        out=out,
+        err=err,
+    )
     return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 
-def test_csv_groups_non_adjacent_rows_in_first_seen_order(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_csv_groups_non_adjacent_rows_in_first_seen_order(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
     f = tmp_path / "list.csv"
-    f.write_text("patient_id,medication\nB,metformin\nA,sertraline\nB,atorvastatin\nA,phenelzine\n"
-                 "C,asdfqwer\n")
+    f.write_text(
+        "patient_id,medication\nB,metformin\nA,sertraline\nB,atorvastatin\nA,phenelzine\n"
+        "C,asdfqwer\n"
+    )
     code, reports, err = batch(kb, f)
     assert [r["patient_id"] for r in reports] == ["B", "A", "C"]
     assert [m["input"] for m in reports[0]["medications"]] == ["metformin", "atorvastatin"]
@@ -36,8 +49,10 @@ def test_csv_groups_non_adjacent_rows_in_first_seen_order(kb: KnowledgeBase, tmp
 
 def test_jsonl(kb: KnowledgeBase, tmp_path: Path) -> None:
     f = tmp_path / "list.jsonl"
-    f.write_text('{"patient_id": "p1", "medications": ["metformin"]}\n'
-                 '{"patient_id": "p2", "medications": ["asdfqwer", {"name": "Zoloft"}]}\n')
+    f.write_text(
+        '{"patient_id": "p1", "medications": ["metformin"]}\n'
+        '{"patient_id": "p2", "medications": ["asdfqwer", {"name": "Zoloft"}]}\n'
+    )
     code, reports, _ = batch(kb, f)
     assert [r["patient_id"] for r in reports] == ["p1", "p2"]
     assert code == 3

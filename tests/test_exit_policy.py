@@ -22,7 +22,9 @@ def expected(highest: Severity | None, complete: bool, fail_on: Severity | None)
 @pytest.mark.parametrize("fail_on", THRESHOLDS)
 @pytest.mark.parametrize("highest", HIGHEST)
 @pytest.mark.parametrize("complete", [True, False])
-def test_every_combination(highest: Severity | None, complete: bool, fail_on: Severity | None) -> None:
+def test_every_combination(
+    highest: Severity | None, complete: bool, fail_on: Severity | None
+) -> None:
     assert exit_code(highest=highest, complete=complete, fail_on=fail_on) == expected(
         highest, complete, fail_on
     )
@@ -41,5 +43,7 @@ def test_every_combination(highest: Severity | None, complete: bool, fail_on: Se
         (Severity.MODERATE, True, Severity.MAJOR, 0),
     ],
 )
-def test_named_cases(highest: Severity | None, complete: bool, fail_on: Severity | None, code: int) -> None:
+def test_named_cases(
+    highest: Severity | None, complete: bool, fail_on: Severity | None, code: int
+) -> None:
     assert exit_code(highest=highest, complete=complete, fail_on=fail_on) == code

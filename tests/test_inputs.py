@@ -17,7 +17,11 @@ def texts(entries: list[Any]) -> list[str]:
 
 def test_arguments_split_on_commas_and_semicolons_but_not_thousands() -> None:
     assert texts(from_arguments(["Klonopin, sertraline; gabapentin", "lithium 1,200 mg"])) == [
-        "Klonopin", "sertraline", "gabapentin", "lithium 1,200 mg"]
+        "Klonopin",
+        "sertraline",
+        "gabapentin",
+        "lithium 1,200 mg",
+    ]
 
 
 def test_lines_skip_blanks_and_comments_and_keep_order() -> None:
@@ -72,25 +76,67 @@ def test_fhir_bundle_order_status_and_references() -> None:
             {"resource": statement("sertraline 50 mg")},
             {"resource": statement("oops", status="entered-in-error")},
             {"resource": statement("Klonopin", status="stopped")},
-            {"resource": {"resourceType": "MedicationRequest", "status": "active",
-                          "medicationReference": {"reference": "Medication/m1"}}},
-            {"resource": statement(None, medicationReference={"reference": "#c1"},
-                                   contained=[{"resourceType": "Medication", "id": "c1",
-                                               "code": {"coding": [{"display": "gabapentin"}]}}])},
-            {"resource": statement(None, medicationCodeableConcept={"coding": [
-                {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "2598"}]})},
-            {"fullUrl": "Medication/m1", "resource": {"resourceType": "Medication", "id": "m1",
-                                                      "code": {"text": "phenelzine"}}},
+            {
+                "resource": {
+                    "resourceType": "MedicationRequest",
+                    "status": "active",
+                    "medicationReference": {"reference": "Medication/m1"},
+                }
+            },
+            {
+                "resource": statement(
+                    None,
+                    medicationReference={"reference": "#c1"},
+                    contained=[
+                        {
+                            "resourceType": "Medication",
+                            "id": "c1",
+                            "code": {"coding": [{"display": "gabapentin"}]},
+                        }
+                    ],
+                )
+            },
+            {
+                "resource": statement(
+                    None,
+                    medicationCodeableConcept={
+                        "coding": [
+                            {
+                                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                "code": "2598",
+                            }
+                        ]
+                    },
+                )
+            },
+            {
+                "fullUrl": "Medication/m1",
+                "resource": {
+                    "resourceType": "Medication",
+                    "id": "m1",
+                    "code": {"text": "phenelzine"},
+                },
+            },
         ],
     }
     entries = from_text(json.dumps(bundle), rxnorm={"2598": "clonazepam"}.get)
-    assert texts(entries) == ["sertraline 50 mg", "Klonopin", "phenelzine", "gabapentin", "clonazepam"]
+    assert texts(entries) == [
+        "sertraline 50 mg",
+        "Klonopin",
+        "phenelzine",
+        "gabapentin",
+        "clonazepam",
+    ]
     assert [e.recent for e in entries] == [False, True, False, False, False]
 
 
 def test_fhir_unknown_rxnorm_code_is_kept_as_an_unresolvable_entry() -> None:
-    doc = statement(None, medicationCodeableConcept={"coding": [
-        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "999999"}]})
+    doc = statement(
+        None,
+        medicationCodeableConcept={
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "999999"}]
+        },
+    )
     assert texts(from_text(json.dumps(doc))) == ["RxNorm 999999"]
 
 

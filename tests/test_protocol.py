@@ -32,7 +32,9 @@ from tests.conftest import run
         ({"holds": []}, "holds: must be a table"),
     ],
 )
-def test_errors_name_file_key_and_reason(kb: KnowledgeBase, table: dict[str, Any], message: str) -> None:
+def test_errors_name_file_key_and_reason(
+    kb: KnowledgeBase, table: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ProtocolError) as info:
         from_table(table, kb, name="clinic.toml")
     assert str(info.value).startswith("clinic.toml: ")
@@ -54,8 +56,11 @@ def test_missing_file(kb: KnowledgeBase, tmp_path: Path) -> None:
 
 def test_valid_protocol(kb: KnowledgeBase) -> None:
     p = from_table(
-        {"default_route": "intranasal", "holds": {"benzodiazepine": 24, "lorazepam": 6},
-         "severity": {"ssri": "moderate"}},
+        {
+            "default_route": "intranasal",
+            "holds": {"benzodiazepine": 24, "lorazepam": 6},
+            "severity": {"ssri": "moderate"},
+        },
         kb,
         name="clinic.toml",
     )
@@ -70,8 +75,16 @@ def test_valid_protocol(kb: KnowledgeBase) -> None:
 def test_default_protocol_round_trip_changes_no_result(kb: KnowledgeBase, route: Route) -> None:
     text = tomli_w.dumps(default_table(kb))
     loaded = from_table(tomllib.loads(text), kb, name="default.toml")
-    names = ["Klonopin", "Lamictal", "clarithromycin", "sertraline", "phenelzine", "metformin",
-             "Percocet", "gabapentin"]
+    names = [
+        "Klonopin",
+        "Lamictal",
+        "clarithromycin",
+        "sertraline",
+        "phenelzine",
+        "metformin",
+        "Percocet",
+        "gabapentin",
+    ]
     plain = run(kb, *names, route=route)
     again = run(kb, *names, route=route, protocol=loaded)
     strip = lambda r: [(f.rule, f.ingredients, f.severity, f.hold) for f in r.findings]  # noqa: E731

@@ -65,12 +65,19 @@ def test_golden(report: Report, fmt: OutputFormat, request: pytest.FixtureReques
     text = as_text(report, fmt)
     if request.config.getoption("--update-golden"):
         path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs (run pytest --update-golden)"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{path.name} differs (run pytest --update-golden)"
+    )
 
 
 @pytest.mark.parametrize("fmt", list(OutputFormat))
 def test_input_is_shown_literally_and_inert(kb: KnowledgeBase, fmt: OutputFormat) -> None:
-    hostile = ["[blink]xanax[/blink]", "\x1b]0;pwned\x07klonopin", "\x1b[2J\x1b[31mzoloft", "<script>x</script>"]
+    hostile = [
+        "[blink]xanax[/blink]",
+        "\x1b]0;pwned\x07klonopin",
+        "\x1b[2J\x1b[31mzoloft",
+        "<script>x</script>",
+    ]
     text = as_text(run(kb, *hostile), fmt)
     assert "\x1b" not in text and "\x07" not in text
     if fmt is OutputFormat.HTML:
@@ -93,18 +100,24 @@ def test_fhir_bundle_shape(report: Report) -> None:
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     assert kinds.count("MedicationStatement") == len(LIST)
-    issues = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"]
+    issues = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"
+    ]
     assert {i["severity"] for i in issues} <= {"high", "moderate", "low"}
     assert any(i["severity"] == "high" for i in issues)  # phenelzine: major
     urls = {e["fullUrl"] for e in bundle["entry"]}
     assert all(ref["reference"] in urls for i in issues for ref in i["implicated"])
     assert all(i["mitigation"] for i in issues)
-    outcome = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "OperationOutcome"]
+    outcome = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "OperationOutcome"
+    ]
     assert len(outcome) == 1 and "asdfqwer" in outcome[0]["issue"][0]["diagnostics"]
 
 
 def test_handout_has_no_internal_ids_or_jargon(report: Report) -> None:
     text = render(report, OutputFormat.HANDOUT)
-    for jargon in ("cns-depressant-stack", "benzodiazepine\"", "GABA", "CYP", "class:", "rule"):
+    for jargon in ("cns-depressant-stack", 'benzodiazepine"', "GABA", "CYP", "class:", "rule"):
         assert jargon not in text
     assert "9:00 pm on Sunday 22 November" in text

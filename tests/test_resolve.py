@@ -19,7 +19,11 @@ RESOLVED = [
     ("Percocet 5/325 1 tab q6h prn pain", ("acetaminophen", "oxycodone"), Method.NORMALISED),
     ("Adderall XR 20 mg", ("amphetamine", "dextroamphetamine"), Method.NORMALISED),
     ("mixed amphetamine salts 10 mg", ("amphetamine", "dextroamphetamine"), Method.NORMALISED),
-    ("dextroamphetamine-amphetamine 10 mg", ("amphetamine", "dextroamphetamine"), Method.COMBINATION),
+    (
+        "dextroamphetamine-amphetamine 10 mg",
+        ("amphetamine", "dextroamphetamine"),
+        Method.COMBINATION,
+    ),
     ("oxycodone/acetaminophen 5/325", ("acetaminophen", "oxycodone"), Method.COMBINATION),
     ("klonopn", ("clonazepam",), Method.FUZZY),
     ("lamictl", ("lamotrigine",), Method.FUZZY),
@@ -31,7 +35,9 @@ RESOLVED = [
 
 
 @pytest.mark.parametrize(("typed", "ingredients", "method"), RESOLVED)
-def test_resolves(kb: KnowledgeBase, typed: str, ingredients: tuple[str, ...], method: Method) -> None:
+def test_resolves(
+    kb: KnowledgeBase, typed: str, ingredients: tuple[str, ...], method: Method
+) -> None:
     _, r = Resolver(kb).resolve(typed)
     assert isinstance(r, Resolved), r
     assert r.ingredients == ingredients

@@ -28,8 +28,11 @@ LONDON = ZoneInfo("Europe/London")
         # UK autumn back (2 am -> 1 am on 25 Oct 2026): 12 elapsed hours is 22:00 the day before
         (datetime(2026, 10, 25, 9, 0, tzinfo=LONDON), 12, "2026-10-24T22:00+01:00"),
         # an explicit offset is kept as given
-        (datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))), 24,
-         "2026-11-22T09:00+05:30"),
+        (
+            datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+            24,
+            "2026-11-22T09:00+05:30",
+        ),
         (datetime(2026, 11, 23, 9, 30, tzinfo=LONDON), 6.5, "2026-11-23T03:00+00:00"),
     ],
 )
@@ -60,9 +63,19 @@ def test_report_schedule_is_ordered_by_deadline(kb: KnowledgeBase) -> None:
     session = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)
     from ketcheck.protocol import Protocol
 
-    r = run(kb, "Lamictal", "Xanax", "clonazepam", session=session,
-            protocol=Protocol(holds={"alprazolam": 24}))
-    times = [(i.ingredient, i.last_dose_by.isoformat(timespec="minutes")) for i in r.schedule if i.last_dose_by]
+    r = run(
+        kb,
+        "Lamictal",
+        "Xanax",
+        "clonazepam",
+        session=session,
+        protocol=Protocol(holds={"alprazolam": 24}),
+    )
+    times = [
+        (i.ingredient, i.last_dose_by.isoformat(timespec="minutes"))
+        for i in r.schedule
+        if i.last_dose_by
+    ]
     assert times == [
         ("alprazolam", "2026-11-22T09:00+00:00"),
         ("clonazepam", "2026-11-22T21:00+00:00"),

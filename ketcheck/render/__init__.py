@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from importlib import import_module
 from typing import Any
 
 from ketcheck.model import Report
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Formats `ketcheck check --format` accepts."""
 
     TABLE = "table"

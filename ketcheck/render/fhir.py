@@ -34,7 +34,8 @@ def _med_url(index: int, text: str) -> str:
 
 def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
     fuzzy_inputs = {
-        m.input for m in report.medications
+        m.input
+        for m in report.medications
         if isinstance(m.resolution, Resolved) and m.resolution.method is Method.FUZZY
     }
     code = "DUPTHPY" if f.rule == "duplicate-ketamine" else "DRG"
@@ -43,13 +44,21 @@ def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
     mitigation = [{"action": {"text": f.management}}]
     if f.hold is not None:
         when = f"; last dose by {iso(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        mitigation.append({"action": {"text": f"Hold {f.hold.hours_before:g} h before the session"
-                                              f"{when} ({f.hold.basis})"}})
+        mitigation.append(
+            {
+                "action": {
+                    "text": f"Hold {f.hold.hours_before:g} h before the session"
+                    f"{when} ({f.hold.basis})"
+                }
+            }
+        )
     issue: dict[str, Any] = {
         "resourceType": "DetectedIssue",
         "status": "preliminary" if fuzzy_inputs & set(f.inputs) else "final",
-        "code": {"coding": [{"system": ACT_CODE, "code": code, "display": display}],
-                 "text": f.rule},
+        "code": {
+            "coding": [{"system": ACT_CODE, "code": code, "display": display}],
+            "text": f.rule,
+        },
         "severity": FHIR_SEVERITY[f.severity],
         "implicated": [{"reference": urls[i], "display": i} for i in f.inputs if i in urls],
         "detail": detail,
@@ -78,8 +87,12 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
         entries.append({"fullUrl": url, "resource": statement})
     for f in report.findings:
         if f.severity > Severity.NONE:
-            entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, f.rule + '|' + '|'.join(f.inputs))}",
-                            "resource": _issue(f, report, urls)})
+            entries.append(
+                {
+                    "fullUrl": f"urn:uuid:{uuid.uuid5(_NS, f.rule + '|' + '|'.join(f.inputs))}",
+                    "resource": _issue(f, report, urls),
+                }
+            )
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
     if problems:
         outcome = {

@@ -56,11 +56,15 @@ def sections(report: Report) -> tuple[str, list[Section]]:
                 "Your team will plan for it."
             )
         elif f.severity >= Severity.MAJOR:
-            talk.items.append(f"{name}: your team needs to plan around this medicine before your "
-                              "session. Keep taking it unless your prescriber tells you otherwise.")
+            talk.items.append(
+                f"{name}: your team needs to plan around this medicine before your "
+                "session. Keep taking it unless your prescriber tells you otherwise."
+            )
         elif f.severity is Severity.MODERATE and not (set(f.ingredients) & held):
-            talk.items.append(f"{name}: this can add to ketamine's effects. Your team may adjust "
-                              "the timing of your dose.")
+            talk.items.append(
+                f"{name}: this can add to ketamine's effects. Your team may adjust "
+                "the timing of your dose."
+            )
         elif f.severity <= Severity.MINOR and not (set(f.ingredients) & held):
             keep.items.append(f"{name}")
     keep = Section(title=keep.title, items=sorted(dict.fromkeys(keep.items)))

@@ -135,7 +135,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "standing_notes": list(report.standing_notes),
         "warnings": list(report.warnings),
         "summary": {
-            "highest_severity": s.highest_severity.label if s.highest_severity is not None else None,
+            "highest_severity": s.highest_severity.label
+            if s.highest_severity is not None
+            else None,
             "complete": s.complete,
             "exit_code": s.exit_code,
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",

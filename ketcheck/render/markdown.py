@@ -23,7 +23,9 @@ def _match(m_res: Resolved | Ambiguous | Unresolved) -> str:
             score = f" ({m_res.score:.0f})" if m_res.method is Method.FUZZY else ""
             return f"{mark}{md(m_res.matched)}{score} → {', '.join(m_res.ingredients)}"
         case Ambiguous():
-            opts = " or ".join(f"{md(c.name)} ({', '.join(c.ingredients)})" for c in m_res.candidates[:4])
+            opts = " or ".join(
+                f"{md(c.name)} ({', '.join(c.ingredients)})" for c in m_res.candidates[:4]
+            )
             return f"**ambiguous**: did you mean {opts}?"
         case Unresolved():
             return f"**unresolved**: {md(m_res.reason)}"
@@ -83,8 +85,9 @@ def render_markdown(report: Report) -> str:
         lines += ["## Before the session", ""]
         for item in report.schedule:
             when = (
-                f"by {clock(item.last_dose_by)}" if item.last_dose_by else
-                f"{item.hours_before:g} h before the session"
+                f"by {clock(item.last_dose_by)}"
+                if item.last_dose_by
+                else f"{item.hours_before:g} h before the session"
             )
             lines.append(f"- Last {item.ingredient} dose {when} ({item.basis})")
         lines.append("")
@@ -92,6 +95,10 @@ def render_markdown(report: Report) -> str:
         lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]
     verdict = s.highest_severity.label if s.highest_severity is not None else "no findings"
     complete = "complete" if s.complete else "**INCOMPLETE — confirm unresolved names by hand**"
-    lines += [f"**Verdict:** highest severity {verdict}; check {complete}; exit {s.exit_code}.", "",
-              f"_{FOOTER}_", ""]
+    lines += [
+        f"**Verdict:** highest severity {verdict}; check {complete}; exit {s.exit_code}.",
+        "",
+        f"_{FOOTER}_",
+        "",
+    ]
     return "\n".join(lines)

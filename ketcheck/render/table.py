@@ -44,7 +44,8 @@ def clock(moment: datetime) -> str:
 
 def _header(report: Report) -> Text:
     session = (
-        f"{report.session:%a %d %b %Y %H:%M}" + (f" ({report.session:%z})" if report.session.tzinfo else "")
+        f"{report.session:%a %d %b %Y %H:%M}"
+        + (f" ({report.session:%z})" if report.session.tzinfo else "")
         if report.session
         else "not given"
     )
@@ -123,7 +124,9 @@ def _finding(f: Finding) -> Group:
     head.append(" ")
     head.append(", ".join(f.ingredients), style="bold")
     shown_inputs = [inert(i) for i in f.inputs[:3]]
-    head.append(f" (as typed: {'; '.join(shown_inputs)}{'; …' if len(f.inputs) > 3 else ''})", style="dim")
+    head.append(
+        f" (as typed: {'; '.join(shown_inputs)}{'; …' if len(f.inputs) > 3 else ''})", style="dim"
+    )
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
     if f.kind == "combined":
         head.append(" · combined risk", style="bold magenta")
@@ -141,7 +144,9 @@ def _finding(f: Finding) -> Group:
     field("What to do", f.management)
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        field("Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold")
+        field(
+            "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
+        )
     field("Sources disagree", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
@@ -160,7 +165,10 @@ def _schedule(report: Report) -> list[RenderableType]:
             t.append(f"last {item.ingredient} dose by {clock(item.last_dose_by)}", style="bold")
             t.append(f" ({item.hours_before:g} h before)")
         else:
-            t.append(f"last {item.ingredient} dose {item.hours_before:g} h before the session", style="bold")
+            t.append(
+                f"last {item.ingredient} dose {item.hours_before:g} h before the session",
+                style="bold",
+            )
         t.append(f" — {item.basis}", style="dim")
         out.append(t)
     if report.session is None:
@@ -175,7 +183,9 @@ def _verdict(report: Report) -> Text:
     if s.highest_severity is not None and report.fail_on is not None and s.exit_code == 1:
         t.append(f"{s.highest_severity.label} risk found", style=SEVERITY_STYLE[s.highest_severity])
     elif s.highest_severity is not None and s.highest_severity > Severity.NONE:
-        t.append(f"highest severity {s.highest_severity.label}", style=SEVERITY_STYLE[s.highest_severity])
+        t.append(
+            f"highest severity {s.highest_severity.label}", style=SEVERITY_STYLE[s.highest_severity]
+        )
     else:
         t.append("no known interaction", style="green")
     if not s.complete:
