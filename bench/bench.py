@@ -23,19 +23,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MIX = [
-    "sertraline 100 mg daily", "Klonopin 0.5mg BID", "gabapentin", "Lamictal 200 mg",
-    "lisinopril 10mg", "atorvastatin", "Wellbutrin XL 300 mg", "trazadone 50mg hs",
-    "Adderall XR 20 mg", "escitalopram", "metformin 500 mg BID", "quetiapine 25 mg",
-    "levothyroxine 75 mcg", "buproprion", "Percocet 5/325", "lorazapam 1 mg", "omeprazole 20mg",
-    "Vyvanse", "duloxetine 60 mg", "hydroxyzine 25 mg prn",
+    "sertraline 100 mg daily",
+    "Klonopin 0.5mg BID",
+    "gabapentin",
+    "Lamictal 200 mg",
+    "lisinopril 10mg",
+    "atorvastatin",
+    "Wellbutrin XL 300 mg",
+    "trazadone 50mg hs",
+    "Adderall XR 20 mg",
+    "escitalopram",
+    "metformin 500 mg BID",
+    "quetiapine 25 mg",
+    "levothyroxine 75 mcg",
+    "buproprion",
+    "Percocet 5/325",
+    "lorazapam 1 mg",
+    "omeprazole 20mg",
+    "Vyvanse",
+    "duloxetine 60 mg",
+    "hydroxyzine 25 mg prn",
 ]
 
 
 def wall(cmd: list[str], stdin: str | None = None) -> float:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     t = time.perf_counter()
-    subprocess.run(cmd, input=stdin, text=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env=env, check=False)
+    subprocess.run(
+        cmd,
+        input=stdin,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        check=False,
+    )
     return time.perf_counter() - t
 
 
@@ -47,7 +69,7 @@ def mixed_lines(n: int, seed: int = 7) -> str:
         s = rnd.choice(MIX)
         if rnd.random() < 0.1:
             i = rnd.randrange(1, max(2, min(len(s), 8)))
-            s = s[:i] + s[i + 1:]
+            s = s[:i] + s[i + 1 :]
         out.append(s)
     return "\n".join(out) + "\n"
 
@@ -102,7 +124,7 @@ def batch(kc: str, rows: int) -> dict[str, float]:
         with open(src, "w", encoding="utf-8") as fh:
             fh.write("patient_id,medication\n")
             for pid, med in zip(order, lines, strict=True):
-                fh.write(f"P{pid:06d},\"{med}\"\n")
+                fh.write(f'P{pid:06d},"{med}"\n')
         probe = (
             "import resource, subprocess, sys, time\n"
             "t = time.perf_counter()\n"
@@ -110,13 +132,23 @@ def batch(kc: str, rows: int) -> dict[str, float]:
             "dt = time.perf_counter() - t\n"
             "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
         )
-        out = subprocess.run([sys.executable, "-c", probe, kc, "batch", str(src)],
-                             capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", probe, kc, "batch", str(src)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         seconds, peak_kb, code = float(out[0]), int(out[1]), int(out[2])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"rows": rows, "patients": patients, "seconds": seconds, "rows_per_s": rows / seconds,
-            "peak_rss_mb": peak_kb / 1024, "exit_code": code}
+    return {
+        "rows": rows,
+        "patients": patients,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_rss_mb": peak_kb / 1024,
+        "exit_code": code,
+    }
 
 
 def main() -> int:
@@ -129,21 +161,29 @@ def main() -> int:
     rounds = 5 if args.quick else args.rounds
     results = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
-                   f"{platform.release()}, Python {platform.python_version()}",
+        f"{platform.release()}, Python {platform.python_version()}",
         "startup": startup(args.ketcheck, args.python, rounds),
         "stdin_20000": stdin_scaling(args.ketcheck, 20_000),
         "batch": batch(args.ketcheck, 10_000 if args.quick else 100_000),
     }
     s, sc, b = results["startup"], results["stdin_20000"], results["batch"]
     print(f"machine: {results['machine']}")
-    print(f"startup  table {s['table_ms']:.0f} ms vs typer+rich floor {s['typer_rich_floor_ms']:.0f} ms "
-          f"-> ratio {s['table_ratio']:.2f} (target <= 1.25)")
-    print(f"startup  json  {s['json_ms']:.0f} ms vs typer floor {s['typer_floor_ms']:.0f} ms "
-          f"-> ratio {s['json_ratio']:.2f} (target <= 1.5)")
-    print(f"stdin    {sc['lines']:,} lines in {sc['seconds']:.2f} s ({sc['lines_per_s']:,.0f} lines/s), "
-          f"ratio to one line {sc['ratio']:.2f} (target <= 4)")
-    print(f"batch    {b['rows']:,} rows / {b['patients']:,} patients in {b['seconds']:.1f} s "
-          f"({b['rows_per_s']:,.0f} rows/s), peak RSS {b['peak_rss_mb']:.0f} MB, exit {b['exit_code']}")
+    print(
+        f"startup  table {s['table_ms']:.0f} ms vs typer+rich floor {s['typer_rich_floor_ms']:.0f} ms "
+        f"-> ratio {s['table_ratio']:.2f} (target <= 1.25)"
+    )
+    print(
+        f"startup  json  {s['json_ms']:.0f} ms vs typer floor {s['typer_floor_ms']:.0f} ms "
+        f"-> ratio {s['json_ratio']:.2f} (target <= 1.5)"
+    )
+    print(
+        f"stdin    {sc['lines']:,} lines in {sc['seconds']:.2f} s ({sc['lines_per_s']:,.0f} lines/s), "
+        f"ratio to one line {sc['ratio']:.2f} (target <= 4)"
+    )
+    print(
+        f"batch    {b['rows']:,} rows / {b['patients']:,} patients in {b['seconds']:.1f} s "
+        f"({b['rows_per_s']:,.0f} rows/s), peak RSS {b['peak_rss_mb']:.0f} MB, exit {b['exit_code']}"
+    )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -22,15 +22,16 @@ if TYPE_CHECKING:
     from ketcheck.model import Report
     from ketcheck.protocol import Protocol
 
-app = typer.Typer(
-    name="ketcheck",
-    help="Check a medication list before a ketamine or esketamine session.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    rich_markup_mode=None,
-)
+_SETTINGS: dict[str, object] = {
+    "name": "ketcheck",
+    "help": "Check a medication list before a ketamine or esketamine session.",
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "pretty_exceptions_show_locals": False,
+    "rich_markup_mode": None,
+}
+app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
 protocol_app = typer.Typer(help="Clinic protocol files.", no_args_is_help=True)
 data_app = typer.Typer(help="The bundled knowledge base.", no_args_is_help=True)
 app.add_typer(protocol_app, name="protocol")
@@ -403,10 +404,25 @@ def batch(
     raise typer.Exit(code)
 
 
+_TOP_COMMANDS = {"check": check, "info": info, "schema": schema, "batch": batch}
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The full app, or for a top-level command just that command (Typer builds less: faster)."""
+    name = argv[0] if argv else ""
+    func = _TOP_COMMANDS.get(name)
+    if func is None:
+        return app
+    one = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
+    one.callback()(_root)
+    one.command(name)(func)
+    return one
+
+
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
     try:
-        app()
+        _app_for(sys.argv[1:])(prog_name="ketcheck")
     except SystemExit:
         raise
     except KeyboardInterrupt:

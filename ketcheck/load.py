@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
-import tempfile
-import tomllib
+import sys
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ketcheck import __version__
 from ketcheck.errors import DataError, ProtocolError
-from ketcheck.knowledge import KnowledgeBase, build
-from ketcheck.protocol import Protocol, from_table
+from ketcheck.knowledge import KnowledgeBase
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
+    from ketcheck.protocol import Protocol
 
 _TABLES = (
     "meta.toml",
@@ -33,13 +33,22 @@ CACHE_FORMAT = 3
 
 
 def data_root() -> Traversable:
-    """The data folder: inside the installed package, else the source checkout's `data/`."""
+    """The data folder: $KETCHECK_DATA_DIR, else inside the package, else the checkout's `data/`."""
+    override = os.environ.get("KETCHECK_DATA_DIR")
+    if override:
+        path = Path(override)
+        if not path.is_dir():
+            raise DataError(f"KETCHECK_DATA_DIR={override}: not a directory")
+        return path
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "data", here.parent / "data"):  # installed wheel, then checkout
+        if candidate.is_dir():
+            return candidate
+    from importlib import resources  # a zipped install: read through importlib.resources
+
     packaged = resources.files("ketcheck") / "data"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "data"
-    if checkout.is_dir():
-        return checkout
     raise DataError("bundled data not found: the package is missing its data/ folder")
 
 
@@ -62,6 +71,9 @@ def source_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
 
 def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
     """Parse every data file; returns the parsed sources and a hash of their bytes."""
+    import hashlib
+    import tomllib
+
     digest = hashlib.sha256()
     sources: dict[str, Any] = {}
     for name, f in source_files(root):
@@ -80,6 +92,8 @@ def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
 
 def compile_knowledge(root: Traversable) -> KnowledgeBase:
     """Build the knowledge base from the authored TOML (slow path; validates everything)."""
+    from ketcheck.knowledge import build
+
     sources, digest = read_sources(root)
     release = str(sources.get("meta.toml", {}).get("release", "unreleased"))
     return build(sources, version=f"{release}+{digest[:10]}")
@@ -88,11 +102,15 @@ def compile_knowledge(root: Traversable) -> KnowledgeBase:
 def _fingerprint(root: Traversable) -> str | None:
     if not isinstance(root, Path):
         return None
-    h = hashlib.sha256(f"{__version__}:{CACHE_FORMAT}:{root}".encode())
+    parts = [f"{__version__}:{CACHE_FORMAT}:{root}"]
     for name, f in source_files(root):
         st = os.stat(f)  # type: ignore[arg-type]
-        h.update(f"{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:20]
+        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    # A cache key, not a security boundary: a fast stable hash of names, sizes and mtimes.
+    from zlib import crc32
+
+    text = "\n".join(parts).encode()
+    return f"{crc32(text):08x}{crc32(text[::-1]):08x}{len(parts):04x}"
 
 
 def cache_dir() -> Path:
@@ -111,20 +129,24 @@ def load_bundled() -> KnowledgeBase:
 
     root = data_root()
     fingerprint = _fingerprint(root)
-    target = cache_dir() / f"kb-{fingerprint}.json" if fingerprint else None
+    # marshal is the fastest safe reader of plain values; its format is per Python version.
+    tag = sys.implementation.cache_tag or "py"
+    target = cache_dir() / f"kb-{fingerprint}.{tag}.marshal" if fingerprint else None
     if target is not None:
         try:
             with open(target, "rb") as fh:
-                return from_compact(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError):
+                return from_compact(marshal.load(fh))
+        except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError):
             pass
     kb = compile_knowledge(root)
     if target is not None:
-        _write_atomic(target, json.dumps(to_compact(kb), separators=(",", ":")).encode())
+        _write_atomic(target, marshal.dumps(to_compact(kb)))
     return kb
 
 
 def _write_atomic(target: Path, payload: bytes) -> None:
+    import tempfile
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kb-", suffix=".tmp")
@@ -137,6 +159,10 @@ def _write_atomic(target: Path, payload: bytes) -> None:
 
 def read_protocol(path: str | os.PathLike[str], kb: KnowledgeBase) -> Protocol:
     """Load and validate a clinic protocol file; errors name the file, line or key, and reason."""
+    import tomllib
+
+    from ketcheck.protocol import from_table
+
     name = os.fspath(path)
     try:
         raw = Path(name).read_bytes()
@@ -155,7 +181,7 @@ def read_protocol(path: str | os.PathLike[str], kb: KnowledgeBase) -> Protocol:
     return from_table(table, kb, name=name)
 
 
-def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
+def _toml_reason(exc: Exception) -> str:
     text = str(exc)
     if "(at line " in text:
         reason, _, where = text.rpartition(" (at ")
