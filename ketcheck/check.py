@@ -10,10 +10,12 @@ from ketcheck.exit_policy import exit_code
 from ketcheck.knowledge import KnowledgeBase
 from ketcheck.model import (
     Ambiguous,
+    Candidate,
     Finding,
     Medication,
     Method,
     Report,
+    Resolution,
     Resolved,
     Route,
     Severity,
@@ -32,6 +34,7 @@ class Entry:
 
     text: str
     recent: bool = False
+    rxcui: str | None = None
 
 
 def run_check(
@@ -54,6 +57,8 @@ def run_check(
     for index, raw in enumerate(entries):
         entry = raw if isinstance(raw, Entry) else Entry(text=raw)
         parsed, resolution = resolver.resolve(entry.text)
+        if entry.rxcui:
+            resolution = with_code(kb, resolution, entry.rxcui)
         classes = kb.classes_of(resolution.ingredients) if isinstance(resolution, Resolved) else ()
         meds.append(
             Medication(
@@ -85,6 +90,37 @@ def run_check(
         standing_notes=tuple(standing_notes(findings)),
         summary=summary,
         warnings=tuple(warnings),
+    )
+
+
+def with_code(kb: KnowledgeBase, resolution: Resolution, rxcui: str) -> Resolution:
+    """Combine a coded RxNorm ingredient with the resolution of the text; a conflict is ambiguous."""
+    coded = tuple(i.id for i in kb.ingredients.values() if i.rxcui == rxcui)
+    if not coded:
+        return resolution
+    code_candidate = Candidate(
+        name=f"RxNorm {rxcui}", ingredients=coded, classes=kb.classes_of(coded), score=100.0
+    )
+    if isinstance(resolution, Resolved):
+        if set(resolution.ingredients) == set(coded):
+            return resolution
+        text = Candidate(
+            name=resolution.matched,
+            ingredients=resolution.ingredients,
+            classes=kb.classes_of(resolution.ingredients),
+            score=resolution.score,
+        )
+        return Ambiguous(
+            reason="the name and its RxNorm code point to different drugs",
+            candidates=(text, code_candidate),
+        )
+    return Resolved(
+        matched=f"RxNorm {rxcui}",
+        method=Method.RXNORM,
+        score=100.0,
+        ingredients=coded,
+        name_kind="code",
+        source="rxnorm",
     )
 
 

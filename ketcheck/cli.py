@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -404,7 +404,12 @@ def batch(
     raise typer.Exit(code)
 
 
-_TOP_COMMANDS = {"check": check, "info": info, "schema": schema, "batch": batch}
+_TOP_COMMANDS: dict[str, Callable[..., None]] = {
+    "check": check,
+    "info": info,
+    "schema": schema,
+    "batch": batch,
+}
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

@@ -82,7 +82,20 @@ def _entry(
     if name is None:
         rid = resource.get("id", "?")
         name = f"{resource.get('resourceType')}/{rid} (no medication name)"
-    return Entry(text=name.replace("\x00", "").strip(), recent=status in RECENT_STATUSES)
+    return Entry(
+        text=name.replace("\x00", "").strip(),
+        recent=status in RECENT_STATUSES,
+        rxcui=_rxnorm_code(concept),
+    )
+
+
+def _rxnorm_code(concept: object) -> str | None:
+    if not isinstance(concept, dict):
+        return None
+    for c in concept.get("coding", []) or []:
+        if isinstance(c, dict) and c.get("system") == RXNORM and isinstance(c.get("code"), str):
+            return str(c["code"])
+    return None
 
 
 def _follow(

@@ -55,6 +55,7 @@ class Method(StrEnum):
     NORMALISED = "normalised"
     COMBINATION = "combination"
     FUZZY = "fuzzy"
+    RXNORM = "rxnorm"
 
 
 class Status(StrEnum):

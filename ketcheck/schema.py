@@ -36,7 +36,7 @@ _MEDICATION = {
         "input": {"type": "string", "description": "The entry exactly as given."},
         "status": {"enum": ["resolved", "ambiguous", "unresolved"]},
         "matched": {**_STR_OR_NULL, "description": "The known name it matched."},
-        "method": {"enum": ["exact", "normalised", "combination", "fuzzy", None]},
+        "method": {"enum": ["exact", "normalised", "combination", "fuzzy", "rxnorm", None]},
         "score": {"type": ["number", "null"]},
         "margin": {"type": "number", "description": "Fuzzy only: lead over the next drug."},
         "runner_up": _CANDIDATE,

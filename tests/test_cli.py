@@ -120,6 +120,7 @@ def test_input_file_and_json_and_fhir(tmp_path: Path) -> None:
     )
     code, rep = report("--input", str(f))
     assert rep["medications"][0]["ingredients"] == ["lamotrigine"]
+    assert code == 0  # lamotrigine is minor
 
 
 @pytest.mark.parametrize(
@@ -212,3 +213,4 @@ def test_batch_command(tmp_path: Path) -> None:
 def test_markup_and_escapes_are_shown_literally() -> None:
     code, out, _ = invoke("check", "[blink]xanax[/blink]", "\x1b[2J\x1b[31mzoloft")
     assert "[blink]xanax[/blink]" in out and "\x1b" not in out
+    assert code == 1  # alprazolam (moderate) was still recognised and checked

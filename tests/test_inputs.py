@@ -143,3 +143,15 @@ def test_fhir_unknown_rxnorm_code_is_kept_as_an_unresolvable_entry() -> None:
 def test_fhir_unsupported_resource() -> None:
     with pytest.raises(InputError, match="Patient is not supported"):
         from_text(json.dumps({"resourceType": "Patient"}))
+
+
+def test_fhir_rxnorm_code_is_kept_with_the_entry() -> None:
+    doc = statement(
+        None,
+        medicationCodeableConcept={
+            "text": "Klonopin",
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "2598"}],
+        },
+    )
+    (entry,) = from_text(json.dumps(doc))
+    assert entry.text == "Klonopin" and entry.rxcui == "2598"

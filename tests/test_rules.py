@@ -100,3 +100,16 @@ def test_medications_keep_input_order_and_count(kb: KnowledgeBase) -> None:
     names = ["zzz", "Zoloft", "asdfqwer", "Zoloft", "Percocet"]
     r = run(kb, *names)
     assert [m.input for m in r.medications] == names
+
+
+def test_rxnorm_code_resolves_and_conflicts_are_ambiguous(kb: KnowledgeBase) -> None:
+    from ketcheck.check import Entry
+
+    coded = run(kb, Entry(text="some clinic free text", rxcui="2598"))
+    assert coded.medications[0].ingredients == ("clonazepam",)
+    agree = run(kb, Entry(text="Klonopin", rxcui="2598"))
+    assert agree.medications[0].status.value == "resolved"
+    clash = run(kb, Entry(text="Zoloft", rxcui="2598"))
+    assert clash.medications[0].status.value == "ambiguous"
+    unknown_code = run(kb, Entry(text="Zoloft", rxcui="999999"))
+    assert unknown_code.medications[0].ingredients == ("sertraline",)
