@@ -30,26 +30,20 @@ if TYPE_CHECKING:
 Scorer = Callable[[str, str], float]
 
 
-def make_scorer(name: str) -> Callable[..., float]:
-    """The rapidfuzz scorer named in matching.toml (imported only when fuzzy matching runs)."""
+def make_scorer(name: str) -> tuple[Callable[..., float], float]:
+    """The rapidfuzz scorer named in matching.toml and its scale to 0-100 (imported on use)."""
     from rapidfuzz import fuzz
-    from rapidfuzz.distance import JaroWinkler, Levenshtein
+    from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
     def blend(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
         return float((fuzz.ratio(a, b) + 100.0 * JaroWinkler.normalized_similarity(a, b)) / 2.0)
 
-    def levenshtein(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
-        return float(100.0 * Levenshtein.normalized_similarity(a, b))
-
-    def jaro_winkler(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
-        return float(100.0 * JaroWinkler.normalized_similarity(a, b))
-
-    scorers: dict[str, Callable[..., float]] = {
-        "ratio": fuzz.ratio,
-        "wratio": fuzz.WRatio,
-        "levenshtein": levenshtein,
-        "jaro_winkler": jaro_winkler,
-        "blend": blend,
+    scorers: dict[str, tuple[Callable[..., float], float]] = {
+        "ratio": (Indel.normalized_similarity, 100.0),
+        "levenshtein": (Levenshtein.normalized_similarity, 100.0),
+        "jaro_winkler": (JaroWinkler.normalized_similarity, 100.0),
+        "wratio": (fuzz.WRatio, 1.0),
+        "blend": (blend, 1.0),
     }
     if name not in scorers:
         raise ValueError(f"unknown scorer {name!r}")
@@ -67,7 +61,7 @@ class Resolver:
         self._fuzzy_cache: dict[str, Resolution] = {}
         self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
-        self._scorer: Callable[..., float] | None = None
+        self._scorer: tuple[Callable[..., float], float] | None = None
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
@@ -176,7 +170,7 @@ class Resolver:
             self._fuzzy_cache[key] = cached
         return cached
 
-    def _prepare(self) -> tuple[list[str], Callable[..., float]]:
+    def _prepare(self) -> tuple[list[str], tuple[Callable[..., float], float]]:
         if self._vocabulary is None or self._scorer is None:
             self._vocabulary = list(self.lexicon.names)
             self._scorer = make_scorer(self.matching.scorer)
@@ -197,13 +191,14 @@ class Resolver:
         from rapidfuzz import process
 
         m = self.matching
-        vocabulary, scorer = self._prepare()
+        vocabulary, (scorer, scale) = self._prepare()
         floor = max(0.0, min(m.suggest_floor, m.lookalike_floor) - 10.0)
         hits = process.extract(
-            key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor
+            key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor / scale
         )
         best: dict[int, tuple[float, NameEntry]] = {}
-        for candidate_key, score, _ in hits:
+        for candidate_key, raw_score, _ in hits:
+            score = raw_score * scale
             for e in self.lexicon.exact(candidate_key):
                 if e[1] not in best or score > best[e[1]][0]:
                     best[e[1]] = (float(score), e)
@@ -220,7 +215,7 @@ class Resolver:
         runner = cands[1] if len(cands) > 1 else None
         margin = top.score - (runner.score if runner else 0.0)
         partners = self.lexicon.lookalike_partners(top.ingredients)
-        close_partners = self._close_partners(key, partners, top.score, scorer)
+        close_partners = self._close_partners(key, partners, top.score, scorer, scale)
         if top.score >= m.threshold and margin >= m.margin and not close_partners:
             return Resolved(
                 matched=top.name,
@@ -233,7 +228,10 @@ class Resolver:
                 runner_up=runner,
             )
         shown = [c for c in cands if c.score >= m.suggest_floor][: m.limit]
-        for p in close_partners:
+        # When no guess is made, offer every look-alike partner of the leader that is at all
+        # close, so the reader sees "clonazepam or clonidine?", not just the leader.
+        offered = close_partners or self._close_partners(key, partners, None, scorer, scale)
+        for p in offered:
             if all(p.ingredients != c.ingredients for c in shown):
                 shown.append(p)
         if top.score >= m.suggest_floor:
@@ -259,20 +257,26 @@ class Resolver:
         )
 
     def _close_partners(
-        self, key: str, partners: frozenset[str], top_score: float, scorer: Callable[..., float]
+        self,
+        key: str,
+        partners: frozenset[str],
+        top_score: float | None,
+        scorer: Callable[..., float],
+        scale: float,
     ) -> list[Candidate]:
+        """Look-alike partners scoring at least the floor (and, given a top score, within the window)."""
         m = self.matching
         close: list[Candidate] = []
         for ing in sorted(partners):
             best_key, best_score = "", -1.0
             for k in self._keys_of(ing):
-                s = float(scorer(key, k))
+                s = float(scorer(key, k)) * scale
                 if s > best_score:
                     best_key, best_score = k, s
             if (
                 best_key
                 and best_score >= m.lookalike_floor
-                and best_score >= top_score - m.lookalike_window
+                and (top_score is None or best_score >= top_score - m.lookalike_window)
             ):
                 e = self.lexicon.exact(best_key)[0]
                 close.append(self._candidate(e, best_score))

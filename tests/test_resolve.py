@@ -73,15 +73,15 @@ def test_between_two_lookalikes_is_ambiguous_with_both(kb: KnowledgeBase) -> Non
 
 
 def test_lookalike_partner_within_the_window_vetoes_a_clear_winner(kb: KnowledgeBase) -> None:
-    # "clonazidine" scores 90 for clonidine and 67 for clonazepam: a clear winner by margin,
-    # so only the look-alike rule can stop it. With a 25-point window it must.
-    wide = replace(kb, matching=replace(kb.matching, lookalike_window=25.0))
-    _, r = Resolver(wide).resolve("clonazidine")
+    # "clonazepan" scores 90 for clonazepam and 40 for its look-alike clonidine: a clear
+    # winner by margin, so only the look-alike rule can stop it. With a 50-point window it must.
+    wide = replace(kb, matching=replace(kb.matching, lookalike_window=50.0, lookalike_floor=40.0))
+    _, r = Resolver(wide).resolve("clonazepan")
     assert isinstance(r, Ambiguous), r
     assert "look-alike" in r.reason
     assert {c.ingredients for c in r.candidates} >= {("clonidine",), ("clonazepam",)}
-    _, plain = Resolver(kb).resolve("clonazidine")
-    assert isinstance(plain, Resolved) and plain.ingredients == ("clonidine",)
+    _, plain = Resolver(kb).resolve("clonazepan")
+    assert isinstance(plain, Resolved) and plain.ingredients == ("clonazepam",)
 
 
 def test_fuzzy_match_reports_score_margin_and_runner_up(kb: KnowledgeBase) -> None:
