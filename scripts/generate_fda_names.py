@@ -69,7 +69,7 @@ def usable(name: str) -> bool:
     """Skip codes, bracketed qualifiers, very long strings and very short ones."""
     if not (MIN_NAME_LEN <= len(name) <= MAX_NAME_LEN):
         return False
-    if re.search(r"[\[\]{}()]|\bkit\b", name, re.IGNORECASE):
+    if re.search(r"[\[\]{}()]|\bkit\b|\bcomponent\b", name, re.IGNORECASE):
         return False
     letters = sum(ch.isalpha() for ch in name)
     return letters >= MIN_NAME_LEN and not re.fullmatch(r"[A-Z]{1,4}[- ]?\d+[A-Z\d-]*", name)
@@ -142,7 +142,7 @@ def main() -> int:
             fh.write("\t".join(r) + "\n")
     print(
         f"wrote {len(out_rows)} names for {len({r[1] for r in out_rows})} ingredients "
-        f"to {args.out.relative_to(ROOT)}; dropped {dropped} names claimed by two ingredients"
+        f"to {args.out}; dropped {dropped} names claimed by two ingredients"
     )
     return 0
 
