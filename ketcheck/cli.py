@@ -426,17 +426,32 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
+    code = 0
     try:
         _app_for(sys.argv[1:])(prog_name="ketcheck")
-    except SystemExit:
-        raise
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        if exc.code is not None and not isinstance(exc.code, int):
+            _err(str(exc.code))
     except KeyboardInterrupt:
         _err("interrupted")
-        sys.exit(130)
+        code = 130
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(1)
-    except Exception as exc:
+        code = 1
+    except Exception as exc:  # noqa: BLE001 - the one place that must catch everything
         _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
-        sys.exit(2)
-    sys.exit(0)
+        code = 2
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Flush and leave without tearing the interpreter down (which costs more than the check)."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
+    os._exit(code)

@@ -135,7 +135,7 @@ def load_bundled() -> KnowledgeBase:
     if target is not None:
         try:
             with open(target, "rb") as fh:
-                return from_compact(marshal.load(fh))
+                return from_compact(marshal.loads(fh.read()))
         except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError):
             pass
     kb = compile_knowledge(root)
