@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -438,7 +438,7 @@ def main() -> NoReturn:
         code = 130
     except BrokenPipeError:
         code = 1
-    except Exception as exc:  # noqa: BLE001 - the one place that must catch everything
+    except Exception as exc:
         _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
         code = 2
     _exit_now(code)
@@ -450,8 +450,6 @@ def _exit_now(code: int) -> NoReturn:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
         code = code or 1
-    try:
+    with suppress(BrokenPipeError, ValueError, OSError):
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError, OSError):
-        pass
     os._exit(code)
