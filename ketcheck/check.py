@@ -54,12 +54,18 @@ def run_check(
     resolver = resolver or Resolver(kb)
     route = route or protocol.default_route or Route.IV
     meds: list[Medication] = []
+    classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
     for index, raw in enumerate(entries):
         entry = raw if isinstance(raw, Entry) else Entry(text=raw)
         parsed, resolution = resolver.resolve(entry.text)
         if entry.rxcui:
             resolution = with_code(kb, resolution, entry.rxcui)
-        classes = kb.classes_of(resolution.ingredients) if isinstance(resolution, Resolved) else ()
+        classes: tuple[str, ...] = ()
+        if isinstance(resolution, Resolved):
+            ings = resolution.ingredients
+            classes = classes_by_set.get(ings) or classes_by_set.setdefault(
+                ings, kb.classes_of(ings)
+            )
         meds.append(
             Medication(
                 index=index,

@@ -157,7 +157,11 @@ def _protocol(path: Path | None, kb: KnowledgeBase) -> Protocol:
 def _emit(report: Report, fmt: OutputFormat) -> None:
     from ketcheck.render import renderer
 
-    out = renderer(fmt)(report)
+    render = renderer(fmt)
+    if fmt in (OutputFormat.JSON, OutputFormat.FHIR):
+        out = render(report, pretty=sys.stdout.isatty() or len(report.medications) <= 200)
+    else:
+        out = render(report)
     if isinstance(out, str):
         sys.stdout.write(out)
         sys.stdout.flush()

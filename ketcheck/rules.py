@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ketcheck.knowledge import Combination, KnowledgeBase, Rule
@@ -45,10 +45,10 @@ def evaluate(
     protocol: Protocol,
 ) -> list[Finding]:
     """Pairwise findings (each drug with ketamine), merged across entries naming the same drug."""
-    inputs_of: dict[str, list[str]] = {}
-    for med in medications:
-        for ing in med.ingredients:
-            inputs_of.setdefault(ing, []).append(med.input)
+    inputs_of: dict[str, dict[str, None]] = {}
+    for text, ingredients in _distinct(medications):
+        for ing in ingredients:
+            inputs_of.setdefault(ing, {})[text] = None
     findings: list[Finding] = []
     for ing, inputs in inputs_of.items():
         applied = rules_for(kb, ing)
@@ -79,7 +79,7 @@ def _merge_same_entries(findings: list[Finding]) -> list[Finding]:
 
 
 def _finding(
-    applied: Applied, ingredient: str, inputs: Sequence[str], route: Route, protocol: Protocol
+    applied: Applied, ingredient: str, inputs: Iterable[str], route: Route, protocol: Protocol
 ) -> Finding:
     rule = applied.rule
     severity = rule.severity_for(route)
@@ -120,14 +120,15 @@ def cumulative(
     kb: KnowledgeBase, medications: Sequence[Medication], *, protocol: Protocol
 ) -> list[Finding]:
     """Risks that only appear when drugs add up: stacked depressants, pressors, duplicates."""
-    present: dict[str, list[str]] = {}
-    for med in medications:
-        for ing in med.ingredients:
-            present.setdefault(ing, []).append(med.input)
+    present: dict[str, dict[str, None]] = {}
+    distinct = _distinct(medications)
+    for text, ingredients in distinct:
+        for ing in ingredients:
+            present.setdefault(ing, {})[text] = None
     out: list[Finding] = []
     for combo in kb.combinations:
         members = [ing for ing in present if _matches(kb, combo, ing, combo.members)]
-        if _agents(members, medications) < combo.min_distinct:
+        if _agents(members, [ings for _, ings in distinct]) < combo.min_distinct:
             continue
         if any(not any(_member(kb, req, ing) for ing in present) for req in combo.require):
             continue
@@ -151,7 +152,12 @@ def cumulative(
     return out
 
 
-def _agents(members: Sequence[str], medications: Sequence[Medication]) -> int:
+def _distinct(medications: Sequence[Medication]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each distinct (entry text, ingredients) once, in first-seen order: long lists repeat."""
+    return list(dict.fromkeys((m.input, m.ingredients) for m in medications))
+
+
+def _agents(members: Sequence[str], ingredient_sets: Sequence[tuple[str, ...]]) -> int:
     """Distinct agents among these ingredients; ingredients of one entry (a product) count once."""
     parent = {m: m for m in members}
 
@@ -161,8 +167,8 @@ def _agents(members: Sequence[str], medications: Sequence[Medication]) -> int:
             x = parent[x]
         return x
 
-    for med in medications:
-        inside = [i for i in med.ingredients if i in parent]
+    for ingredients in set(ingredient_sets):
+        inside = [i for i in ingredients if i in parent]
         for other in inside[1:]:
             parent[root(other)] = root(inside[0])
     return len({root(m) for m in members})

@@ -116,6 +116,6 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
     }
 
 
-def render_fhir(report: Report) -> str:
+def render_fhir(report: Report, *, pretty: bool = True) -> str:
     """The FHIR Bundle as JSON text."""
-    return dumps(fhir_bundle(report)) + "\n"
+    return dumps(fhir_bundle(report), indent=2 if pretty else None) + "\n"

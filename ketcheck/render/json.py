@@ -122,6 +122,15 @@ def _schedule(s: ScheduleItem) -> dict[str, Any]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The whole report as plain JSON values; `Report.to_dict()` and `--format json` agree."""
     s = report.summary
+    rows: dict[tuple[str, bool, int], dict[str, Any]] = {}
+    medications = []
+    for m in report.medications:
+        # Long lists repeat the same lines; identical entries share one (read-only) row.
+        key = (m.input, m.recent, id(m.resolution))
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = medication_to_dict(m)
+        medications.append(row)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ketcheck", "version": report.tool_version},
@@ -129,7 +138,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "route": report.route.value,
         "session": iso(report.session),
         "protocol": report.protocol,
-        "medications": [medication_to_dict(m) for m in report.medications],
+        "medications": medications,
         "findings": [finding_to_dict(f) for f in report.findings],
         "schedule": [_schedule(i) for i in report.schedule],
         "standing_notes": list(report.standing_notes),
@@ -158,9 +167,10 @@ def dumps(value: Any, *, indent: int | None = 2) -> str:
     """Serialise for output: UTF-8 kept readable, terminal-active characters escaped."""
     from ketcheck.render.literal import json_safe
 
-    return json_safe(json.dumps(value, ensure_ascii=False, indent=indent))
+    separators = (",", ": ") if indent is not None else (",", ":")
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=indent, separators=separators))
 
 
-def render_json(report: Report) -> str:
-    """The JSON report as text."""
-    return dumps(report_to_dict(report)) + "\n"
+def render_json(report: Report, *, pretty: bool = True) -> str:
+    """The JSON report as text: indented for people, compact (and much faster) for pipes."""
+    return dumps(report_to_dict(report), indent=2 if pretty else None) + "\n"

@@ -28,4 +28,6 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u206
 
 def json_safe(serialised: str) -> str:
     """Escape characters JSON may carry raw but a terminal could act on (C1, bidi, separators)."""
+    if serialised.isascii():
+        return serialised  # json.dumps already escaped every ASCII control character
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", serialised)
