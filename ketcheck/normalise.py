@@ -63,7 +63,7 @@ _FORMS = frozenset(
     lozenge lozenges troche troches gum liquid syrup elixir chewable chew drops spray nasal
     suppository suppositories supp powder granules wafer wafers strip strips kit disc diskus
     respimat handihaler ellipta flexpen kwikpen autoinjector pump foam shampoo implant ring
-    depot infusion tincture extract tea softgel softgels gummy gummies oral liquid-filled
+    depot infusion tincture extract tea softgel softgels gummy gummies hfa mdi oral liquid-filled
     """.split()
 )
 _ROUTES = frozenset(

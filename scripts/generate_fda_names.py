@@ -78,10 +78,13 @@ def usable(name: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the gzipped FDA UNII names TSV")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--data", type=Path, default=ROOT / "data", help="the data folder")
+    parser.add_argument("--out", type=Path, default=None, help="default: DATA/generated/fda-names.tsv")
     args = parser.parse_args()
+    args.out = args.out or args.data / "generated" / "fda-names.tsv"
 
-    sources, _ = read_sources(ROOT / "data")
+    sources, _ = read_sources(args.data)
+    sources.pop("generated/fda-names.tsv", None)
     # Generic names and synonyms identify substances; brand names of our own are kept to
     # make sure the generated table never contradicts them.
     substance: dict[str, str] = {}
