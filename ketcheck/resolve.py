@@ -172,7 +172,13 @@ class Resolver:
 
     def _prepare(self) -> tuple[list[str], tuple[Callable[..., float], float]]:
         if self._vocabulary is None or self._scorer is None:
-            self._vocabulary = list(self.lexicon.names)
+            # Fuzzy matching searches reviewed (curated) names only: the thousands of generated
+            # brand names stay available for exact matches but would add noise neighbours.
+            self._vocabulary = [
+                k
+                for k, entries in self.lexicon.names.items()
+                if any(e[3] != "fda-unii" for e in entries)
+            ]
             self._scorer = make_scorer(self.matching.scorer)
         return self._vocabulary, self._scorer
 

@@ -121,3 +121,11 @@ def test_handout_has_no_internal_ids_or_jargon(report: Report) -> None:
     for jargon in ("cns-depressant-stack", 'benzodiazepine"', "GABA", "CYP", "class:", "rule"):
         assert jargon not in text
     assert "9:00 pm on Sunday 22 November" in text
+
+
+def test_compact_json_is_the_same_document(kb: KnowledgeBase) -> None:
+    from ketcheck.render.json import render_json
+
+    r = run(kb, "Zoloft", "Zoloft", "klonopn", "asdfqwer", "Zoloft", "\x1b[31mxanax")
+    assert json.loads(render_json(r, pretty=False)) == json.loads(render_json(r)) == r.to_dict()
+    assert "\n" not in render_json(r, pretty=False).rstrip("\n")

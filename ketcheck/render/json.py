@@ -171,6 +171,22 @@ def dumps(value: Any, *, indent: int | None = 2) -> str:
     return json_safe(json.dumps(value, ensure_ascii=False, indent=indent, separators=separators))
 
 
+_SLOT = "\x00medications\x00"
+
+
 def render_json(report: Report, *, pretty: bool = True) -> str:
     """The JSON report as text: indented for people, compact (and much faster) for pipes."""
-    return dumps(report_to_dict(report), indent=2 if pretty else None) + "\n"
+    doc = report_to_dict(report)
+    if pretty:
+        return dumps(doc, indent=2) + "\n"
+    # Long lists repeat the same lines: encode each distinct row once and splice them in.
+    encoded: dict[int, str] = {}
+    parts = []
+    for row in doc["medications"]:
+        text = encoded.get(id(row))
+        if text is None:
+            text = encoded[id(row)] = dumps(row, indent=None)
+        parts.append(text)
+    doc["medications"] = _SLOT
+    head = dumps(doc, indent=None)
+    return head.replace(json.dumps(_SLOT), "[" + ",".join(parts) + "]", 1) + "\n"
