@@ -130,37 +130,46 @@ def _finding(f: Finding) -> Group:
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
     if f.kind == "combined":
         head.append(" · combined risk", style="bold magenta")
-    lines: list[RenderableType] = [head]
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(style="bold", no_wrap=True, min_width=13)
+    grid.add_column(overflow="fold")
 
     def field(label: str, value: str | None, style: str = "") -> None:
         if value:
-            t = Text("  ")
-            t.append(f"{label}: ", style="bold")
-            t.append(value, style=style)
-            lines.append(t)
+            grid.add_row(f"  {label}", Text(value, style=style))
 
     field("What happens", f.effect)
     field("Why", f.mechanism)
     field("What to do", f.management)
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        field(
-            "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
-        )
-    field("Sources disagree", f.disagreement)
+        field("Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold")
+    field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
     if f.severity_source != "data":
         field("Severity set by", f.severity_source, "dim")
+    lines: list[RenderableType] = [head, grid]
     return Group(*lines)
+
+
+def _bullets(items: list[Text]) -> Table:
+    """Bullet points whose wrapped lines stay indented under their text."""
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for item in items:
+        grid.add_row("  •", item)
+    return grid
 
 
 def _schedule(report: Report) -> list[RenderableType]:
     if not report.schedule:
         return []
     out: list[RenderableType] = [Text("Before the session", style="bold underline")]
+    lines: list[Text] = []
     for item in report.schedule:
-        t = Text("  • ")
+        t = Text()
         if item.last_dose_by is not None:
             t.append(f"last {item.ingredient} dose by {clock(item.last_dose_by)}", style="bold")
             t.append(f" ({item.hours_before:g} h before)")
@@ -170,7 +179,8 @@ def _schedule(report: Report) -> list[RenderableType]:
                 style="bold",
             )
         t.append(f" — {item.basis}", style="dim")
-        out.append(t)
+        lines.append(t)
+    out.append(_bullets(lines))
     if report.session is None:
         out.append(Text("  Give --session 2026-11-23T09:00 to see clock times.", style="dim"))
     return out
@@ -227,7 +237,7 @@ def render_table(report: Report) -> RenderableType:
         parts += [*sched, Text("")]
     if report.standing_notes:
         parts.append(Text("Always", style="bold underline"))
-        parts += [Text(f"  • {note}") for note in report.standing_notes]
+        parts.append(_bullets([Text(note) for note in report.standing_notes]))
         parts.append(Text(""))
     parts += [_verdict(report), Text(FOOTER, style="dim italic")]
     return Group(*parts)
