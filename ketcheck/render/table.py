@@ -214,7 +214,7 @@ def _verdict(report: Report) -> Text:
 
 def render_table(report: Report) -> RenderableType:
     """The full terminal report as one Rich renderable."""
-    parts: list[RenderableType] = [_header(report), Text(""), _medications(report)]
+    parts: list[RenderableType] = [_header(report), Text(""), _medications(report), Text("")]
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
     if problems:
         t = Text("Not checked — confirm by hand: ", style="bold red")
