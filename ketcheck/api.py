@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ketcheck import __version__
-from ketcheck.check import Entry, run_check
+from ketcheck.checker import Entry, run_check
 from ketcheck.load import load_bundled
 from ketcheck.model import Report, Route, Severity
 from ketcheck.protocol import DEFAULT, Protocol

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from ketcheck import __version__
-from ketcheck.check import Entry, run_check
+from ketcheck.checker import Entry, run_check
 from ketcheck.errors import InputError
 from ketcheck.exit_policy import ExitCode
 from ketcheck.inputs import MAX_ENTRY_CHARS

@@ -17,7 +17,7 @@ from ketcheck.errors import InputError, KetcheckError
 from ketcheck.render import OutputFormat
 
 if TYPE_CHECKING:
-    from ketcheck.check import Entry
+    from ketcheck.checker import Entry
     from ketcheck.knowledge import KnowledgeBase
     from ketcheck.model import Report
     from ketcheck.protocol import Protocol

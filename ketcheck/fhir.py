@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ketcheck.check import Entry
+from ketcheck.checker import Entry
 from ketcheck.errors import InputError
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

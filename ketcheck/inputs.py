@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ketcheck.check import Entry
+from ketcheck.checker import Entry
 from ketcheck.errors import InputError
 
 MAX_ENTRY_CHARS = 1000

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ketcheck.check import run_check
+from ketcheck.checker import run_check
 from ketcheck.knowledge import KnowledgeBase
 from ketcheck.load import compile_knowledge
 from ketcheck.model import Report

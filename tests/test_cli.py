@@ -214,3 +214,25 @@ def test_markup_and_escapes_are_shown_literally() -> None:
     code, out, _ = invoke("check", "[blink]xanax[/blink]", "\x1b[2J\x1b[31mzoloft")
     assert "[blink]xanax[/blink]" in out and "\x1b" not in out
     assert code == 1  # alprazolam (moderate) was still recognised and checked
+
+
+def test_protocol_precedence_option_then_environment_then_user_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_dir = tmp_path / "config"
+    (user_dir / "ketcheck").mkdir(parents=True)
+    (user_dir / "ketcheck" / "protocol.toml").write_text("[holds]\nbenzodiazepine = 6\n")
+    env_file = tmp_path / "env.toml"
+    env_file.write_text("[holds]\nbenzodiazepine = 18\n")
+    option_file = tmp_path / "option.toml"
+    option_file.write_text("[holds]\nbenzodiazepine = 30\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(user_dir))
+
+    def hold(*args: str) -> float:
+        _, rep = report(*args, "Klonopin")
+        return next(f["hold"]["hours_before"] for f in rep["findings"] if f["hold"])
+
+    assert hold() == 6
+    monkeypatch.setenv("KETCHECK_PROTOCOL", str(env_file))
+    assert hold() == 18
+    assert hold("--protocol", str(option_file)) == 30

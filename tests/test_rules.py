@@ -103,7 +103,7 @@ def test_medications_keep_input_order_and_count(kb: KnowledgeBase) -> None:
 
 
 def test_rxnorm_code_resolves_and_conflicts_are_ambiguous(kb: KnowledgeBase) -> None:
-    from ketcheck.check import Entry
+    from ketcheck.checker import Entry
 
     coded = run(kb, Entry(text="some clinic free text", rxcui="2598"))
     assert coded.medications[0].ingredients == ("clonazepam",)

@@ -143,7 +143,9 @@ def _finding(f: Finding) -> Group:
     field("What to do", f.management)
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        field("Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold")
+        field(
+            "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
+        )
     field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
