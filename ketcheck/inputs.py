@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -66,6 +65,8 @@ def from_text(text: str, *, rxnorm: Callable[[str], str | None] | None = None) -
     """Entries from stdin or a file: JSON (array or FHIR) when it looks like JSON, else lines."""
     if not looks_like_json(text):
         return from_lines(text)
+    import json  # only JSON and FHIR input need it
+
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
