@@ -232,12 +232,13 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.load import load_bundled
-        from ketcheck.localzone import parse_session
         from ketcheck.model import Route, Severity
 
         kb = load_bundled()
         when = None
         if session is not None:
+            from ketcheck.localzone import parse_session
+
             try:
                 when = parse_session(session)
             except ValueError as exc:

@@ -1,8 +1,9 @@
-"""The compiled form of the knowledge base: plain JSON values, quick to load at startup."""
+"""The compiled form of the knowledge base: plain values, quick to load at startup."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from ketcheck.knowledge import (
     Combination,
@@ -12,8 +13,67 @@ from ketcheck.knowledge import (
     Matching,
     Rule,
 )
-from ketcheck.lexicon import Lexicon
+from ketcheck.lexicon import Lexicon, NameEntry
 from ketcheck.model import Effect, Route, Severity
+
+V = TypeVar("V")
+# Separators inside a packed name row; neither can occur in a name (control characters are
+# rejected when the lexicon is built).
+_FIELD = "\x1f"
+_ENTRY = "\x1e"
+
+
+class LazyRecords(Mapping[str, V]):
+    """A read-only mapping that builds each value from its compact row on first access.
+
+    A check looks up a handful of the thousands of names and ingredients; building them all
+    at startup would cost more than the check itself.
+    """
+
+    __slots__ = ("_built", "_make", "_rows")
+
+    def __init__(self, rows: dict[str, Any], make: Callable[[str, Any], V]) -> None:
+        self._rows = rows
+        self._make = make
+        self._built: dict[str, V] = {}
+
+    def __getitem__(self, key: str) -> V:
+        try:
+            return self._built[key]
+        except KeyError:
+            value = self._built[key] = self._make(key, self._rows[key])
+            return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value for key, else default (without raising)."""
+        if key in self._rows:
+            return self[key]
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _pack_names(entries: tuple[NameEntry, ...]) -> str:
+    return _ENTRY.join(_FIELD.join((d, str(i), k, s)) for d, i, k, s in entries)
+
+
+def _unpack_names(_key: str, packed: str) -> tuple[NameEntry, ...]:
+    out = []
+    for row in packed.split(_ENTRY):
+        display, index, kind, source = row.split(_FIELD)
+        out.append((display, int(index), kind, source))
+    return tuple(out)
+
+
+def _ingredient_in(key: str, row: list[Any]) -> Ingredient:
+    return Ingredient(id=key, classes=tuple(row[0]), rxcui=row[1])
 
 
 def _rule_out(r: Rule) -> list[Any]:
@@ -59,14 +119,14 @@ def _rule_in(v: list[Any]) -> Rule:
 
 
 def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
-    """Flatten a knowledge base to JSON-ready values."""
+    """Flatten a knowledge base to plain values (marshal- and JSON-ready)."""
     m = kb.matching
     return {
         "release": kb.release,
         "version": kb.version,
         "licence": kb.licence,
         "classes": [[c.id, c.label, c.kind] for c in kb.classes.values()],
-        "ingredients": [[i.id, list(i.classes), i.rxcui] for i in kb.ingredients.values()],
+        "ingredients": {i.id: [list(i.classes), i.rxcui] for i in kb.ingredients.values()},
         "rules": [_rule_out(r) for r in kb.rules],
         "default_rule": _rule_out(kb.default_rule),
         "combinations": [
@@ -95,7 +155,7 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
             m.scorer,
             m.limit,
         ],
-        "names": kb.lexicon.names,
+        "names": {k: _pack_names(tuple(v)) for k, v in kb.lexicon.names.items()},
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
@@ -111,9 +171,7 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
         version=d["version"],
         licence=d["licence"],
         classes={c[0]: DrugClass(id=c[0], label=c[1], kind=c[2]) for c in d["classes"]},
-        ingredients={
-            i[0]: Ingredient(id=i[0], classes=tuple(i[1]), rxcui=i[2]) for i in d["ingredients"]
-        },
+        ingredients=LazyRecords(d["ingredients"], _ingredient_in),
         rules=rules,
         default_rule=_rule_in(d["default_rule"]),
         combinations=tuple(
@@ -133,7 +191,7 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
             for c in d["combinations"]
         ),
         lexicon=Lexicon(
-            names=d["names"],
+            names=LazyRecords(d["names"], _unpack_names),
             sets=tuple(tuple(s) for s in d["sets"]),
             partners=d["partners"],
             dropped_generated=d["dropped"],

@@ -219,6 +219,8 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         key = name_key(name)
         if not key:
             raise DataError(f"{where}: name {name!r} has no letters or digits")
+        if any(ch < " " or ch == "\x7f" for ch in name):
+            raise DataError(f"{where}: name {name!r} contains a control character")
         idx = index_of(ings)
         existing = entries.get(key)
         if existing:

@@ -29,7 +29,7 @@ _TABLES = (
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = "generated/fda-names.tsv"
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 def data_root() -> Traversable:
@@ -102,10 +102,22 @@ def compile_knowledge(root: Traversable) -> KnowledgeBase:
 def _fingerprint(root: Traversable) -> str | None:
     if not isinstance(root, Path):
         return None
-    parts = [f"{__version__}:{CACHE_FORMAT}:{root}"]
-    for name, f in source_files(root):
-        st = os.stat(f)  # type: ignore[arg-type]
+    # Plain os calls on str paths: this runs on every start, and pathlib costs a millisecond here.
+    base = os.fspath(root)
+    parts = [f"{__version__}:{CACHE_FORMAT}:{base}"]
+    for name in (*_TABLES, _GENERATED):
+        try:
+            st = os.stat(os.path.join(base, name))
+        except OSError:
+            continue
         parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    for folder in _FOLDERS:
+        try:
+            with os.scandir(os.path.join(base, folder)) as it:
+                found = sorted((e.name, e.stat()) for e in it if e.name.endswith(".toml"))
+        except OSError:
+            continue
+        parts.extend(f"{folder}/{n}:{st.st_size}:{st.st_mtime_ns}" for n, st in found)
     # A cache key, not a security boundary: a fast stable hash of names, sizes and mtimes.
     from zlib import crc32
 

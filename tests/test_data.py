@@ -156,6 +156,21 @@ def test_compiled_form_round_trips(bundled: KnowledgeBase) -> None:
     }
 
 
+def test_compiled_lookups_behave_as_mappings(bundled: KnowledgeBase) -> None:
+    again = from_compact(to_compact(bundled))
+    names, ingredients = again.lexicon.names, again.ingredients
+    assert len(names) == len(bundled.lexicon.names)
+    assert "klonopin" in names and "no such name" not in names
+    assert names.get("no such name") is None
+    assert names.get("no such name", ()) == ()
+    assert [e[0] for e in names["klonopin"]] == ["Klonopin"]
+    assert ingredients.get("clonazepam") is ingredients["clonazepam"]  # built once, then kept
+    assert "benzodiazepine" in ingredients["clonazepam"].classes
+    with pytest.raises(KeyError):
+        ingredients["unobtainium"]
+    assert list(ingredients) == list(bundled.ingredients)
+
+
 def test_data_version_changes_when_data_changes(tmp_path: Path) -> None:
     root = tmp_path / "data"
     shutil.copytree(Path(str(data_root())), root)
@@ -178,6 +193,11 @@ def test_data_version_changes_when_data_changes(tmp_path: Path) -> None:
             "unknown ingredient",
         ),
         ("rules.toml", "[[rule]]\nid = 3\n", "'id' must be str"),
+        (
+            "ingredients/zz.toml",
+            '[newdrug]\nclasses = []\nbrands = ["New\\u001fdrug"]\n',
+            "control character",
+        ),
     ],
 )
 def test_broken_data_is_rejected_naming_file_and_key(
