@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -118,6 +119,35 @@ def _medications(report: Report) -> Table:
     return table
 
 
+class _Rows:
+    """Label/value rows whose wrapped values keep a hanging indent.
+
+    The column widths are fixed from the label lengths and the console width, so Rich need not
+    measure every cell of every finding before drawing it (most of the table report's cost).
+    """
+
+    __slots__ = ("label_style", "min_label", "rows")
+
+    def __init__(
+        self, rows: list[tuple[str, Text]], *, min_label: int = 0, label_style: str = ""
+    ) -> None:
+        self.rows = rows
+        self.min_label = min_label
+        self.label_style = label_style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        label = max([self.min_label, *(cell_len(r[0]) for r in self.rows)])
+        longest = max(
+            (cell_len(line) for r in self.rows for line in r[1].plain.split("\n")), default=1
+        )
+        grid = Table.grid(padding=(0, 1), pad_edge=False)
+        grid.add_column(style=self.label_style, no_wrap=True, width=label)
+        grid.add_column(overflow="fold", width=max(min(longest, options.max_width - label - 1), 1))
+        for name, value in self.rows:
+            grid.add_row(name, value)
+        yield grid
+
+
 def _finding(f: Finding) -> Group:
     head = Text()
     head.append(f" {f.severity.label.upper()} ", style=SEVERITY_STYLE[f.severity])
@@ -130,13 +160,11 @@ def _finding(f: Finding) -> Group:
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
     if f.kind == "combined":
         head.append(" · combined risk", style="bold magenta")
-    grid = Table.grid(padding=(0, 1), pad_edge=False)
-    grid.add_column(style="bold", no_wrap=True, min_width=13)
-    grid.add_column(overflow="fold")
+    rows: list[tuple[str, Text]] = []
 
     def field(label: str, value: str | None, style: str = "") -> None:
         if value:
-            grid.add_row(f"  {label}", Text(value, style=style))
+            rows.append((f"  {label}", Text(value, style=style)))
 
     field("What happens", f.effect)
     field("Why", f.mechanism)
@@ -151,18 +179,12 @@ def _finding(f: Finding) -> Group:
     field("References", "; ".join(f.references), "dim")
     if f.severity_source != "data":
         field("Severity set by", f.severity_source, "dim")
-    lines: list[RenderableType] = [head, grid]
-    return Group(*lines)
+    return Group(head, _Rows(rows, min_label=13, label_style="bold"))
 
 
-def _bullets(items: list[Text]) -> Table:
+def _bullets(items: list[Text]) -> _Rows:
     """Bullet points whose wrapped lines stay indented under their text."""
-    grid = Table.grid(padding=(0, 1), pad_edge=False)
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for item in items:
-        grid.add_row("  •", item)
-    return grid
+    return _Rows([("  •", item) for item in items])
 
 
 def _schedule(report: Report) -> list[RenderableType]:
