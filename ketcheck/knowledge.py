@@ -17,8 +17,11 @@ CLASS_KINDS = ("interaction", "descriptive")
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
 
+# The knowledge types are entities, loaded once per process: they compare by identity (eq=False),
+# which also spares defining field-wise __eq__ and __hash__ for each at every start.
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class DrugClass:
     """A class of drugs that rules attach to."""
 
@@ -27,7 +30,7 @@ class DrugClass:
     kind: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Ingredient:
     """A parent substance with the classes it belongs to."""
 
@@ -36,7 +39,7 @@ class Ingredient:
     rxcui: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Rule:
     """One sourced interaction rule for a class or an ingredient."""
 
@@ -62,7 +65,7 @@ class Rule:
         return self.route_severity.get(route, self.severity)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Combination:
     """A risk that appears only when several drugs add up."""
 
@@ -79,7 +82,7 @@ class Combination:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Matching:
     """Fuzzy-matching policy, chosen by measurement and kept in data/matching.toml."""
 
@@ -93,7 +96,7 @@ class Matching:
     limit: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class KnowledgeBase:
     """Everything a check needs, loaded once."""
 

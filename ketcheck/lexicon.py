@@ -9,7 +9,7 @@ from dataclasses import dataclass
 NameEntry = tuple[str, int, str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Lexicon:
     """Exact lookup by normalised key, plus the vocabulary fuzzy matching searches."""
 
