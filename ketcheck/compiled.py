@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from typing import Any, TypeVar
 
 from ketcheck.knowledge import (
@@ -17,47 +18,117 @@ from ketcheck.lexicon import Lexicon, NameEntry
 from ketcheck.model import Effect, Route, Severity
 
 V = TypeVar("V")
-# Separators inside a packed name row; neither can occur in a name (control characters are
-# rejected when the lexicon is built).
+# Separators of the packed tables; none can occur in a key or a name (control characters are
+# rejected when the lexicon is built, and keys are normalised names and ingredient ids).
 _FIELD = "\x1f"
 _ENTRY = "\x1e"
+_KEY = "\x1d"
+_RECORD = "\x1c"
 
 
-class LazyRecords(Mapping[str, V]):
-    """A read-only mapping that builds each value from its compact row on first access.
+def pack_table(rows: Mapping[str, str]) -> list[Any]:
+    """Pack string rows into [text, record starts, key order] for `PackedTable`."""
+    parts: list[str] = []
+    starts = array("I")
+    pos = 0
+    for key, value in rows.items():
+        starts.append(pos)
+        record = f"{key}{_KEY}{value}{_RECORD}"
+        parts.append(record)
+        pos += len(record)
+    keys = list(rows)
+    order = array("I", sorted(range(len(keys)), key=keys.__getitem__))
+    return ["".join(parts), starts.tobytes(), order.tobytes()]
 
-    A check looks up a handful of the thousands of names and ingredients; building them all
-    at startup would cost more than the check itself.
+
+class PackedTable(Mapping[str, V]):
+    """A read-only mapping kept as one packed string and searched in place.
+
+    Unpacking thousands of names into a dict at every start would cost more than the check
+    itself; one string and two offset arrays load at once, and a lookup is a binary search.
+    Each value is built from its packed text on first access and then kept.
     """
 
-    __slots__ = ("_built", "_make", "_rows")
+    __slots__ = ("_built", "_make", "_order", "_starts", "_text")
 
-    def __init__(self, rows: dict[str, Any], make: Callable[[str, Any], V]) -> None:
-        self._rows = rows
+    def __init__(self, packed: list[Any], make: Callable[[str, str], V]) -> None:
+        text, starts, order = packed
+        self._text: str = text
+        self._starts = memoryview(starts).cast("I")
+        self._order = memoryview(order).cast("I")
         self._make = make
         self._built: dict[str, V] = {}
+
+    def _find(self, key: str) -> int:
+        text, starts, order = self._text, self._starts, self._order
+        lo, hi = 0, len(order)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            start = starts[order[mid]]
+            found = text[start : text.index(_KEY, start)]
+            if found < key:
+                lo = mid + 1
+            elif key < found:
+                hi = mid
+            else:
+                return start
+        return -1
 
     def __getitem__(self, key: str) -> V:
         try:
             return self._built[key]
         except KeyError:
-            value = self._built[key] = self._make(key, self._rows[key])
-            return value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The value for key, else default (without raising)."""
-        if key in self._rows:
-            return self[key]
-        return default
+            pass
+        start = self._find(key) if isinstance(key, str) else -1
+        if start < 0:
+            raise KeyError(key)
+        begin = start + len(key) + 1
+        value = self._built[key] = self._make(
+            key, self._text[begin : self._text.index(_RECORD, begin)]
+        )
+        return value
 
     def __contains__(self, key: object) -> bool:
-        return key in self._rows
+        return key in self._built or (isinstance(key, str) and self._find(key) >= 0)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
+        text = self._text
+        for start in self._starts:
+            yield text[start : text.index(_KEY, start)]
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._starts)
+
+    def items(self) -> ItemsView[str, V]:
+        """Every (key, value), built in one pass over the text rather than a search per key."""
+        return _PackedItems(self)
+
+    def values(self) -> ValuesView[V]:
+        """Every value, built in one pass over the text."""
+        return _PackedValues(self)
+
+    def _all(self) -> Iterator[tuple[str, V]]:
+        built, make = self._built, self._make
+        for record in self._text.split(_RECORD)[:-1]:
+            key, _, packed = record.partition(_KEY)
+            value = built.get(key)
+            if value is None:
+                value = built[key] = make(key, packed)
+            yield key, value
+
+
+class _PackedItems(ItemsView[str, V]):
+    _mapping: PackedTable[V]
+
+    def __iter__(self) -> Iterator[tuple[str, V]]:
+        return self._mapping._all()
+
+
+class _PackedValues(ValuesView[V]):
+    _mapping: PackedTable[V]
+
+    def __iter__(self) -> Iterator[V]:
+        return (value for _, value in self._mapping._all())
 
 
 def _pack_names(entries: tuple[NameEntry, ...]) -> str:
@@ -72,8 +143,15 @@ def _unpack_names(_key: str, packed: str) -> tuple[NameEntry, ...]:
     return tuple(out)
 
 
-def _ingredient_in(key: str, row: list[Any]) -> Ingredient:
-    return Ingredient(id=key, classes=tuple(row[0]), rxcui=row[1])
+def _ingredient_out(i: Ingredient) -> str:
+    return _FIELD.join((",".join(i.classes), i.rxcui or ""))
+
+
+def _ingredient_in(key: str, packed: str) -> Ingredient:
+    classes, _, rxcui = packed.partition(_FIELD)
+    return Ingredient(
+        id=key, classes=tuple(classes.split(",")) if classes else (), rxcui=rxcui or None
+    )
 
 
 def _rule_out(r: Rule) -> list[Any]:
@@ -126,7 +204,7 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "version": kb.version,
         "licence": kb.licence,
         "classes": [[c.id, c.label, c.kind] for c in kb.classes.values()],
-        "ingredients": {i.id: [list(i.classes), i.rxcui] for i in kb.ingredients.values()},
+        "ingredients": pack_table({i.id: _ingredient_out(i) for i in kb.ingredients.values()}),
         "rules": [_rule_out(r) for r in kb.rules],
         "default_rule": _rule_out(kb.default_rule),
         "combinations": [
@@ -155,7 +233,7 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
             m.scorer,
             m.limit,
         ],
-        "names": {k: _pack_names(tuple(v)) for k, v in kb.lexicon.names.items()},
+        "names": pack_table({k: _pack_names(tuple(v)) for k, v in kb.lexicon.names.items()}),
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
@@ -171,7 +249,7 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
         version=d["version"],
         licence=d["licence"],
         classes={c[0]: DrugClass(id=c[0], label=c[1], kind=c[2]) for c in d["classes"]},
-        ingredients=LazyRecords(d["ingredients"], _ingredient_in),
+        ingredients=PackedTable(d["ingredients"], _ingredient_in),
         rules=rules,
         default_rule=_rule_in(d["default_rule"]),
         combinations=tuple(
@@ -191,7 +269,7 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
             for c in d["combinations"]
         ),
         lexicon=Lexicon(
-            names=LazyRecords(d["names"], _unpack_names),
+            names=PackedTable(d["names"], _unpack_names),
             sets=tuple(tuple(s) for s in d["sets"]),
             partners=d["partners"],
             dropped_generated=d["dropped"],

@@ -29,7 +29,7 @@ _TABLES = (
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = "generated/fda-names.tsv"
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 
 def data_root() -> Traversable:

@@ -170,6 +170,18 @@ def test_compiled_lookups_behave_as_mappings(bundled: KnowledgeBase) -> None:
     with pytest.raises(KeyError):
         ingredients["unobtainium"]
     assert list(ingredients) == list(bundled.ingredients)
+    assert 42 not in ingredients
+
+
+def test_every_packed_name_is_found_by_search(bundled: KnowledgeBase) -> None:
+    again = from_compact(to_compact(bundled)).lexicon.names
+    expected = {k: tuple(tuple(e) for e in v) for k, v in bundled.lexicon.names.items()}
+    assert {k: again[k] for k in expected} == expected  # one binary search per key
+    fresh = from_compact(to_compact(bundled)).lexicon.names
+    assert dict(fresh.items()) == expected  # one pass over the packed text
+    assert list(fresh) == list(expected)  # authored order kept
+    for missing in ("", "a", "zzzzzzzz", "klonopi", "klonopinn", "~"):
+        assert missing not in again
 
 
 def test_data_version_changes_when_data_changes(tmp_path: Path) -> None:
