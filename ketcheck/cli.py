@@ -17,6 +17,8 @@ from ketcheck.errors import InputError, KetcheckError
 from ketcheck.render import OutputFormat
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ketcheck.checker import Entry
     from ketcheck.knowledge import KnowledgeBase
     from ketcheck.model import Report
@@ -154,6 +156,20 @@ def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
     return DEFAULT
 
 
+def _session_time(session: str | None) -> "datetime | None":
+    """The --session value as a datetime (naive input is local time), or None."""
+    if session is None:
+        return None
+    from ketcheck.localzone import parse_session
+
+    try:
+        return parse_session(session)
+    except ValueError as exc:
+        raise InputError(
+            f"--session {session!r} is not an ISO 8601 date and time (e.g. 2026-11-23T09:00): {exc}"
+        ) from None
+
+
 def _emit(report: "Report", fmt: OutputFormat) -> None:
     from ketcheck.render import renderer
 
@@ -235,17 +251,7 @@ def check(
         from ketcheck.model import Route, Severity
 
         kb = load_bundled()
-        when = None
-        if session is not None:
-            from ketcheck.localzone import parse_session
-
-            try:
-                when = parse_session(session)
-            except ValueError as exc:
-                raise InputError(
-                    f"--session {session!r} is not an ISO 8601 date and time "
-                    f"(e.g. 2026-11-23T09:00): {exc}"
-                ) from None
+        when = _session_time(session)
         proto = _protocol(protocol, kb)
         entries, warnings = _gather(names or [], input_file, kb)
         report = run(
@@ -382,18 +388,10 @@ def batch(
     with _handled():
         from ketcheck.batch import run_batch
         from ketcheck.load import load_bundled
-        from ketcheck.localzone import parse_session
         from ketcheck.model import Route, Severity
 
         kb = load_bundled()
-        when = None
-        if session is not None:
-            try:
-                when = parse_session(session)
-            except ValueError as exc:
-                raise InputError(
-                    f"--session {session!r} is not an ISO 8601 date and time: {exc}"
-                ) from None
+        when = _session_time(session)
         proto = _protocol(protocol, kb)
         code = run_batch(
             file,

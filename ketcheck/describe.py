@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ketcheck.knowledge import SOURCE_FDA, KnowledgeBase, Rule
-from ketcheck.model import Ambiguous, Parsed, Resolution, Resolved, Route, Unresolved
+from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
 from ketcheck.rules import rules_for
 
@@ -47,31 +47,27 @@ def describe(
             out.update(
                 status="ambiguous",
                 reason=resolution.reason,
-                candidates=[
-                    {
-                        "name": c.name,
-                        "ingredients": list(c.ingredients),
-                        "classes": list(c.classes),
-                        "score": c.score,
-                    }
-                    for c in resolution.candidates
-                ],
+                candidates=_candidates(resolution.candidates),
             )
         case Unresolved():
             out.update(
                 status="unresolved",
                 reason=resolution.reason,
-                candidates=[
-                    {
-                        "name": c.name,
-                        "ingredients": list(c.ingredients),
-                        "classes": list(c.classes),
-                        "score": c.score,
-                    }
-                    for c in resolution.suggestions
-                ],
+                candidates=_candidates(resolution.suggestions),
             )
     return out
+
+
+def _candidates(candidates: tuple[Candidate, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "ingredients": list(c.ingredients),
+            "classes": list(c.classes),
+            "score": c.score,
+        }
+        for c in candidates
+    ]
 
 
 def _rule_dict(rule: Rule, via: str, route: Route) -> dict[str, Any]:

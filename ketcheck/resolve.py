@@ -223,13 +223,14 @@ class Resolver:
         partners = self.lexicon.lookalike_partners(top.ingredients)
         close_partners = self._close_partners(key, partners, top.score, scorer, scale)
         if top.score >= m.threshold and margin >= m.margin and not close_partners:
+            entry = ranked[0][1]  # the name matched: its kind (brand, generic…) and source
             return Resolved(
                 matched=top.name,
                 method=Method.FUZZY,
                 score=round(top.score, 1),
                 ingredients=top.ingredients,
-                name_kind="fuzzy",
-                source="fuzzy",
+                name_kind=entry[2],
+                source=entry[3],
                 margin=round(margin, 1),
                 runner_up=runner,
             )

@@ -89,6 +89,13 @@ def test_fuzzy_match_reports_score_margin_and_runner_up(kb: KnowledgeBase) -> No
     assert isinstance(r, Resolved) and r.method is Method.FUZZY
     assert 85 <= r.score < 100
     assert r.margin is not None and r.margin >= kb.matching.margin
+    assert (r.matched, r.name_kind) == ("sertraline", "generic")  # the name that was matched
+
+
+def test_fuzzy_match_names_the_kind_of_name_it_landed_on(kb: KnowledgeBase) -> None:
+    _, r = Resolver(kb).resolve("klonopn")
+    assert isinstance(r, Resolved) and r.method is Method.FUZZY
+    assert (r.matched, r.name_kind, r.source) == ("Klonopin", "brand", "curated")
 
 
 def test_resolution_is_cached_per_text(kb: KnowledgeBase) -> None:
