@@ -60,6 +60,28 @@ class RouteChoice(StrEnum):
     INTRANASAL = "intranasal"
 
 
+# Options that `check` and `batch` share, declared once.
+FailOnOption = Annotated[
+    FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")
+]
+SessionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--session", help="Session start, ISO 8601 (2026-11-23T09:00); holds get clock times."
+    ),
+]
+RouteOption = Annotated[
+    RouteChoice | None,
+    typer.Option("--route", help="Route of ketamine/esketamine [default: iv, or the protocol's]."),
+]
+ProtocolOption = Annotated[
+    Path | None, typer.Option("--protocol", help="Clinic protocol TOML (see `protocol init`).")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Count fuzzy matches as unresolved (exit 3).")
+]
+
+
 def _err(message: str) -> None:
     from ketcheck.render.literal import inert
 
@@ -219,30 +241,14 @@ def check(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
     ] = OutputFormat.TABLE,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")
-    ] = FailOn.MODERATE,
-    session: Annotated[
-        str | None,
-        typer.Option(
-            "--session", help="Session start, ISO 8601 (2026-11-23T09:00); holds get clock times."
-        ),
-    ] = None,
-    route: Annotated[
-        RouteChoice | None,
-        typer.Option(
-            "--route", help="Route of ketamine/esketamine [default: iv, or the protocol's]."
-        ),
-    ] = None,
-    protocol: Annotated[
-        Path | None, typer.Option("--protocol", help="Clinic protocol TOML (see `protocol init`).")
-    ] = None,
+    fail_on: FailOnOption = FailOn.MODERATE,
+    session: SessionOption = None,
+    route: RouteOption = None,
+    protocol: ProtocolOption = None,
     input_file: Annotated[
         str | None, typer.Option("--input", "-i", help="Read the list from FILE (- for stdin).")
     ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Count fuzzy matches as unresolved (exit 3).")
-    ] = False,
+    strict: StrictOption = False,
 ) -> None:
     """Check medications against ketamine and esketamine; exit 0 clear, 1 risk, 2 error, 3 incomplete."""
     with _handled():
@@ -368,21 +374,11 @@ def batch(
     file: Annotated[
         str, typer.Argument(help="CSV (patient_id,medication) or JSON Lines; - for stdin.")
     ],
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")
-    ] = FailOn.MODERATE,
-    session: Annotated[
-        str | None, typer.Option("--session", help="Session start, ISO 8601.")
-    ] = None,
-    route: Annotated[
-        RouteChoice | None, typer.Option("--route", help="Route of ketamine/esketamine.")
-    ] = None,
-    protocol: Annotated[
-        Path | None, typer.Option("--protocol", help="Clinic protocol TOML.")
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Count fuzzy matches as unresolved.")
-    ] = False,
+    fail_on: FailOnOption = FailOn.MODERATE,
+    session: SessionOption = None,
+    route: RouteOption = None,
+    protocol: ProtocolOption = None,
+    strict: StrictOption = False,
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
