@@ -79,7 +79,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the gzipped FDA UNII names TSV")
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="the data folder")
-    parser.add_argument("--out", type=Path, default=None, help="default: DATA/generated/fda-names.tsv")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="default: DATA/generated/fda-names.tsv"
+    )
     args = parser.parse_args()
     args.out = args.out or args.data / "generated" / "fda-names.tsv"
 
