@@ -6,6 +6,7 @@ import marshal
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,7 +154,27 @@ def load_bundled() -> KnowledgeBase:
     kb = compile_knowledge(root)
     if target is not None:
         _write_atomic(target, marshal.dumps(to_compact(kb)))
+        _prune(target.parent, keep=target.name)
     return kb
+
+
+STALE_AFTER_DAYS = 30
+
+
+def _prune(folder: Path, *, keep: str) -> None:
+    """Remove compiled caches untouched for a month (left by older data or releases)."""
+    import time
+
+    cutoff = time.time() - STALE_AFTER_DAYS * 86400
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.startswith("kb-") and entry.name != keep:
+                    with suppress(OSError):
+                        if entry.stat().st_mtime < cutoff:
+                            os.unlink(entry.path)
+    except OSError:
+        pass  # pruning is housekeeping; never a reason to fail a check
 
 
 def _write_atomic(target: Path, payload: bytes) -> None:
