@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from ketcheck.exit_policy import exit_code
 from ketcheck.knowledge import KnowledgeBase
@@ -20,7 +21,6 @@ from ketcheck.model import (
     Route,
     Severity,
     Summary,
-    Unresolved,
 )
 from ketcheck.protocol import DEFAULT, Protocol
 from ketcheck.resolve import Resolver
@@ -55,6 +55,9 @@ def run_check(
     route = route or protocol.default_route or Route.IV
     meds: list[Medication] = []
     classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
+    # Long lists repeat the same lines: the rules see each distinct (text, ingredients) once.
+    distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
+    first_seen: dict[str, int] = {}
     for index, raw in enumerate(entries):
         entry = raw if isinstance(raw, Entry) else Entry(text=raw)
         parsed, resolution = resolver.resolve(entry.text)
@@ -66,20 +69,21 @@ def run_check(
             classes = classes_by_set.get(ings) or classes_by_set.setdefault(
                 ings, kb.classes_of(ings)
             )
-        meds.append(
-            Medication(
-                index=index,
-                input=entry.text,
-                parsed=parsed,
-                resolution=resolution,
-                classes=classes,
-                recent=entry.recent,
-            )
+        med = Medication(
+            index=index,
+            input=entry.text,
+            parsed=parsed,
+            resolution=resolution,
+            classes=classes,
+            recent=entry.recent,
         )
-    findings = evaluate(kb, meds, route=route, protocol=protocol)
-    findings += cumulative(kb, meds, protocol=protocol)
+        meds.append(med)
+        distinct.setdefault((med.input, med.ingredients), med)
+        first_seen.setdefault(med.input, index)
+    unique = list(distinct.values())
+    findings = evaluate(kb, unique, route=route, protocol=protocol)
+    findings += cumulative(kb, unique, protocol=protocol)
     findings = with_clock_times(findings, session)
-    first_seen = {m.input: m.index for m in reversed(meds)}
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
     summary = summarise(meds, findings, fail_on=fail_on, strict=strict)
     return Report(
@@ -99,9 +103,19 @@ def run_check(
     )
 
 
+@cache
+def _by_rxcui(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Ingredient ids per RxNorm code, built once per knowledge base."""
+    index: dict[str, tuple[str, ...]] = {}
+    for ing in kb.ingredients.values():
+        if ing.rxcui:
+            index[ing.rxcui] = (*index.get(ing.rxcui, ()), ing.id)
+    return index
+
+
 def with_code(kb: KnowledgeBase, resolution: Resolution, rxcui: str) -> Resolution:
     """Combine a coded RxNorm ingredient with the resolution of the text; a conflict is ambiguous."""
-    coded = tuple(i.id for i in kb.ingredients.values() if i.rxcui == rxcui)
+    coded = _by_rxcui(kb).get(rxcui, ())
     if not coded:
         return resolution
     code_candidate = Candidate(
@@ -138,12 +152,16 @@ def summarise(
     strict: bool,
 ) -> Summary:
     """Counts, the highest severity, completeness and the exit code for a set of results."""
-    resolved = sum(isinstance(m.resolution, Resolved) for m in meds)
-    ambiguous = sum(isinstance(m.resolution, Ambiguous) for m in meds)
-    unresolved = sum(isinstance(m.resolution, Unresolved) for m in meds)
-    fuzzy = sum(
-        isinstance(m.resolution, Resolved) and m.resolution.method is Method.FUZZY for m in meds
-    )
+    resolved = ambiguous = unresolved = fuzzy = 0
+    for m in meds:
+        r = m.resolution
+        if isinstance(r, Resolved):
+            resolved += 1
+            fuzzy += r.method is Method.FUZZY
+        elif isinstance(r, Ambiguous):
+            ambiguous += 1
+        else:
+            unresolved += 1
     highest = max((f.severity for f in findings), default=None)
     complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy)
     code = exit_code(highest=highest, complete=complete, fail_on=fail_on)

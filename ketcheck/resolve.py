@@ -209,7 +209,8 @@ class Resolver:
                 if e[1] not in best or score > best[e[1]][0]:
                     best[e[1]] = (float(score), e)
         ranked = sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
-        cands = [self._candidate(e, score) for score, e in ranked]
+        # Only the leaders are ever shown (runner-up, up to `limit` suggestions).
+        cands = [self._candidate(e, score) for score, e in ranked[: max(m.limit, 3)]]
         if letter_count(key) < m.min_letters:
             return Unresolved(
                 reason=f"not a known name, and too short to guess (fewer than {m.min_letters} letters)",
