@@ -59,10 +59,14 @@ def run_check(
     distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
     first_seen: dict[str, int] = {}
     for index, raw in enumerate(entries):
-        entry = raw if isinstance(raw, Entry) else Entry(text=raw)
-        parsed, resolution = resolver.resolve(entry.text)
-        if entry.rxcui:
-            resolution = with_code(kb, resolution, entry.rxcui)
+        # Plain names stay strings: an Entry per line of a 20,000-line list costs real time.
+        if isinstance(raw, str):
+            text, rxcui, recent = raw, None, False
+        else:
+            text, rxcui, recent = raw.text, raw.rxcui, raw.recent
+        parsed, resolution = resolver.resolve(text)
+        if rxcui:
+            resolution = with_code(kb, resolution, rxcui)
         classes: tuple[str, ...] = ()
         if isinstance(resolution, Resolved):
             ings = resolution.ingredients
@@ -71,11 +75,11 @@ def run_check(
             )
         med = Medication(
             index=index,
-            input=entry.text,
+            input=text,
             parsed=parsed,
             resolution=resolution,
             classes=classes,
-            recent=entry.recent,
+            recent=recent,
         )
         meds.append(med)
         distinct.setdefault((med.input, med.ingredients), med)

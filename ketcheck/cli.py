@@ -4,7 +4,7 @@
 # string annotations would be compiled and evaluated again on every run (about 3 ms of startup).
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
@@ -130,7 +130,7 @@ def _read_stdin() -> bytes:
 
 def _gather(
     names: list[str], input_file: str | None, kb: "KnowledgeBase"
-) -> tuple[list["Entry"], list[str]]:
+) -> tuple[Sequence["Entry | str"], list[str]]:
     from ketcheck import inputs
 
     warnings: list[str] = []
@@ -152,15 +152,23 @@ def _gather(
         warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
-    rx = _rxnorm_index(kb)
-    entries = inputs.from_text(decoded.text, rxnorm=rx.get)
+    entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
     if not entries:
         raise InputError("no medications found in the input (blank lines and # comments only)")
     return entries, warnings
 
 
-def _rxnorm_index(kb: "KnowledgeBase") -> dict[str, str]:
-    return {i.rxcui: i.id for i in kb.ingredients.values() if i.rxcui}
+def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
+    """RxNorm code -> ingredient id; the index is built only if a coded entry needs it."""
+    index: dict[str, str] | None = None
+
+    def lookup(code: str) -> str | None:
+        nonlocal index
+        if index is None:
+            index = {i.rxcui: i.id for i in kb.ingredients.values() if i.rxcui}
+        return index.get(code)
+
+    return lookup
 
 
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ketcheck.checker import Entry
 from ketcheck.errors import InputError
+
+E = TypeVar("E", str, Entry)
 
 MAX_ENTRY_CHARS = 1000
 MAX_ENTRIES = 100_000
@@ -46,14 +49,13 @@ def from_arguments(args: Iterable[str]) -> list[Entry]:
     return _limited(out)
 
 
-def from_lines(text: str) -> list[Entry]:
-    """Entries from plain text: one per line; blank lines and `#` comments are skipped."""
-    out = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if line and not line.startswith("#"):
-            out.append(Entry(text=line))
-    return _limited(out)
+def from_lines(text: str) -> list[str]:
+    """Entries from plain text: one per line; blank lines and `#` comments are skipped.
+
+    Plain lines carry nothing but their text, so they stay strings (`check` accepts both).
+    """
+    stripped = (line.strip() for line in text.split("\n"))
+    return _limited([line for line in stripped if line and not line.startswith("#")])
 
 
 def looks_like_json(text: str) -> bool:
@@ -61,7 +63,9 @@ def looks_like_json(text: str) -> bool:
     return bool(_JSON_START.match(text))
 
 
-def from_text(text: str, *, rxnorm: Callable[[str], str | None] | None = None) -> list[Entry]:
+def from_text(
+    text: str, *, rxnorm: Callable[[str], str | None] | None = None
+) -> Sequence[str | Entry]:
     """Entries from stdin or a file: JSON (array or FHIR) when it looks like JSON, else lines."""
     if not looks_like_json(text):
         return from_lines(text)
@@ -107,16 +111,17 @@ def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None)
     return _limited(out)
 
 
-def _limited(entries: Sequence[Entry]) -> list[Entry]:
+def _limited(entries: Sequence[E]) -> list[E]:
     if len(entries) > MAX_ENTRIES:
         raise InputError(
             f"too many entries ({len(entries):,}; the limit for one check is {MAX_ENTRIES:,}); "
             "use `ketcheck batch` for large files"
         )
     for i, e in enumerate(entries):
-        if len(e.text) > MAX_ENTRY_CHARS:
+        text = e if isinstance(e, str) else e.text
+        if len(text) > MAX_ENTRY_CHARS:
             raise InputError(
-                f"entry {i + 1} is {len(e.text):,} characters long; the limit is "
+                f"entry {i + 1} is {len(text):,} characters long; the limit is "
                 f"{MAX_ENTRY_CHARS:,} (is this really a medication list?)"
             )
     return list(entries)

@@ -12,7 +12,7 @@ from ketcheck.inputs import MAX_ENTRY_CHARS, decode, from_arguments, from_lines,
 
 
 def texts(entries: list[Any]) -> list[str]:
-    return [e.text for e in entries]
+    return [e if isinstance(e, str) else e.text for e in entries]
 
 
 def test_arguments_split_on_commas_and_semicolons_but_not_thousands() -> None:
