@@ -107,10 +107,14 @@ def run_check(
     )
 
 
+def ingredients_for_code(kb: KnowledgeBase, rxcui: str) -> tuple[str, ...]:
+    """The ingredient ids the lexicon knows under an RxNorm code (empty when none)."""
+    return _by_rxcui(kb).get(rxcui, ())
+
+
 @cache
 def _by_rxcui(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
-    """Ingredient ids per RxNorm code, built once per knowledge base."""
-    index: dict[str, tuple[str, ...]] = {}
+    index: dict[str, tuple[str, ...]] = {}  # built once per knowledge base, on first use
     for ing in kb.ingredients.values():
         if ing.rxcui:
             index[ing.rxcui] = (*index.get(ing.rxcui, ()), ing.id)
@@ -119,7 +123,7 @@ def _by_rxcui(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
 
 def with_code(kb: KnowledgeBase, resolution: Resolution, rxcui: str) -> Resolution:
     """Combine a coded RxNorm ingredient with the resolution of the text; a conflict is ambiguous."""
-    coded = _by_rxcui(kb).get(rxcui, ())
+    coded = ingredients_for_code(kb, rxcui)
     if not coded:
         return resolution
     code_candidate = Candidate(

@@ -159,14 +159,12 @@ def _gather(
 
 
 def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
-    """RxNorm code -> ingredient id; the index is built only if a coded entry needs it."""
-    index: dict[str, str] | None = None
+    """RxNorm code -> its one ingredient id, from the checker's index (built only if needed)."""
+    from ketcheck.checker import ingredients_for_code
 
     def lookup(code: str) -> str | None:
-        nonlocal index
-        if index is None:
-            index = {i.rxcui: i.id for i in kb.ingredients.values() if i.rxcui}
-        return index.get(code)
+        ids = ingredients_for_code(kb, code)
+        return ids[0] if len(ids) == 1 else None
 
     return lookup
 
