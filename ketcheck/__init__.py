@@ -16,7 +16,7 @@ __all__ = ["Report", "Route", "Severity", "__version__", "check", "load_bundled"
 
 if TYPE_CHECKING:
     from ketcheck.api import check
-    from ketcheck.load import load_bundled
+    from ketcheck.kb.load import load_bundled
     from ketcheck.model import Report, Route, Severity
 
 
@@ -27,7 +27,7 @@ def __getattr__(name: str) -> Any:
 
         return check
     if name == "load_bundled":
-        from ketcheck.load import load_bundled
+        from ketcheck.kb.load import load_bundled
 
         return load_bundled
     if name in ("Report", "Route", "Severity"):

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ketcheck import __version__
-from ketcheck.checker import Entry, run_check
-from ketcheck.load import load_bundled
-from ketcheck.model import Report, Route, Severity
-from ketcheck.protocol import DEFAULT, Protocol
-from ketcheck.resolve import Resolver
+from ketcheck.engine.check import run_check
+from ketcheck.kb.load import load_bundled
+from ketcheck.kb.protocol import DEFAULT, Protocol
+from ketcheck.matching.resolve import Resolver
+from ketcheck.model import Entry, Report, Route, Severity
 
 _resolver: Resolver | None = None
 

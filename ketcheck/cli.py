@@ -19,10 +19,9 @@ from ketcheck.render import OutputFormat
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ketcheck.checker import Entry
-    from ketcheck.knowledge import KnowledgeBase
-    from ketcheck.model import Report
-    from ketcheck.protocol import Protocol
+    from ketcheck.kb.knowledge import KnowledgeBase
+    from ketcheck.kb.protocol import Protocol
+    from ketcheck.model import Entry, Report
 
 _SETTINGS: dict[str, object] = {
     "name": "ketcheck",
@@ -102,7 +101,7 @@ def _handled() -> Iterator[None]:
 def _version_callback(value: bool) -> None:
     if value:
         with _handled():
-            from ketcheck.load import load_bundled
+            from ketcheck.kb.load import load_bundled
 
             kb = load_bundled()
         typer.echo(f"ketcheck {__version__} (data {kb.version})")
@@ -131,7 +130,7 @@ def _read_stdin() -> bytes:
 def _gather(
     names: list[str], input_file: str | None, kb: "KnowledgeBase"
 ) -> tuple[Sequence["Entry | str"], list[str]]:
-    from ketcheck import inputs
+    from ketcheck.sources import text as inputs
 
     warnings: list[str] = []
     if names and input_file:
@@ -160,7 +159,7 @@ def _gather(
 
 def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
     """RxNorm code -> its one ingredient id, from the checker's index (built only if needed)."""
-    from ketcheck.checker import ingredients_for_code
+    from ketcheck.engine.check import ingredients_for_code
 
     def lookup(code: str) -> str | None:
         ids = ingredients_for_code(kb, code)
@@ -170,8 +169,8 @@ def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
 
 
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
-    from ketcheck.load import default_protocol_path, read_protocol
-    from ketcheck.protocol import DEFAULT
+    from ketcheck.kb.load import default_protocol_path, read_protocol
+    from ketcheck.kb.protocol import DEFAULT
 
     if path is not None:
         return read_protocol(path, kb)
@@ -188,7 +187,7 @@ def _session_time(session: str | None) -> "datetime | None":
     """The --session value as a datetime (naive input is local time), or None."""
     if session is None:
         return None
-    from ketcheck.localzone import parse_session
+    from ketcheck.sources.session import parse_session
 
     try:
         return parse_session(session)
@@ -259,7 +258,7 @@ def check(
     """Check medications against ketamine and esketamine; exit 0 clear, 1 risk, 2 error, 3 incomplete."""
     with _handled():
         from ketcheck.api import check as run
-        from ketcheck.load import load_bundled
+        from ketcheck.kb.load import load_bundled
         from ketcheck.model import Route, Severity
 
         kb = load_bundled()
@@ -296,9 +295,9 @@ def info(
     """Show how a name resolves and every rule that applies to it, with references."""
     with _handled():
         from ketcheck.describe import describe, describe_text
-        from ketcheck.load import load_bundled
+        from ketcheck.kb.load import load_bundled
+        from ketcheck.matching.resolve import Resolver
         from ketcheck.model import Route
-        from ketcheck.resolve import Resolver
 
         kb = load_bundled()
         parsed, resolution = Resolver(kb).resolve(name)
@@ -321,8 +320,8 @@ def protocol_init(
     with _handled():
         import tomli_w
 
-        from ketcheck.load import load_bundled
-        from ketcheck.protocol import default_table
+        from ketcheck.kb.load import load_bundled
+        from ketcheck.kb.protocol import default_table
 
         kb = load_bundled()
         header = (
@@ -353,7 +352,7 @@ def data_stats(
     """Counts of ingredients, names, classes and rules in the bundled knowledge base."""
     with _handled():
         from ketcheck.describe import stats
-        from ketcheck.load import load_bundled
+        from ketcheck.kb.load import load_bundled
 
         counts = stats(load_bundled())
         if as_json:
@@ -370,7 +369,7 @@ def data_stats(
 def schema() -> None:
     """Print the JSON Schema (draft 2020-12) of the JSON report."""
     from ketcheck.render.json import dumps
-    from ketcheck.schema import REPORT_SCHEMA
+    from ketcheck.render.schema import REPORT_SCHEMA
 
     typer.echo(dumps(REPORT_SCHEMA))
 
@@ -388,9 +387,9 @@ def batch(
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
-        from ketcheck.batch import run_batch
-        from ketcheck.load import load_bundled
+        from ketcheck.kb.load import load_bundled
         from ketcheck.model import Route, Severity
+        from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
         when = _session_time(session)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketcheck.knowledge import SOURCE_FDA, KnowledgeBase, Rule
+from ketcheck.engine.rules import rules_for
+from ketcheck.kb.knowledge import SOURCE_FDA, KnowledgeBase, Rule
 from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
-from ketcheck.rules import rules_for
 
 
 def describe(

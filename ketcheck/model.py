@@ -67,6 +67,15 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One medication as given: its text, and whether the source marks it as no longer current."""
+
+    text: str
+    recent: bool = False
+    rxcui: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Parsed:
     """One medication entry split into the name and the parts the parser stripped."""
 

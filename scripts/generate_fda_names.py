@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ketcheck.load import read_sources  # noqa: E402
-from ketcheck.normalise import name_key  # noqa: E402
+from ketcheck.kb.load import read_sources  # noqa: E402
+from ketcheck.matching.normalise import name_key  # noqa: E402
 
 OUT = ROOT / "data" / "generated" / "fda-names.tsv"
 

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ketcheck.knowledge import KnowledgeBase  # noqa: E402
+from ketcheck.kb.knowledge import KnowledgeBase  # noqa: E402
+from ketcheck.matching.resolve import Resolver  # noqa: E402
 from ketcheck.model import Resolved  # noqa: E402
-from ketcheck.resolve import Resolver  # noqa: E402
 
 DEFAULT_SET = ROOT / "tests" / "eval" / "names.tsv"
 # Minimum accuracy per category that the test suite holds the bundled data to.
@@ -175,7 +175,7 @@ def main() -> int:
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args()
-    from ketcheck.load import compile_knowledge, data_root
+    from ketcheck.kb.load import compile_knowledge, data_root
 
     kb = compile_knowledge(data_root())
     cases = load_cases(args.cases)

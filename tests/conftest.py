@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ketcheck.checker import run_check
-from ketcheck.knowledge import KnowledgeBase
-from ketcheck.load import compile_knowledge
+from ketcheck.engine.check import run_check
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.load import compile_knowledge
 from ketcheck.model import Report
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +36,7 @@ def kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def bundled() -> KnowledgeBase:
-    from ketcheck.load import load_bundled
+    from ketcheck.kb.load import load_bundled
 
     return load_bundled()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ketcheck import load
-from ketcheck.load import STALE_AFTER_DAYS, data_root, load_bundled
+from ketcheck.kb import load
+from ketcheck.kb.load import STALE_AFTER_DAYS, data_root, load_bundled
 
 
 @pytest.fixture

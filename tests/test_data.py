@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ketcheck.compiled import from_compact, to_compact
+from ketcheck.engine.rules import rules_for
 from ketcheck.errors import DataError
-from ketcheck.knowledge import KnowledgeBase, unresolved_lookalikes
-from ketcheck.load import compile_knowledge, data_root, read_sources
+from ketcheck.kb.compiled import from_compact, to_compact
+from ketcheck.kb.knowledge import KnowledgeBase, unresolved_lookalikes
+from ketcheck.kb.load import compile_knowledge, data_root, read_sources
+from ketcheck.matching.normalise import name_key
+from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Resolved, Route, Severity
-from ketcheck.normalise import name_key
-from ketcheck.resolve import Resolver
-from ketcheck.rules import rules_for
 
 # Every drug and brand the five seed articles name.
 SEED_DRUGS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ketcheck.exit_policy import ExitCode
+from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.render import OutputFormat
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketcheck.exit_policy import ExitCode, exit_code
+from ketcheck.engine.exit_policy import ExitCode, exit_code
 from ketcheck.model import Severity
 
 THRESHOLDS = [Severity.CONTRAINDICATED, Severity.MAJOR, Severity.MODERATE, Severity.MINOR, None]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ketcheck.errors import InputError
-from ketcheck.inputs import MAX_ENTRY_CHARS, decode, from_arguments, from_lines, from_text
+from ketcheck.sources.text import MAX_ENTRY_CHARS, decode, from_arguments, from_lines, from_text
 
 
 def texts(entries: list[Any]) -> list[str]:

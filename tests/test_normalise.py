@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketcheck.normalise import combination_parts, is_noise, name_key, parse_entry
+from ketcheck.matching.normalise import combination_parts, is_noise, name_key, parse_entry
 
 CASES = [
     # entry, expected name, expected strength, release, frequency

@@ -8,10 +8,10 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.model import Severity
 from ketcheck.render.json import render_json
-from ketcheck.schema import REPORT_SCHEMA
+from ketcheck.render.schema import REPORT_SCHEMA
 from tests.conftest import run
 
 names = st.one_of(

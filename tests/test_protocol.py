@@ -10,10 +10,10 @@ import pytest
 import tomli_w
 
 from ketcheck.errors import ProtocolError
-from ketcheck.knowledge import KnowledgeBase
-from ketcheck.load import read_protocol
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.load import read_protocol
+from ketcheck.kb.protocol import default_table, from_table
 from ketcheck.model import Route, Severity
-from ketcheck.protocol import default_table, from_table
 from tests.conftest import run
 
 

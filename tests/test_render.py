@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.model import Report
 from ketcheck.render import RENDERERS, OutputFormat, render, renderer
 from tests.conftest import run

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Ambiguous, Method, Resolved, Unresolved
-from ketcheck.resolve import Resolver
 
 RESOLVED = [
     # typed, ingredients, method

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.protocol import Protocol
 from ketcheck.model import Effect, Route, Severity
-from ketcheck.protocol import Protocol
 from tests.conftest import run
 
 
@@ -103,7 +103,7 @@ def test_medications_keep_input_order_and_count(kb: KnowledgeBase) -> None:
 
 
 def test_rxnorm_code_resolves_and_conflicts_are_ambiguous(kb: KnowledgeBase) -> None:
-    from ketcheck.checker import Entry
+    from ketcheck.model import Entry
 
     coded = run(kb, Entry(text="some clinic free text", rxcui="2598"))
     assert coded.medications[0].ingredients == ("clonazepam",)

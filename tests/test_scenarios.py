@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.model import Finding, Route
 from tests.conftest import run
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ketcheck.knowledge import KnowledgeBase
-from ketcheck.localzone import parse_session
-from ketcheck.schedule import last_dose_by
+from ketcheck.engine.schedule import last_dose_by
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.sources.session import parse_session
 from tests.conftest import run
 
 NY = ZoneInfo("America/New_York")
@@ -61,7 +61,7 @@ def test_bad_session_text_is_rejected(bad: str) -> None:
 
 def test_report_schedule_is_ordered_by_deadline(kb: KnowledgeBase) -> None:
     session = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)
-    from ketcheck.protocol import Protocol
+    from ketcheck.kb.protocol import Protocol
 
     r = run(
         kb,

@@ -45,7 +45,7 @@ def test_wheel_contains_the_data_tables(tmp_path: Path) -> None:
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     probe = (
-        "import ketcheck.load as l; r = l.data_root(); "
+        "import ketcheck.kb.load as l; r = l.data_root(); "
         "assert 'site' in str(r), r; kb = l.compile_knowledge(r); print(len(kb.ingredients))"
     )
     out = subprocess.run(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ketcheck.knowledge import Combination, KnowledgeBase, Rule
+from ketcheck.kb.knowledge import Combination, KnowledgeBase, Rule
+from ketcheck.kb.protocol import Protocol
 from ketcheck.model import Finding, Hold, Medication, Route, Severity
-from ketcheck.protocol import Protocol
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ketcheck.checker import Entry
 from ketcheck.errors import InputError
+from ketcheck.model import Entry
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 MED_TYPES = ("MedicationStatement", "MedicationRequest")

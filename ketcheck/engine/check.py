@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from ketcheck.exit_policy import exit_code
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.engine.exit_policy import exit_code
+from ketcheck.engine.rules import cumulative, evaluate
+from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.protocol import DEFAULT, Protocol
+from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
     Candidate,
+    Entry,
     Finding,
     Medication,
     Method,
@@ -22,19 +26,6 @@ from ketcheck.model import (
     Severity,
     Summary,
 )
-from ketcheck.protocol import DEFAULT, Protocol
-from ketcheck.resolve import Resolver
-from ketcheck.rules import cumulative, evaluate
-from ketcheck.schedule import plan, standing_notes, with_clock_times
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Entry:
-    """One medication as given: its text, and whether the source marks it as no longer current."""
-
-    text: str
-    recent: bool = False
-    rxcui: str | None = None
 
 
 def run_check(

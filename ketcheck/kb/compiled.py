@@ -6,7 +6,7 @@ from array import array
 from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from typing import Any, TypeVar
 
-from ketcheck.knowledge import (
+from ketcheck.kb.knowledge import (
     Combination,
     DrugClass,
     Ingredient,
@@ -14,7 +14,7 @@ from ketcheck.knowledge import (
     Matching,
     Rule,
 )
-from ketcheck.lexicon import Lexicon, NameEntry
+from ketcheck.kb.lexicon import Lexicon, NameEntry
 from ketcheck.model import Effect, Route, Severity
 
 V = TypeVar("V")

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ketcheck.errors import DataError
-from ketcheck.lexicon import Lexicon, NameEntry
+from ketcheck.kb.lexicon import Lexicon, NameEntry
+from ketcheck.matching.normalise import name_key
 from ketcheck.model import Effect, Route, Severity
-from ketcheck.normalise import name_key
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
 CLASS_KINDS = ("interaction", "descriptive")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ketcheck.lexicon import NameEntry
+from ketcheck.kb.lexicon import NameEntry
+from ketcheck.matching.normalise import (
+    combination_parts,
+    is_noise,
+    letter_count,
+    name_key,
+    parse_entry,
+    prefixes,
+)
 from ketcheck.model import (
     Ambiguous,
     Candidate,
@@ -15,17 +23,9 @@ from ketcheck.model import (
     Resolved,
     Unresolved,
 )
-from ketcheck.normalise import (
-    combination_parts,
-    is_noise,
-    letter_count,
-    name_key,
-    parse_entry,
-    prefixes,
-)
 
 if TYPE_CHECKING:
-    from ketcheck.knowledge import KnowledgeBase
+    from ketcheck.kb.knowledge import KnowledgeBase
 
 Scorer = Callable[[str, str], float]
 

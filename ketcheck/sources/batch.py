@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import IO, Any
 
 from ketcheck import __version__
-from ketcheck.checker import Entry, run_check
+from ketcheck.engine.check import run_check
+from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.errors import InputError
-from ketcheck.exit_policy import ExitCode
-from ketcheck.inputs import MAX_ENTRY_CHARS
-from ketcheck.knowledge import KnowledgeBase
-from ketcheck.model import Route, Severity
-from ketcheck.protocol import Protocol
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.protocol import Protocol
+from ketcheck.matching.resolve import Resolver
+from ketcheck.model import Entry, Route, Severity
 from ketcheck.render.json import dumps, report_to_dict
-from ketcheck.resolve import Resolver
+from ketcheck.sources.text import MAX_ENTRY_CHARS
 
 _CHUNK = 5000
 

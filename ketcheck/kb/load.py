@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from ketcheck import __version__
 from ketcheck.errors import DataError, ProtocolError
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-    from ketcheck.protocol import Protocol
+    from ketcheck.kb.protocol import Protocol
 
 _TABLES = (
     "meta.toml",
@@ -41,8 +41,8 @@ def data_root() -> Traversable:
         if not path.is_dir():
             raise DataError(f"KETCHECK_DATA_DIR={override}: not a directory")
         return path
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data", here.parent / "data"):  # installed wheel, then checkout
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "data", package.parent / "data"):  # installed wheel, then checkout
         if candidate.is_dir():
             return candidate
     from importlib import resources  # a zipped install: read through importlib.resources
@@ -93,7 +93,7 @@ def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
 
 def compile_knowledge(root: Traversable) -> KnowledgeBase:
     """Build the knowledge base from the authored TOML (slow path; validates everything)."""
-    from ketcheck.knowledge import build
+    from ketcheck.kb.knowledge import build
 
     sources, digest = read_sources(root)
     release = str(sources.get("meta.toml", {}).get("release", "unreleased"))
@@ -138,7 +138,7 @@ def cache_dir() -> Path:
 @cache
 def load_bundled() -> KnowledgeBase:
     """The bundled knowledge base, from the compiled cache when the sources are unchanged."""
-    from ketcheck.compiled import from_compact, to_compact
+    from ketcheck.kb.compiled import from_compact, to_compact
 
     root = data_root()
     fingerprint = _fingerprint(root)
@@ -194,7 +194,7 @@ def read_protocol(path: str | os.PathLike[str], kb: KnowledgeBase) -> Protocol:
     """Load and validate a clinic protocol file; errors name the file, line or key, and reason."""
     import tomllib
 
-    from ketcheck.protocol import from_table
+    from ketcheck.kb.protocol import from_table
 
     name = os.fspath(path)
     try:

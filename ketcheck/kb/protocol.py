@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ketcheck.errors import ProtocolError
-from ketcheck.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.model import Route, Severity
 
 SeveritySetting = Severity | Mapping[Route, Severity]

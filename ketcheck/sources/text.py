@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ketcheck.checker import Entry
 from ketcheck.errors import InputError
+from ketcheck.model import Entry
 
 E = TypeVar("E", str, Entry)
 
@@ -82,7 +82,7 @@ def from_text(
 
 def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None) -> list[Entry]:
     """Entries from parsed JSON: an array of names or objects, or FHIR R4 resources."""
-    from ketcheck.fhir import entries_from_fhir, is_fhir
+    from ketcheck.sources.fhir import entries_from_fhir, is_fhir
 
     if is_fhir(doc):
         assert isinstance(doc, dict)
