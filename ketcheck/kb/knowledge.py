@@ -9,11 +9,14 @@ from typing import Any
 
 from ketcheck.errors import DataError
 from ketcheck.kb.lexicon import Lexicon, NameEntry
+from ketcheck.kb.spec import Key, Kind, Spec
 from ketcheck.matching.normalise import name_key
 from ketcheck.model import Effect, Route, Severity
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
 CLASS_KINDS = ("interaction", "descriptive")
+# The rapidfuzz scorers matching.toml may name (matching/resolve.py builds them).
+SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
 
@@ -474,9 +477,23 @@ def _build_combinations(
     return tuple(out)
 
 
+MATCHING_SPEC = Spec(
+    keys=(
+        Key(name="min_letters", kind=Kind.INT, minimum=1, maximum=50),
+        Key(name="threshold", kind=Kind.NUMBER, minimum=1, maximum=100),
+        Key(name="margin", kind=Kind.NUMBER, minimum=0, maximum=100),
+        Key(name="lookalike_floor", kind=Kind.NUMBER, minimum=0, maximum=100),
+        Key(name="lookalike_window", kind=Kind.NUMBER, minimum=0, maximum=100),
+        Key(name="suggest_floor", kind=Kind.NUMBER, minimum=0, maximum=100),
+        Key(name="scorer", kind=Kind.STR, choices=SCORERS),
+        Key(name="limit", kind=Kind.INT, minimum=1, maximum=100),
+    )
+)
+
+
 def _build_matching(table: Mapping[str, Any]) -> Matching:
-    where = "matching.toml"
-    m = Matching(
+    MATCHING_SPEC.check(table, "matching.toml")
+    return Matching(
         min_letters=int(table.get("min_letters", 5)),
         threshold=float(table.get("threshold", 85.0)),
         margin=float(table.get("margin", 6.0)),
@@ -486,11 +503,6 @@ def _build_matching(table: Mapping[str, Any]) -> Matching:
         scorer=str(table.get("scorer", "ratio")),
         limit=int(table.get("limit", 12)),
     )
-    if not 0 < m.threshold <= 100 or not 0 <= m.margin <= 100:
-        raise DataError(f"{where}: threshold and margin must be between 0 and 100")
-    if m.min_letters < 1:
-        raise DataError(f"{where}: min_letters must be at least 1")
-    return m
 
 
 def _build_lookalikes(
