@@ -82,10 +82,12 @@ StrictOption = Annotated[
 
 
 def _err(message: str) -> None:
+    """One line on stderr, best effort: a closed or full stderr must not change the exit code."""
     from ketcheck.render.literal import inert
 
-    sys.stderr.write(f"ketcheck: {inert(message)}\n")
-    sys.stderr.flush()
+    with suppress(AttributeError, OSError, ValueError):
+        sys.stderr.write(f"ketcheck: {inert(message)}\n")
+        sys.stderr.flush()
 
 
 @contextmanager
@@ -123,13 +125,10 @@ def _root(
     """Check a medication list before a ketamine or esketamine session."""
 
 
-def _read_stdin() -> bytes:
-    return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-
-
 def _gather(
     names: list[str], input_file: str | None, kb: "KnowledgeBase"
 ) -> tuple[Sequence["Entry | str"], list[str]]:
+    from ketcheck.sources import read
     from ketcheck.sources import text as inputs
 
     warnings: list[str] = []
@@ -138,12 +137,9 @@ def _gather(
     if names:
         return inputs.from_arguments(names), warnings
     if input_file and input_file != "-":
-        try:
-            raw = Path(input_file).read_bytes()
-        except OSError as exc:
-            raise InputError(f"{input_file}: cannot read: {exc.strerror}") from None
-    elif input_file == "-" or not sys.stdin.isatty():
-        raw = _read_stdin()
+        raw = read.read_file(input_file, limit=read.MAX_INPUT_BYTES, what="a medication list")
+    elif input_file == "-" or sys.stdin is None or not sys.stdin.isatty():
+        raw = read.read_stdin(limit=read.MAX_INPUT_BYTES, what="the medication list")
     else:
         raise InputError("no medications given: name them as arguments or pipe a list on stdin")
     decoded = inputs.decode(raw)
@@ -197,6 +193,9 @@ def _session_time(session: str | None) -> "datetime | None":
         ) from None
 
 
+MIN_WIDTH = 40
+
+
 def _emit(report: "Report", fmt: OutputFormat) -> None:
     from ketcheck.render import renderer
 
@@ -206,12 +205,18 @@ def _emit(report: "Report", fmt: OutputFormat) -> None:
     else:
         out = render(report)
     if isinstance(out, str):
+        if fmt in (OutputFormat.JSON, OutputFormat.FHIR):
+            from ketcheck.render.literal import encodable
+
+            out = encodable(out, getattr(sys.stdout, "encoding", None))
         sys.stdout.write(out)
         sys.stdout.flush()
         return
     from rich.console import Console
 
     console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    if console.width < MIN_WIDTH:  # COLUMNS=0 (or 3) would print nothing readable
+        console.width = MIN_WIDTH
     console.print(out)
 
 
@@ -430,6 +435,9 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
+    from ketcheck.streams import prepare_streams
+
+    prepare_streams()
     code = 0
     try:
         _app_for(sys.argv[1:])(prog_name="ketcheck")
@@ -440,20 +448,33 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         _err("interrupted")
         code = 130
-    except BrokenPipeError:
-        code = 1
     except Exception as exc:
-        _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
         code = 2
+        if not _output_failed(exc):
+            _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
     _exit_now(code)
+
+
+def _output_failed(exc: BaseException) -> bool:
+    """Say so when stdout could not take the report (closed, full, broken pipe): exit 2."""
+    from ketcheck.streams import output_failure
+
+    message = output_failure(exc)
+    if message is not None:
+        _err(f"error: {message}")
+        return True
+    return False
 
 
 def _exit_now(code: int) -> NoReturn:
     """Flush and leave without tearing the interpreter down (which costs more than the check)."""
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError, OSError):
-        code = code or 1
-    with suppress(BrokenPipeError, ValueError, OSError):
+    except (AttributeError, ValueError, OSError) as exc:
+        # The report did not reach its reader: that is an error, whatever the check found.
+        if code != 2 and not _output_failed(exc):
+            _err("error: cannot write the report")
+        code = 2
+    with suppress(AttributeError, ValueError, OSError):
         sys.stderr.flush()
     os._exit(code)

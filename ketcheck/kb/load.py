@@ -196,15 +196,10 @@ def read_protocol(path: str | os.PathLike[str], kb: KnowledgeBase) -> Protocol:
 
     from ketcheck.kb.protocol import from_table
 
+    from ketcheck.sources.read import MAX_PROTOCOL_BYTES, read_file
+
     name = os.fspath(path)
-    try:
-        raw = Path(name).read_bytes()
-    except FileNotFoundError:
-        raise ProtocolError(f"{name}: protocol file not found") from None
-    except IsADirectoryError:
-        raise ProtocolError(f"{name}: is a directory, not a protocol file") from None
-    except OSError as exc:
-        raise ProtocolError(f"{name}: cannot read protocol file: {exc.strerror}") from None
+    raw = read_file(name, limit=MAX_PROTOCOL_BYTES, what="a protocol file", error=ProtocolError)
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -28,8 +28,15 @@ def _ref_url(ref: str) -> str | None:
     return None
 
 
+def _uuid(name: str) -> uuid.UUID:
+    # A lone surrogate (an undecodable byte) cannot be UTF-8 encoded; name it by its escape.
+    return uuid.uuid5(
+        _NS, name.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+    )
+
+
 def _med_url(index: int, text: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(_NS, f'{index}:{text}')}"
+    return f"urn:uuid:{_uuid(f'{index}:{text}')}"
 
 
 def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
@@ -89,7 +96,7 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
         if f.severity > Severity.NONE:
             entries.append(
                 {
-                    "fullUrl": f"urn:uuid:{uuid.uuid5(_NS, f.rule + '|' + '|'.join(f.inputs))}",
+                    "fullUrl": f"urn:uuid:{_uuid(f.rule + '|' + '|'.join(f.inputs))}",
                     "resource": _issue(f, report, urls),
                 }
             )

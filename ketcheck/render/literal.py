@@ -6,6 +6,15 @@ import re
 
 _C0_C1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# Characters a terminal or page draws as nothing (or that reorder text), and lone surrogates
+# (undecodable bytes, or a `\udc9b` in JSON): shown as a `\uXXXX` escape, so what is seen is
+# what was typed. Format characters (Cf), default-ignorables, variation selectors, tag characters.
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2065"
+    "\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff"
+    "\U000110bd\U000110cd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+_HIDDEN = re.compile(f"[{_INVISIBLE}]")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -17,17 +26,58 @@ def _picture(match: re.Match[str]) -> str:
     return "\ufffd"
 
 
+def _escape(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def inert(text: str) -> str:
-    """Replace control, line-separator and bidi-override characters with visible stand-ins."""
+    """Replace control, line-separator, bidi and invisible characters with visible stand-ins."""
     text = _C0_C1.sub(_picture, text)
+    if text.isascii():
+        return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    text = _HIDDEN.sub(lambda m: _escape(ord(m.group())), text)
     return _BIDI.sub("\ufffd", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
 
 
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile(
+    f"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069{_INVISIBLE}]"
+)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def json_safe(serialised: str) -> str:
-    """Escape characters JSON may carry raw but a terminal could act on (C1, bidi, separators)."""
-    if serialised.isascii():
-        return serialised  # json.dumps already escaped every ASCII control character
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", serialised)
+    """Escape what JSON may carry raw but a terminal could act on, or would not show.
+
+    DEL, C1, bidi controls, line separators, invisible characters and lone surrogates become
+    `\\uXXXX` escapes: the document stays valid UTF-8 and still decodes to the same strings.
+    """
+    if serialised.isascii() and "\x7f" not in serialised:
+        return serialised  # json.dumps already escaped every other ASCII control character
+    return _JSON_UNSAFE.sub(_json_escape, serialised)
+
+
+def encodable(text: str, encoding: str | None) -> str:
+    """JSON text that the output encoding can carry: characters it cannot hold become escapes."""
+    enc = (encoding or "utf-8").lower().replace("_", "-")
+    if enc.startswith("utf") or text.isascii():
+        return text
+    out = []
+    for ch in text:
+        try:
+            ch.encode(enc)
+            out.append(ch)
+        except (UnicodeEncodeError, LookupError):
+            code = ord(ch)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+    return "".join(out)

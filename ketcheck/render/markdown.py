@@ -8,12 +8,20 @@ from ketcheck.model import Ambiguous, Finding, Method, Report, Resolved, Severit
 from ketcheck.render.literal import inert
 from ketcheck.render.table import FOOTER, clock
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+_LINE_START = re.compile(r"^(\s*)(-|=|\d+(?=[.)]))")
+
+
+def _line_start(m: re.Match[str]) -> str:
+    lead, marker = m.group(1), m.group(2)
+    return f"{lead}\\{marker}" if marker in "-=" else f"{lead}{marker}\\"
 
 
 def md(text: str) -> str:
-    """Input-derived text as literal Markdown: no markup, no HTML, no table breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", inert(text))
+    """Input-derived text as literal Markdown: no markup, no HTML, no entities, no table breaks."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", inert(text))
+    # A leading `-`, `=` or `1.` would open a list, a rule or a heading when the text starts a line.
+    return _LINE_START.sub(_line_start, escaped, count=1)
 
 
 def _match(m_res: Resolved | Ambiguous | Unresolved) -> str:
@@ -44,9 +52,13 @@ def _finding(f: Finding) -> list[str]:
     ]
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        out.append(f"- Hold: {f.hold.hours_before:g} h before the session{when} ({f.hold.basis})")
+        out.append(
+            f"- Hold: {f.hold.hours_before:g} h before the session{when} ({md(f.hold.basis)})"
+        )
     if f.disagreement:
         out.append(f"- Sources disagree: {f.disagreement}")
+    if f.severity_source != "data":
+        out.append(f"- Severity set by: {md(f.severity_source)}")
     out.append(f"- Evidence: {f.evidence}")
     out.append(f"- References: {'; '.join(f.references)}")
     return [*out, ""]
@@ -89,7 +101,7 @@ def render_markdown(report: Report) -> str:
                 if item.last_dose_by
                 else f"{item.hours_before:g} h before the session"
             )
-            lines.append(f"- Last {item.ingredient} dose {when} ({item.basis})")
+            lines.append(f"- Last {item.ingredient} dose {when} ({md(item.basis)})")
         lines.append("")
     if report.standing_notes:
         lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]

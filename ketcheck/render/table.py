@@ -172,13 +172,15 @@ def _finding(f: Finding) -> Group:
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
         field(
-            "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
+            "Hold",
+            f"{f.hold.hours_before:g} h before the session{when} — {inert(f.hold.basis)}",
+            "bold",
         )
     field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
     if f.severity_source != "data":
-        field("Severity set by", f.severity_source, "dim")
+        field("Severity set by", inert(f.severity_source), "dim")
     return Group(head, _Rows(rows, min_label=13, label_style="bold"))
 
 
@@ -202,7 +204,7 @@ def _schedule(report: Report) -> list[RenderableType]:
                 f"last {item.ingredient} dose {item.hours_before:g} h before the session",
                 style="bold",
             )
-        t.append(f" — {item.basis}", style="dim")
+        t.append(f" — {inert(item.basis)}", style="dim")
         lines.append(t)
     out.append(_bullets(lines))
     if report.session is None:

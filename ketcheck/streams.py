@@ -1,0 +1,81 @@
+"""Standard streams for the CLI: stdout failures are errors, stderr is best effort."""
+
+from __future__ import annotations
+
+import errno
+import io
+import sys
+from contextlib import suppress
+from typing import Any
+
+# Errors that mean the output could not be delivered (not that an input could not be read).
+_OUTPUT_ERRNOS = frozenset(
+    {errno.EPIPE, errno.EBADF, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG}
+)
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands in for a closed stdout (`>&-`): every write fails as writing to fd 1 would."""
+
+    encoding = "utf-8"
+
+    def write(self, s: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _BestEffortStderr(io.TextIOBase):
+    """Stderr that a closed, full or failing stream only silences, and that shows input inertly."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._inner, "encoding", None) or "utf-8")
+
+    def write(self, s: str) -> int:
+        from ketcheck.render.literal import inert
+
+        # Messages ketcheck did not write itself (Click's usage errors) may quote what was typed.
+        shown = "\n".join(inert(line) for line in s.split("\n"))
+        with suppress(AttributeError, OSError, ValueError):
+            self._inner.write(shown)
+        return len(s)
+
+    def flush(self) -> None:
+        with suppress(AttributeError, OSError, ValueError):
+            self._inner.flush()
+
+    def isatty(self) -> bool:
+        with suppress(AttributeError, OSError, ValueError):
+            return bool(self._inner.isatty())
+        return False
+
+    def fileno(self) -> int:
+        if self._inner is None:
+            raise io.UnsupportedOperation("stderr is closed")
+        return int(self._inner.fileno())
+
+
+def prepare_streams() -> None:
+    """Make stdout report its failures and always encode; make stderr best effort."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    elif isinstance(sys.stdout, io.TextIOWrapper):
+        # Whatever the encoding (ascii, latin-1, or UTF-8 with surrogateescape), what cannot be
+        # encoded is written as a backslash escape: never a crash, never a raw undecodable byte.
+        sys.stdout.reconfigure(errors="backslashreplace")
+    if not isinstance(sys.stderr, _BestEffortStderr):
+        sys.stderr = _BestEffortStderr(sys.stderr)
+
+
+def output_failure(exc: BaseException) -> str | None:
+    """The one-line message when exc means the report could not be written, else None."""
+    if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
+        if exc.errno == errno.EPIPE:
+            return "output closed before the report was complete (broken pipe)"
+        return f"cannot write the report: {exc.strerror or exc}"
+    return None
