@@ -452,6 +452,10 @@ def main() -> NoReturn:
         code = 2
         if not _output_failed(exc):
             _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
+    loader = sys.modules.get("ketcheck.kb.load")
+    problem = loader.cache_problem() if loader is not None else None
+    if problem:
+        _err(f"note: {problem}")
     _exit_now(code)
 
 

@@ -15,6 +15,7 @@ from ketcheck.model import Effect, Route, Severity
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
 CLASS_KINDS = ("interaction", "descriptive")
+MAX_HOLD_HOURS = 24 * 90  # a hold longer than 90 days is a typo, not a protocol
 # The rapidfuzz scorers matching.toml may name (matching/resolve.py builds them).
 SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
 SOURCE_CURATED = "curated"
@@ -385,8 +386,13 @@ def _build_rules(
             raise DataError(f"{where}: every rule needs at least one reference")
         hold = body.get("hold_hours")
         if hold is not None:
-            if isinstance(hold, bool) or not isinstance(hold, int | float) or hold < 0:
+            if isinstance(hold, bool) or not isinstance(hold, int | float):
                 raise DataError(f"{where}: hold_hours must be a number of hours >= 0")
+            if not 0 <= hold <= MAX_HOLD_HOURS:  # also false for NaN
+                raise DataError(
+                    f"{where}: hold_hours must be a finite number of hours from 0 to "
+                    f"{MAX_HOLD_HOURS} (90 days), got {hold!r}"
+                )
             if not isinstance(body.get("hold_basis"), str):
                 raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
         route_sev: dict[Route, Severity] = {}

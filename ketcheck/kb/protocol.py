@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,8 @@ def from_table(table: Mapping[str, Any], kb: KnowledgeBase, *, name: str) -> Pro
             raise fail(where, "unknown class or ingredient id (see `ketcheck info NAME`)")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise fail(where, f"hours must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise fail(where, f"hours must be a finite number, got {value!r}")
         if value < 0:
             raise fail(where, "hours must not be negative")
         if value > 24 * 90:

@@ -77,6 +77,10 @@ def from_text(
         raise InputError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python's 4,300-digit limit
+        raise InputError(f"invalid JSON: {exc}") from None
     return from_json(doc, rxnorm=rxnorm)
 
 
