@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations` here: Typer reads the options from the annotations, and
 # string annotations would be compiled and evaluated again on every run (about 3 ms of startup).
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -204,17 +205,26 @@ def _emit(report: "Report", fmt: OutputFormat) -> None:
         out = render(report, pretty=sys.stdout.isatty() or len(report.medications) <= 200)
     else:
         out = render(report)
+    from ketcheck.streams import OutputFailed, output_failure
+
     if isinstance(out, str):
         if fmt in (OutputFormat.JSON, OutputFormat.FHIR):
             from ketcheck.render.literal import encodable
 
             out = encodable(out, getattr(sys.stdout, "encoding", None))
-        sys.stdout.write(out)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(out)
+            sys.stdout.flush()
+        except OSError as exc:
+            raise OutputFailed(output_failure(exc) or f"cannot write the report: {exc}") from None
         return
     from rich.console import Console
 
-    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise OutputFailed(output_failure(BrokenPipeError(errno.EPIPE, "broken pipe")))
+
+    console = _Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
     if console.width < MIN_WIDTH:  # COLUMNS=0 (or 3) would print nothing readable
         console.width = MIN_WIDTH
     console.print(out)
@@ -435,7 +445,7 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
-    from ketcheck.streams import prepare_streams
+    from ketcheck.streams import pipe_closed_by_click, prepare_streams
 
     prepare_streams()
     code = 0
@@ -445,6 +455,9 @@ def main() -> NoReturn:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         if exc.code is not None and not isinstance(exc.code, int):
             _err(str(exc.code))
+        if pipe_closed_by_click():
+            code = 2
+            _err("error: output closed before the report was complete (broken pipe)")
     except KeyboardInterrupt:
         _err("interrupted")
         code = 130

@@ -72,10 +72,21 @@ def prepare_streams() -> None:
         sys.stderr = _BestEffortStderr(sys.stderr)
 
 
+class OutputFailed(Exception):
+    """The report could not be written to stdout; not an OSError, so Click passes it through."""
+
+
 def output_failure(exc: BaseException) -> str | None:
     """The one-line message when exc means the report could not be written, else None."""
+    if isinstance(exc, OutputFailed):
+        return str(exc)
     if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
         if exc.errno == errno.EPIPE:
             return "output closed before the report was complete (broken pipe)"
         return f"cannot write the report: {exc.strerror or exc}"
     return None
+
+
+def pipe_closed_by_click() -> bool:
+    """True when Click met a broken pipe on stdout and turned it into exit 1 (it swaps stdout)."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
