@@ -297,7 +297,7 @@ def info(
         from ketcheck.describe import describe, describe_text
         from ketcheck.kb.load import load_bundled
         from ketcheck.matching.resolve import Resolver
-        from ketcheck.model import Route
+        from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
         parsed, resolution = Resolver(kb).resolve(name)
@@ -308,7 +308,7 @@ def info(
             typer.echo(dumps(detail))
         else:
             sys.stdout.write(describe_text(detail))
-    raise typer.Exit(0 if detail["status"] == "resolved" else 3)
+    raise typer.Exit(ExitCode.CLEARED if detail["status"] == "resolved" else ExitCode.INCOMPLETE)
 
 
 @protocol_app.command("init")

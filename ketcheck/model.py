@@ -48,6 +48,30 @@ class Effect(StrEnum):
     EFFICACY = "efficacy"
 
 
+class FindingKind(StrEnum):
+    """What produced a finding: a rule of the drug or its class, none known, or several drugs."""
+
+    INTERACTION = "interaction"
+    COMBINED = "combined"
+    NO_KNOWN_INTERACTION = "no-known-interaction"
+
+
+class Source(StrEnum):
+    """Where a hold or a severity comes from: the bundled data or the clinic's protocol."""
+
+    DATA = "data"
+    PROTOCOL = "protocol"
+
+
+class ExitCode(IntEnum):
+    """Exit codes scripts rely on; the README's table is tested against this."""
+
+    CLEARED = 0
+    RISK = 1
+    ERROR = 2
+    INCOMPLETE = 3
+
+
 class Method(StrEnum):
     """How a typed name was matched to the lexicon."""
 
@@ -166,18 +190,16 @@ class Hold:
 
     hours_before: float
     basis: str
-    source: str
+    source: Source
     last_dose_by: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
-    """One interaction that applies to this patient, with what to do and why."""
+# eq=False: rules and combinations (subclasses) are entities compared by identity; Finding
+# declares eq=True and compares every field, these included.
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Advice:
+    """What a rule says and a finding reports: how much it matters, what happens, what to do, why."""
 
-    rule: str
-    kind: str
-    ingredients: tuple[str, ...]
-    inputs: tuple[str, ...]
     severity: Severity
     effects: tuple[Effect, ...]
     effect: str
@@ -185,11 +207,22 @@ class Finding:
     management: str
     evidence: str
     references: tuple[str, ...]
-    hold: Hold | None = None
     disagreement: str | None = None
     standing_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding(Advice):
+    """One interaction that applies to this patient, with what to do and why."""
+
+    rule: str
+    kind: FindingKind
+    ingredients: tuple[str, ...]
+    inputs: tuple[str, ...]
+    hold: Hold | None = None
     applies_via: str = ""
-    severity_source: str = "data"
+    severity_source: Source = Source.DATA
+    duplicate_therapy: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,7 +242,7 @@ class Summary:
 
     highest_severity: Severity | None
     complete: bool
-    exit_code: int
+    exit_code: ExitCode
     resolved: int
     ambiguous: int
     unresolved: int

@@ -167,7 +167,7 @@ def summarise(
     return Summary(
         highest_severity=highest,
         complete=complete,
-        exit_code=int(code),
+        exit_code=code,
         resolved=resolved,
         ambiguous=ambiguous,
         unresolved=unresolved,

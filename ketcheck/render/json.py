@@ -14,6 +14,7 @@ from ketcheck.model import (
     Report,
     Resolved,
     ScheduleItem,
+    Source,
     Unresolved,
 )
 
@@ -78,8 +79,8 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
     return row
 
 
-def finding_to_dict(f: Finding) -> dict[str, Any]:
-    """One finding of the report."""
+def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
+    """One finding of the report; `protocol` names the protocol that may have set its severity."""
     return {
         "rule": f.rule,
         "kind": f.kind,
@@ -95,7 +96,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
                 "hours_before": f.hold.hours_before,
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
-                "source": f.hold.source,
+                "source": f.hold.source.value,
             }
             if f.hold is not None
             else None
@@ -105,7 +106,9 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "disagreement": f.disagreement,
         "standing_note": f.standing_note,
         "applies_via": f.applies_via,
-        "severity_source": f.severity_source,
+        "severity_source": (
+            f"protocol: {protocol}" if f.severity_source is Source.PROTOCOL else Source.DATA.value
+        ),
     }
 
 
@@ -139,7 +142,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "session": iso(report.session),
         "protocol": report.protocol,
         "medications": medications,
-        "findings": [finding_to_dict(f) for f in report.findings],
+        "findings": [finding_to_dict(f, protocol=report.protocol) for f in report.findings],
         "schedule": [_schedule(i) for i in report.schedule],
         "standing_notes": list(report.standing_notes),
         "warnings": list(report.warnings),
@@ -148,7 +151,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             if s.highest_severity is not None
             else None,
             "complete": s.complete,
-            "exit_code": s.exit_code,
+            "exit_code": int(s.exit_code),
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",
             "strict": report.strict,
             "counts": {

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from ketcheck import __version__
 from ketcheck.engine.check import run_check
-from ketcheck.engine.exit_policy import ExitCode
+from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.protocol import Protocol
@@ -165,7 +165,7 @@ def run_batch(
         patients = _spill(path, db)
         db.execute("CREATE INDEX rows_by_patient ON rows (patient, seq)")
         resolver = Resolver(kb)
-        counts = dict.fromkeys((0, 1, 3), 0)
+        counts = dict.fromkeys((ExitCode.CLEARED, ExitCode.RISK, ExitCode.INCOMPLETE), 0)
         progress = _progress(err, patients)
         try:
             for idx, pid in db.execute("SELECT idx, id FROM patients ORDER BY idx"):
@@ -195,10 +195,11 @@ def run_batch(
             if progress is not None:
                 progress.stop()
             db.close()
-    worst = ExitCode.RISK if counts[1] else ExitCode.INCOMPLETE if counts[3] else ExitCode.CLEARED
+    worst = worst_of(code for code, n in counts.items() if n)
     err.write(
-        f"ketcheck: {patients} patient(s): {counts[1]} with risk at or above the threshold, "
-        f"{counts[3]} incomplete, {counts[0]} cleared; exit {int(worst)}\n"
+        f"ketcheck: {patients} patient(s): {counts[ExitCode.RISK]} with risk at or above the "
+        f"threshold, {counts[ExitCode.INCOMPLETE]} incomplete, {counts[ExitCode.CLEARED]} cleared; "
+        f"exit {int(worst)}\n"
     )
     return int(worst)
 
