@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
+    from ketcheck.options import CheckOptions
 
 _SETTINGS: dict[str, object] = {
     "name": "ketcheck",
@@ -197,6 +198,27 @@ def _session_time(session: str | None) -> "datetime | None":
         ) from None
 
 
+def _options(
+    kb: "KnowledgeBase",
+    fail_on: FailOn,
+    session: str | None,
+    route: RouteChoice | None,
+    protocol: Path | None,
+    strict: bool,
+) -> "CheckOptions":
+    """The options `check` and `batch` share, read once into one value."""
+    from ketcheck.model import Route, Severity
+    from ketcheck.options import CheckOptions
+
+    return CheckOptions(
+        route=Route(route.value) if route else None,
+        session=_session_time(session),
+        protocol=_protocol(protocol, kb),
+        fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
+        strict=strict,
+    )
+
+
 def _emit(report: "Report", fmt: OutputFormat) -> None:
     from ketcheck.render import renderer
 
@@ -259,20 +281,11 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
 
         kb = load_bundled()
-        when = _session_time(session)
-        proto = _protocol(protocol, kb)
+        options = _options(kb, fail_on, session, route, protocol, strict)
         entries, warnings = _gather(names or [], input_file, kb)
-        report = run(
-            entries,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
-        )
+        report = run(entries, options=options)
         if warnings:
             from dataclasses import replace
 
@@ -388,23 +401,11 @@ def batch(
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
         from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
-        when = _session_time(session)
-        proto = _protocol(protocol, kb)
-        code = run_batch(
-            file,
-            kb,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
+        options = _options(kb, fail_on, session, route, protocol, strict)
+        code = run_batch(file, kb, options, out=sys.stdout, err=sys.stderr)
     raise typer.Exit(code)
 
 

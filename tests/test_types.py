@@ -10,7 +10,7 @@ from ketcheck.engine.exit_policy import worst_of
 from ketcheck.errors import DataError, InputError, KetcheckError, ProtocolError
 from ketcheck.kb import compiled
 from ketcheck.kb.knowledge import Combination, KnowledgeBase, Rule
-from ketcheck.model import Advice, ExitCode, Finding, FindingKind
+from ketcheck.model import Advice, ExitCode, Finding, FindingKind, Severity
 from ketcheck.render.fhir import fhir_bundle
 from tests.conftest import run
 
@@ -86,3 +86,29 @@ def test_a_cache_written_for_other_fields_is_rebuilt_not_misread(bundled: Knowle
     packed["layouts"][0] = [*packed["layouts"][0], "a_field_from_an_older_release"]
     with pytest.raises(KeyError):
         compiled.from_compact(packed)
+
+
+def test_cli_choices_mirror_the_model_enums() -> None:
+    # The CLI keeps its own copies so that `--help` need not import the model; they must agree.
+    from ketcheck.cli import FailOn, RouteChoice
+    from ketcheck.model import Route, Severity
+
+    assert [c.value for c in RouteChoice] == [r.value for r in Route]
+    assert [c.value for c in FailOn] == [*(s.label for s in reversed(Severity) if s), "never"]
+
+
+def test_api_options_and_keywords_give_the_same_report() -> None:
+    import ketcheck
+    from ketcheck.api import options_from
+    from ketcheck.model import Route
+    from ketcheck.options import CheckOptions
+
+    names = ["clarithromycin", "zolof"]
+    by_keywords = ketcheck.check(names, route="oral", fail_on="major", strict=True)
+    by_options = ketcheck.check(
+        names, options=CheckOptions(route=Route.ORAL, fail_on=Severity.MAJOR, strict=True)
+    )
+    assert by_keywords == by_options
+    assert options_from(route="oral", fail_on="never").fail_on is None
+    with pytest.raises(TypeError):
+        ketcheck.check(names, options=CheckOptions(), strict=True)

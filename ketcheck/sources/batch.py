@@ -9,7 +9,6 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from typing import IO, Any
 
 from ketcheck import __version__
@@ -17,9 +16,9 @@ from ketcheck.engine.check import run_check
 from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import Protocol
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import Entry, Route, Severity
+from ketcheck.model import Entry
+from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.sources.text import MAX_ENTRY_CHARS
 
@@ -146,12 +145,8 @@ def _spill(path: str, db: sqlite3.Connection) -> int:
 def run_batch(
     path: str,
     kb: KnowledgeBase,
+    options: CheckOptions,
     *,
-    route: Route | None,
-    session: datetime | None,
-    protocol: Protocol,
-    fail_on: Severity | None,
-    strict: bool,
     out: IO[str],
     err: IO[str],
 ) -> int:
@@ -176,15 +171,7 @@ def run_batch(
                     )
                 ]
                 report = run_check(
-                    entries,
-                    kb,
-                    tool_version=__version__,
-                    route=route,
-                    session=session,
-                    protocol=protocol,
-                    fail_on=fail_on,
-                    strict=strict,
-                    resolver=resolver,
+                    entries, kb, options, tool_version=__version__, resolver=resolver
                 )
                 record: dict[str, Any] = {"patient_id": pid, **report_to_dict(report)}
                 out.write(dumps(record, indent=None) + "\n")
