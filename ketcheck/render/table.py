@@ -12,12 +12,15 @@ from rich.text import Text
 
 from ketcheck.model import (
     Ambiguous,
+    ExitCode,
     Finding,
+    FindingKind,
     Medication,
     Method,
     Report,
     Resolved,
     Severity,
+    Source,
     Status,
     Unresolved,
 )
@@ -154,7 +157,7 @@ class _Rows:
         yield grid
 
 
-def _finding(f: Finding) -> Group:
+def _finding(f: Finding, protocol: str) -> Group:
     head = Text()
     head.append(f" {f.severity.label.upper()} ", style=SEVERITY_STYLE[f.severity])
     head.append(" ")
@@ -164,7 +167,7 @@ def _finding(f: Finding) -> Group:
         f" (as typed: {'; '.join(shown_inputs)}{'; …' if len(f.inputs) > 3 else ''})", style="dim"
     )
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
-    if f.kind == "combined":
+    if f.kind is FindingKind.COMBINED:
         head.append(" · combined risk", style="bold magenta")
     rows: list[tuple[str, Text]] = []
 
@@ -183,8 +186,8 @@ def _finding(f: Finding) -> Group:
     field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
-    if f.severity_source != "data":
-        field("Severity set by", f.severity_source, "dim")
+    if f.severity_source is Source.PROTOCOL:
+        field("Severity set by", f"protocol: {protocol}", "dim")
     return Group(head, _Rows(rows, min_label=13, label_style="bold"))
 
 
@@ -220,7 +223,11 @@ def _verdict(report: Report) -> Text:
     s = report.summary
     t = Text()
     t.append("Verdict: ", style="bold")
-    if s.highest_severity is not None and report.fail_on is not None and s.exit_code == 1:
+    if (
+        s.highest_severity is not None
+        and report.fail_on is not None
+        and s.exit_code is ExitCode.RISK
+    ):
         t.append(f"{s.highest_severity.label} risk found", style=SEVERITY_STYLE[s.highest_severity])
     elif s.highest_severity is not None and s.highest_severity > Severity.NONE:
         t.append(
@@ -266,7 +273,7 @@ def render_table(report: Report) -> RenderableType:
     if real:
         parts.append(Text("Findings", style="bold underline"))
         for f in real:
-            parts += [_finding(f), Text("")]
+            parts += [_finding(f, report.protocol), Text("")]
     if none:
         t = Text("No known interaction with ketamine: ", style="green")
         t.append(", ".join(ing for f in none for ing in f.ingredients))
