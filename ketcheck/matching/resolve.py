@@ -333,9 +333,10 @@ class Resolver:
                 return Unresolved(reason=reason)
             shown = ", ".join(repr(p.text) for p in parts)
             cands = [self._candidate_of(p) for p in parts] + found.candidates
+            product_only = all(_PRODUCT_DOUBT in d for d in found.doubts)
+            question = "" if product_only else "more than one medicine on this line? "
             return Ambiguous(
-                reason=f"more than one medicine on this line? recognised {shown}, but "
-                + "; ".join(found.doubts),
+                reason=f"{question}recognised {shown}, but " + "; ".join(found.doubts),
                 candidates=tuple(_unique(cands)),
             )
         if not parts:
@@ -597,6 +598,7 @@ _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
 _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
 _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
 _ORDINARY_WORD_LETTERS = 6
+_PRODUCT_DOUBT = "may be a product with more ingredients"
 
 
 def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:
@@ -660,7 +662,7 @@ def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
     while k > 0 and labels[k - 1] is Label.NAME:
         k -= 1
     name = " ".join(t.text for t in tokens[k : j + 1])
-    return f"{name} {tokens[i].text!r} may be a product with more ingredients than {name} alone"
+    return f"{name} {tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
 
 
 def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
