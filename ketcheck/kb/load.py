@@ -31,7 +31,9 @@ _TABLES = (
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = "generated/fda-names.tsv"
-CACHE_FORMAT = 6
+# Bump when the packing or the file layout changes (7: a header with the payload's CRC-32);
+# record fields are checked by layout.
+CACHE_FORMAT = 7
 
 
 def data_root() -> Traversable:
