@@ -633,3 +633,17 @@ def test_d24_import_keeps_the_hosts_bytecode_setting() -> None:
         check=True,
     )
     assert r.stdout.strip() == "True"
+
+
+# --- D15 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.TABLE, OutputFormat.MARKDOWN])
+def test_d15_a_protocol_downgrade_to_none_says_who_set_it(
+    fmt: OutputFormat, tmp_path: Path
+) -> None:
+    path = tmp_path / "down.toml"
+    path.write_text('[severity]\nmaoi = "none"\n')
+    report = ketcheck.check(["Nardil"], protocol=load.read_protocol(path, load_bundled()))
+    out = as_text(report, fmt)
+    assert "Severity set by" in out and "down.toml" in out

@@ -105,7 +105,12 @@ def render_markdown(report: Report) -> str:
             f"{', '.join(m.classes) or '—'} |"
         )
     lines.append("")
-    real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
+    # A severity the clinic's protocol set, even to none, is shown with who set it.
+    real = [
+        f
+        for f in report.findings
+        if f.severity > Severity.NONE or f.hold is not None or f.severity_source is Source.PROTOCOL
+    ]
     none = [f for f in report.findings if f not in real]
     if real:
         lines += ["## Findings", ""]

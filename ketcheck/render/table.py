@@ -270,7 +270,12 @@ def render_table(report: Report) -> RenderableType:
         if len(problems) > 10:
             t.append(f" and {len(problems) - 10} more", style="red")
         parts += [t, Text("")]
-    real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
+    # A severity the clinic's protocol set, even to none, is shown with who set it.
+    real = [
+        f
+        for f in report.findings
+        if f.severity > Severity.NONE or f.hold is not None or f.severity_source is Source.PROTOCOL
+    ]
     none = [f for f in report.findings if f not in real]
     if real:
         parts.append(Text("Findings", style="bold underline"))
