@@ -647,3 +647,30 @@ def test_d15_a_protocol_downgrade_to_none_says_who_set_it(
     report = ketcheck.check(["Nardil"], protocol=load.read_protocol(path, load_bundled()))
     out = as_text(report, fmt)
     assert "Severity set by" in out and "down.toml" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("long.csv", "patient_id,medication\np1," + "x" * 200_000 + "\n", b"unreadable CSV"),
+        (
+            "deep.jsonl",
+            '{"patient_id": "p", "medications": ' + "[" * 5_000 + "]" * 5_000 + "}\n",
+            b"nested too deeply",
+        ),
+        ("int.jsonl", '{"patient_id": ' + "9" * 5_000 + ', "medications": ["x"]}\n', b"4300"),
+    ],
+)
+def test_d16_hostile_batch_files_are_input_errors(
+    kc: Run, home: Path, name: str, content: str, message: bytes
+) -> None:
+    (home / name).write_text(content)
+    r = kc("batch", str(home / name))
+    no_crash(r)
+    assert r.returncode == 2 and message in r.stderr
+
+
+def test_d16_batch_from_a_closed_stdin_is_an_input_error(kc: Run) -> None:
+    r = kc("batch", "-", close=(0,))
+    no_crash(r)
+    assert r.returncode == 2 and b"standard input is closed" in r.stderr

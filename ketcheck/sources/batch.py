@@ -27,6 +27,8 @@ _CHUNK = 5000
 
 def _open(path: str) -> IO[str]:
     if path == "-":
+        if sys.stdin is None:
+            raise InputError("standard input is closed: no rows given")
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
     try:
         return open(path, encoding="utf-8", errors="replace", newline="")
@@ -46,7 +48,7 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
         )
     pid_col, med_col = header.index("patient_id"), header.index("medication")
     status_col = header.index("status") if "status" in header else None
-    for row in reader:
+    for row in _csv_rows(reader, name):
         if not any(cell.strip() for cell in row):
             continue
         line = reader.line_num
@@ -69,6 +71,14 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
         yield pid, med, recent
 
 
+def _csv_rows(reader: Any, name: str) -> Iterator[list[str]]:
+    """The reader's rows; a row it cannot split (a field over its 128 KiB limit) is an input error."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise InputError(f"{name}: line {reader.line_num}: unreadable CSV: {exc}") from None
+
+
 def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str, bool]]:
     for number, line in enumerate(_chain(first, handle), start=1):
         if not line.strip():
@@ -79,6 +89,10 @@ def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, s
             raise InputError(
                 f"{name}: line {number}, column {exc.colno}: invalid JSON: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise InputError(f"{name}: line {number}: invalid JSON: nested too deeply") from None
+        except ValueError as exc:  # an integer longer than Python's 4,300-digit limit
+            raise InputError(f"{name}: line {number}: invalid JSON: {exc}") from None
         if (
             not isinstance(obj, dict)
             or "patient_id" not in obj
