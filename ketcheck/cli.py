@@ -232,10 +232,6 @@ def _emit(report: "Report", fmt: OutputFormat) -> None:
     from ketcheck.streams import OutputFailed, output_failure
 
     if isinstance(out, str):
-        if fmt in (OutputFormat.JSON, OutputFormat.FHIR):
-            from ketcheck.render.literal import encodable
-
-            out = encodable(out, getattr(sys.stdout, "encoding", None))
         try:
             sys.stdout.write(out)
             sys.stdout.flush()

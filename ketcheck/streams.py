@@ -60,14 +60,36 @@ class _BestEffortStderr(io.TextIOBase):
         return int(self._inner.fileno())
 
 
+_ESCAPE = "ketcheck-escape"
+
+
+def _escape_unencodable(exc: UnicodeError) -> tuple[str, int]:
+    """`\\uXXXX` for what the encoding cannot hold: readable text, and still valid JSON."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        code = ord(ch)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), exc.end
+
+
 def prepare_streams() -> None:
     """Make stdout report its failures and always encode; make stderr best effort."""
     if sys.stdout is None:
         sys.stdout = _ClosedStdout()
     elif isinstance(sys.stdout, io.TextIOWrapper):
         # Whatever the encoding (ascii, latin-1, or UTF-8 with surrogateescape), what cannot be
-        # encoded is written as a backslash escape: never a crash, never a raw undecodable byte.
-        sys.stdout.reconfigure(errors="backslashreplace")
+        # encoded is written as a \\u escape: never a crash, never a raw undecodable byte, and
+        # JSON output (in any format, batch included) stays valid JSON.
+        import codecs
+
+        codecs.register_error(_ESCAPE, _escape_unencodable)
+        sys.stdout.reconfigure(errors=_ESCAPE)
     if not isinstance(sys.stderr, _BestEffortStderr):
         sys.stderr = _BestEffortStderr(sys.stderr)
 

@@ -674,3 +674,11 @@ def test_d16_batch_from_a_closed_stdin_is_an_input_error(kc: Run) -> None:
     r = kc("batch", "-", close=(0,))
     no_crash(r)
     assert r.returncode == 2 and b"standard input is closed" in r.stderr
+
+
+def test_d16_batch_json_lines_stay_valid_under_an_ascii_encoding(kc: Run) -> None:
+    rows = "patient_id,medication\np1,zolöft\np2,Klonopin\n".encode()
+    r = kc("batch", "-", stdin=rows, env={"PYTHONIOENCODING": "ascii"})
+    no_crash(r)
+    lines = [json.loads(line) for line in r.stdout.decode("ascii").splitlines()]
+    assert [doc["medications"][0]["input"] for doc in lines] == ["zolöft", "Klonopin"]

@@ -61,23 +61,3 @@ def json_safe(serialised: str) -> str:
     if serialised.isascii() and "\x7f" not in serialised:
         return serialised  # json.dumps already escaped every other ASCII control character
     return _JSON_UNSAFE.sub(_json_escape, serialised)
-
-
-def encodable(text: str, encoding: str | None) -> str:
-    """JSON text that the output encoding can carry: characters it cannot hold become escapes."""
-    enc = (encoding or "utf-8").lower().replace("_", "-")
-    if enc.startswith("utf") or text.isascii():
-        return text
-    out = []
-    for ch in text:
-        try:
-            ch.encode(enc)
-            out.append(ch)
-        except (UnicodeEncodeError, LookupError):
-            code = ord(ch)
-            if code > 0xFFFF:
-                code -= 0x10000
-                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                out.append(f"\\u{code:04x}")
-    return "".join(out)
