@@ -75,7 +75,7 @@ def test_plain_text_keeps_every_line_or_exits_2(lines: list[str], crlf: bool) ->
     _assert_kept_or_refused(text.encode("utf-8"), expected)
 
 
-name_text = st.text(st.characters(blacklist_categories=()), max_size=40)
+name_text = st.text(st.characters(blacklist_categories=()), min_size=1, max_size=40) | st.just("")
 item = st.one_of(
     name_text,
     st.builds(
@@ -109,3 +109,41 @@ def test_json_keeps_every_name_or_exits_2(items: list[Any], wrapped: bool) -> No
     if not looks_like_json(payload):
         expected = [payload]  # `[null, …]` or `[1, …]` opens like a text line, and is read as one
     _assert_kept_or_refused(payload.encode("ascii"), expected)
+
+
+fhir_text = st.text(st.characters(blacklist_categories=()), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    texts=st.lists(
+        st.tuples(
+            fhir_text,
+            st.sampled_from(["MedicationStatement", "MedicationRequest"]),
+            st.sampled_from(["active", "completed", "stopped", "intended"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_fhir_bundle_keeps_every_medication_or_exits_2(
+    texts: list[tuple[str, str, str]],
+) -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": kind,
+                    "status": status,
+                    "medicationCodeableConcept": {"text": text},
+                }
+            }
+            for text, kind, status in texts
+        ],
+    }
+    payload = json.dumps(bundle, ensure_ascii=True)
+    _assert_kept_or_refused(
+        payload.encode("ascii"), [t.replace("\x00", "").strip() for t, _, _ in texts]
+    )
