@@ -214,6 +214,7 @@ class Summary:
     ambiguous: int
     unresolved: int
     fuzzy: int
+    not_reviewed: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

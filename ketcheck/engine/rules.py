@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ketcheck.kb.knowledge import Combination, KnowledgeBase, Rule
+from ketcheck.engine.session_medicine import is_session_medicine
+from ketcheck.kb.knowledge import SPECIAL_TARGETS, Combination, KnowledgeBase, Rule
 from ketcheck.kb.protocol import Protocol
 from ketcheck.model import Finding, Hold, Medication, Route, Severity
+
+# The finding kind each special rule reports as; every other rule is an "interaction".
+FINDING_KIND = {
+    "default": "no-known-interaction",
+    "not-reviewed": "not-reviewed",
+    "session-medicine": "session-medicine",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,15 +54,27 @@ def evaluate(
 ) -> list[Finding]:
     """Pairwise findings (each drug with ketamine), merged across entries naming the same drug."""
     inputs_of: dict[str, dict[str, None]] = {}
-    for text, ingredients in _distinct(medications):
-        for ing in ingredients:
-            inputs_of.setdefault(ing, {})[text] = None
-    findings: list[Finding] = []
+    session_inputs: dict[str, dict[str, None]] = {}
+    for med in medications:
+        target = session_inputs if is_session_medicine(med, route) else inputs_of
+        for ing in med.ingredients:
+            target.setdefault(ing, {})[med.input] = None
+    findings: list[Finding] = [
+        _finding(Applied(rule=kb.session_rule, via=""), ing, inputs, route, protocol)
+        for ing, inputs in session_inputs.items()
+    ]
     for ing, inputs in inputs_of.items():
         applied = rules_for(kb, ing)
         own_findings = [_finding(a, ing, inputs, route, protocol) for a in applied]
         real = [f for f in own_findings if f.severity > Severity.NONE or f.hold is not None]
-        if real:
+        info = kb.ingredients.get(ing)
+        if info is not None and info.review is None:
+            # Unknown is not safe: whatever rules apply are shown, and the gap is reported.
+            findings.append(
+                _finding(Applied(rule=kb.not_reviewed_rule, via=""), ing, inputs, route, protocol)
+            )
+            findings.extend(real)
+        elif real:
             findings.extend(real)
         elif own_findings:
             findings.append(own_findings[0])
@@ -90,7 +110,8 @@ def _finding(
     hold: Hold | None = None
     hours = rule.hold_hours
     basis, source = rule.hold_basis or "", "data"
-    custom = protocol.hold_for(ingredient, applied.via) if rule.target_kind != "default" else None
+    special = rule.target_kind in SPECIAL_TARGETS
+    custom = protocol.hold_for(ingredient, applied.via) if not special else None
     if custom is not None and custom != hours:
         hours = custom
         basis, source = f"clinic protocol ({protocol.name})", "protocol"
@@ -98,7 +119,7 @@ def _finding(
         hold = Hold(hours_before=hours, basis=basis, source=source)
     return Finding(
         rule=rule.id,
-        kind="interaction" if rule.target_kind != "default" else "no-known-interaction",
+        kind=FINDING_KIND.get(rule.target_kind, "interaction"),
         ingredients=(ingredient,),
         inputs=tuple(dict.fromkeys(inputs)),
         severity=severity,

@@ -12,6 +12,8 @@ from ketcheck.kb.knowledge import (
     Ingredient,
     KnowledgeBase,
     Matching,
+    Review,
+    ReviewOutcome,
     Rule,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
@@ -144,13 +146,17 @@ def _unpack_names(_key: str, packed: str) -> tuple[NameEntry, ...]:
 
 
 def _ingredient_out(i: Ingredient) -> str:
-    return _FIELD.join((",".join(i.classes), i.rxcui or ""))
+    review = (i.review.outcome.value, i.review.basis) if i.review is not None else ("", "")
+    return _FIELD.join((",".join(i.classes), i.rxcui or "", *review))
 
 
 def _ingredient_in(key: str, packed: str) -> Ingredient:
-    classes, _, rxcui = packed.partition(_FIELD)
+    classes, rxcui, outcome, basis = packed.split(_FIELD)
     return Ingredient(
-        id=key, classes=tuple(classes.split(",")) if classes else (), rxcui=rxcui or None
+        id=key,
+        classes=tuple(classes.split(",")) if classes else (),
+        rxcui=rxcui or None,
+        review=Review(outcome=ReviewOutcome(outcome), basis=basis) if outcome else None,
     )
 
 
@@ -207,6 +213,8 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "ingredients": pack_table({i.id: _ingredient_out(i) for i in kb.ingredients.values()}),
         "rules": [_rule_out(r) for r in kb.rules],
         "default_rule": _rule_out(kb.default_rule),
+        "not_reviewed_rule": _rule_out(kb.not_reviewed_rule),
+        "session_rule": _rule_out(kb.session_rule),
         "combinations": [
             [
                 c.id,
@@ -252,6 +260,8 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
         ingredients=PackedTable(d["ingredients"], _ingredient_in),
         rules=rules,
         default_rule=_rule_in(d["default_rule"]),
+        not_reviewed_rule=_rule_in(d["not_reviewed_rule"]),
+        session_rule=_rule_in(d["session_rule"]),
         combinations=tuple(
             Combination(
                 id=c[0],

@@ -94,7 +94,8 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
                 }
             )
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
-    if problems:
+    unreviewed = [f for f in report.findings if f.kind == "not-reviewed"]
+    if problems or unreviewed:
         outcome = {
             "resourceType": "OperationOutcome",
             "issue": [
@@ -105,6 +106,14 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
                     "expression": [f"Bundle.entry[{m.index}]"],
                 }
                 for m in problems
+            ]
+            + [
+                {
+                    "severity": "warning",
+                    "code": "incomplete",
+                    "diagnostics": f"{', '.join(f.ingredients)}: not reviewed for ketamine",
+                }
+                for f in unreviewed
             ],
         }
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, 'outcome')}", "resource": outcome})

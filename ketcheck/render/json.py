@@ -157,6 +157,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "ambiguous": s.ambiguous,
                 "unresolved": s.unresolved,
                 "fuzzy": s.fuzzy,
+                "not_reviewed": s.not_reviewed,
                 "findings": len(report.findings),
             },
         },

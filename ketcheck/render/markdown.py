@@ -73,11 +73,22 @@ def render_markdown(report: Report) -> str:
         )
     lines.append("")
     real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
-    none = [f for f in report.findings if f not in real]
+    unreviewed = [f for f in report.findings if f.kind == "not-reviewed"]
+    own = [f for f in report.findings if f.kind == "session-medicine"]
+    none = [f for f in report.findings if f not in real and f not in unreviewed and f not in own]
+    if unreviewed:
+        names = ", ".join(i for f in unreviewed for i in f.ingredients)
+        lines += [
+            f"**NOT REVIEWED for ketamine — confirm by hand:** {names}. {unreviewed[0].management}",
+            "",
+        ]
     if real:
         lines += ["## Findings", ""]
         for f in real:
             lines += _finding(f)
+    if own:
+        names = ", ".join(i for f in own for i in f.ingredients)
+        lines += [f"The session medicine (not a duplicate): {names}.", ""]
     if none:
         names = ", ".join(i for f in none for i in f.ingredients)
         lines += [f"No known interaction with ketamine: {names}.", ""]
@@ -94,7 +105,11 @@ def render_markdown(report: Report) -> str:
     if report.standing_notes:
         lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]
     verdict = s.highest_severity.label if s.highest_severity is not None else "no findings"
-    complete = "complete" if s.complete else "**INCOMPLETE — confirm unresolved names by hand**"
+    complete = (
+        "complete"
+        if s.complete
+        else "**INCOMPLETE — confirm unresolved or not-reviewed names by hand**"
+    )
     lines += [
         f"**Verdict:** highest severity {verdict}; check {complete}; exit {s.exit_code}.",
         "",

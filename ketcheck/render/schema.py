@@ -84,7 +84,15 @@ _FINDING = {
     ],
     "properties": {
         "rule": {"type": "string"},
-        "kind": {"enum": ["interaction", "combined", "no-known-interaction"]},
+        "kind": {
+            "enum": [
+                "interaction",
+                "combined",
+                "no-known-interaction",
+                "not-reviewed",
+                "session-medicine",
+            ]
+        },
         "ingredients": {**_STR_LIST, "minItems": 1},
         "inputs": {**_STR_LIST, "minItems": 1},
         "severity": _SEVERITY,

@@ -230,6 +230,8 @@ def _verdict(report: Report) -> Text:
             problems.append(f"{s.ambiguous} ambiguous")
         if report.strict and s.fuzzy:
             problems.append(f"{s.fuzzy} fuzzy (--strict)")
+        if s.not_reviewed:
+            problems.append(f"{s.not_reviewed} not reviewed for ketamine")
         t.append(" · CHECK INCOMPLETE: ", style="bold red")
         t.append(", ".join(problems) + " — confirm these by hand", style="red")
     t.append(f" · exit {s.exit_code}", style="dim")
@@ -247,11 +249,23 @@ def render_table(report: Report) -> RenderableType:
             t.append(f" and {len(problems) - 10} more", style="red")
         parts += [t, Text("")]
     real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
-    none = [f for f in report.findings if f not in real]
+    unreviewed = [f for f in report.findings if f.kind == "not-reviewed"]
+    session = [f for f in report.findings if f.kind == "session-medicine"]
+    none = [
+        f for f in report.findings if f not in real and f not in unreviewed and f not in session
+    ]
+    if unreviewed:
+        t = Text("NOT REVIEWED for ketamine — confirm by hand: ", style="bold red")
+        t.append(", ".join(ing for f in unreviewed for ing in f.ingredients), style="red")
+        parts += [t, Text(f"  {unreviewed[0].management}", style="red"), Text("")]
     if real:
         parts.append(Text("Findings", style="bold underline"))
         for f in real:
             parts += [_finding(f), Text("")]
+    if session:
+        t = Text("The session medicine (not a duplicate): ", style="cyan")
+        t.append(", ".join(ing for f in session for ing in f.ingredients))
+        parts += [t, Text("")]
     if none:
         t = Text("No known interaction with ketamine: ", style="green")
         t.append(", ".join(ing for f in none for ing in f.ingredients))
