@@ -169,7 +169,7 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         ),
         "classes": len(kb.classes),
         "interaction_classes": sum(c.kind == "interaction" for c in kb.classes.values()),
-        "rules": len(kb.rules) + 1,
+        "rules": len(kb.rules) + 3,
         "combination_rules": len(kb.combinations),
         "names": len(kb.lexicon.names),
         "names_curated": sum(e[3] != SOURCE_FDA for e in entries),
