@@ -220,6 +220,8 @@ def _verdict(report: Report) -> Text:
         t.append(
             f"highest severity {s.highest_severity.label}", style=SEVERITY_STYLE[s.highest_severity]
         )
+    elif s.not_reviewed:
+        t.append("no known interaction among the reviewed medicines", style="yellow")
     else:
         t.append("no known interaction", style="green")
     if not s.complete:
@@ -257,7 +259,7 @@ def render_table(report: Report) -> RenderableType:
     if unreviewed:
         t = Text("NOT REVIEWED for ketamine — confirm by hand: ", style="bold red")
         t.append(", ".join(ing for f in unreviewed for ing in f.ingredients), style="red")
-        parts += [t, Text(f"  {unreviewed[0].management}", style="red"), Text("")]
+        parts += [t, _Rows([("  ", Text(unreviewed[0].management, style="red"))]), Text("")]
     if real:
         parts.append(Text("Findings", style="bold underline"))
         for f in real:
