@@ -6,7 +6,14 @@ from collections import Counter
 from typing import Any
 
 from ketcheck.engine.rules import rules_for
-from ketcheck.kb.knowledge import SOURCE_FDA, KnowledgeBase, ReviewOutcome, Rule
+from ketcheck.kb.knowledge import (
+    SOURCE_FDA,
+    SPECIAL_TARGETS,
+    ClassKind,
+    KnowledgeBase,
+    ReviewOutcome,
+    Rule,
+)
 from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
 
@@ -48,7 +55,7 @@ def describe(
                         or [
                             _rule_dict(
                                 kb.default_rule if info.review else kb.not_reviewed_rule,
-                                "default" if info.review else "not-reviewed",
+                                None,
                                 route,
                             )
                         ],
@@ -82,10 +89,11 @@ def _candidates(candidates: tuple[Candidate, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _rule_dict(rule: Rule, via: str, route: Route) -> dict[str, Any]:
+def _rule_dict(rule: Rule, via: str | None, route: Route) -> dict[str, Any]:
+    shown = f"class {via}" if via else "ingredient"
     return {
         "rule": rule.id,
-        "via": "default" if via == "default" else f"class {via}" if via else "ingredient",
+        "via": rule.target_kind.value if rule.target_kind in SPECIAL_TARGETS else shown,
         "severity": rule.severity_for(route).label,
         "route_severity": {r.value: s.label for r, s in rule.route_severity.items()},
         "effects": [e.value for e in rule.effects],
@@ -164,16 +172,16 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         "data_version": kb.version,
         "ingredients": len(kb.ingredients),
         "ingredients_with_interaction_class": sum(
-            any(kb.classes[c].kind == "interaction" for c in i.classes)
+            any(kb.classes[c].kind is ClassKind.INTERACTION for c in i.classes)
             for i in kb.ingredients.values()
         ),
         "classes": len(kb.classes),
-        "interaction_classes": sum(c.kind == "interaction" for c in kb.classes.values()),
+        "interaction_classes": sum(c.kind is ClassKind.INTERACTION for c in kb.classes.values()),
         "rules": len(kb.rules) + 3,
         "combination_rules": len(kb.combinations),
         "names": len(kb.lexicon.names),
-        "names_curated": sum(e[3] != SOURCE_FDA for e in entries),
-        "names_generated_fda": sum(e[3] == SOURCE_FDA for e in entries),
+        "names_curated": sum(e.source != SOURCE_FDA for e in entries),
+        "names_generated_fda": sum(e.source == SOURCE_FDA for e in entries),
         "combination_products": sum(len(s) > 1 for s in kb.lexicon.sets),
         "lookalike_ingredients": len(kb.lexicon.partners),
         "reviewed": reviewed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ketcheck.model import Finding, Method, Report, Resolved, Severity, Status
+from ketcheck.model import Finding, FindingKind, Method, Report, Resolved, Severity, Status
 from ketcheck.render.json import dumps, iso
 
 # How ketcheck severities map onto the HL7 DetectedIssue severity code system.
@@ -38,7 +38,7 @@ def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
         for m in report.medications
         if isinstance(m.resolution, Resolved) and m.resolution.method is Method.FUZZY
     }
-    code = "DUPTHPY" if f.rule == "duplicate-ketamine" else "DRG"
+    code = "DUPTHPY" if f.duplicate_therapy else "DRG"
     display = "Duplicate Therapy Alert" if code == "DUPTHPY" else "Drug Interaction Alert"
     detail = f"{', '.join(f.ingredients)} with ketamine/esketamine: {f.effect} {f.mechanism}"
     mitigation = [{"action": {"text": f.management}}]
@@ -94,7 +94,7 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
                 }
             )
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
-    unreviewed = [f for f in report.findings if f.kind == "not-reviewed"]
+    unreviewed = [f for f in report.findings if f.kind is FindingKind.NOT_REVIEWED]
     if problems or unreviewed:
         outcome = {
             "resourceType": "OperationOutcome",

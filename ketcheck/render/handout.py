@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ketcheck.model import Finding, Report, Severity, Status
+from ketcheck.model import Finding, FindingKind, Report, Severity, Status
 from ketcheck.render.literal import inert
 from ketcheck.render.markdown import md
 
@@ -50,9 +50,9 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     held = {i.ingredient for i in report.schedule}
     for f in report.findings:
         name = _drug(f)
-        if f.kind in ("not-reviewed", "session-medicine"):
+        if f.kind in (FindingKind.NOT_REVIEWED, FindingKind.SESSION_MEDICINE):
             continue  # listed under "Medicines we could not check" / not a medicine to hold
-        if f.kind == "combined":
+        if f.kind is FindingKind.COMBINED:
             talk.items.append(
                 f"Taking {name} together: the combination needs extra care on session day. "
                 "Your team will plan for it."
@@ -77,7 +77,7 @@ def sections(report: Report) -> tuple[str, list[Section]]:
         + [
             f"{_drug(f)} (recognised, but not yet reviewed for use with ketamine)"
             for f in report.findings
-            if f.kind == "not-reviewed"
+            if f.kind is FindingKind.NOT_REVIEWED
         ],
     )
     notes = Section(title="Important", items=list(report.standing_notes))
