@@ -194,7 +194,7 @@ def test_the_session_medicine_is_not_a_duplicate_of_itself(
         ("ramelteon", Route.IV, "hypnotic", Severity.MODERATE, 12),
         ("Rozerem", Route.IV, "hypnotic", Severity.MODERATE, 12),
         ("tasimelteon", Route.IV, "hypnotic", Severity.MODERATE, 12),
-        ("kava", Route.IV, "kava", Severity.MODERATE, 24),
+        ("kava", Route.IV, "kava", Severity.MODERATE, None),
         ("valerian", Route.IV, "herbal-sedative", Severity.MINOR, None),
         ("cannabidiol", Route.IV, "cannabidiol", Severity.MINOR, None),
         ("Epidiolex", Route.ORAL, "cannabidiol", Severity.MODERATE, None),
