@@ -208,6 +208,9 @@ class Hold:
     basis: str
     source: Source
     last_dose_by: datetime | None = None
+    hours_after: float | None = (
+        None  # also avoid it this long after the session (alcohol, cannabis)
+    )
 
 
 # eq=False: rules and combinations (subclasses) are entities compared by identity; Finding
@@ -385,6 +388,7 @@ def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
         "hold": (
             {
                 "hours_before": f.hold.hours_before,
+                "hours_after": f.hold.hours_after,
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
                 "source": f.hold.source.value,

@@ -321,6 +321,10 @@ def test_alcohol_and_cannabis_rows_record_the_after_session_windows(
         r = next(x for x in bundled.rules if x.id == rid)
         assert "24 h after" in r.management and "after" in (r.hold_basis or "")
         assert r.disagreement and "72 h before and after" in r.disagreement
+        assert r.after_hours == 24
+    f = top(run(bundled, "alcohol"))
+    assert f.hold is not None and f.hold.hours_after == 24
+    assert report_to_dict(run(bundled, "cannabis"))["findings"][0]["hold"]["hours_after"] == 24
 
 
 def test_lamotrigine_has_no_default_hold(bundled: KnowledgeBase) -> None:

@@ -118,7 +118,7 @@ def _finding(
         hours = custom
         basis, source = f"clinic protocol ({protocol.name})", Source.PROTOCOL
     if hours is not None and hours > 0:
-        hold = Hold(hours_before=hours, basis=basis, source=source)
+        hold = Hold(hours_before=hours, basis=basis, source=source, hours_after=rule.after_hours)
     return Finding(
         **(advice_of(rule) | {"severity": severity}),
         rule=rule.id,

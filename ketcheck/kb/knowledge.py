@@ -85,6 +85,7 @@ class Rule(Advice):
     target: str
     hold_hours: float | None = None
     hold_basis: str | None = None
+    after_hours: float | None = None
     route_severity: Mapping[Route, Severity] = field(default_factory=dict)
     replaces: tuple[str, ...] | None = None
 
@@ -223,6 +224,7 @@ _KNOWN_RULE_KEYS = frozenset(
         "management",
         "hold_hours",
         "hold_basis",
+        "after_hours",
         "evidence",
         "disagreement",
         "standing_note",
@@ -485,6 +487,12 @@ def _build_rules(
                 raise DataError(f"{where}: hold_hours must be a number of hours >= 0")
             if not isinstance(body.get("hold_basis"), str):
                 raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
+        after = body.get("after_hours")
+        if after is not None:
+            if isinstance(after, bool) or not isinstance(after, int | float) or after < 0:
+                raise DataError(f"{where}: after_hours must be a number of hours >= 0")
+            if hold is None:
+                raise DataError(f"{where}: after_hours goes with hold_hours and its hold_basis")
         route_sev: dict[Route, Severity] = {}
         for route_name, sev in (_opt(body, "route_severity", dict, where) or {}).items():
             try:
@@ -509,6 +517,7 @@ def _build_rules(
             target=target,
             hold_hours=float(hold) if hold is not None else None,
             hold_basis=_opt(body, "hold_basis", str, where),
+            after_hours=float(after) if after is not None else None,
             route_severity=route_sev,
             replaces=tuple(replaces) if replaces is not None else None,
         )

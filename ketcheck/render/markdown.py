@@ -16,7 +16,7 @@ from ketcheck.model import (
     Unresolved,
 )
 from ketcheck.render.literal import inert
-from ketcheck.render.table import FOOTER, NO_MEDICATIONS, clock
+from ketcheck.render.table import FOOTER, NO_MEDICATIONS, after_text, clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -63,7 +63,10 @@ def _finding(f: Finding) -> list[str]:
     ]
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        out.append(f"- Hold: {f.hold.hours_before:g} h before the session{when} ({f.hold.basis})")
+        out.append(
+            f"- Hold: {f.hold.hours_before:g} h before the session{when}{after_text(f.hold)}"
+            f" ({f.hold.basis})"
+        )
     if f.disagreement:
         out.append(f"- Sources disagree: {f.disagreement}")
     out.append(f"- Evidence: {f.evidence}")

@@ -15,6 +15,7 @@ from ketcheck.model import (
     ExitCode,
     Finding,
     FindingKind,
+    Hold,
     Medication,
     Method,
     Report,
@@ -45,6 +46,11 @@ FOOTER = "Decision support for clinicians, not a substitute for their judgement.
 def clock(moment: datetime) -> str:
     """A hold time as a clinician reads it: "21:00, Sun 22 Nov"."""
     return f"{moment:%H:%M}, {moment:%a} {moment.day} {moment:%b}"
+
+
+def after_text(hold: Hold) -> str:
+    """The after-session part of a hold ("" when the hold is before the session only)."""
+    return f", and for {hold.hours_after:g} h after it" if hold.hours_after else ""
 
 
 def _header(report: Report) -> Text:
@@ -181,7 +187,10 @@ def _finding(f: Finding, protocol: str) -> Group:
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
         field(
-            "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
+            "Hold",
+            f"{f.hold.hours_before:g} h before the session{when}{after_text(f.hold)}"
+            f" — {f.hold.basis}",
+            "bold",
         )
     field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
