@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from ketcheck.model import Finding, FindingKind, Method, Report, Resolved, Severity, Status
+from ketcheck.render.hold import after_text
 from ketcheck.render.json import dumps, iso
 
 # How ketcheck severities map onto the HL7 DetectedIssue severity code system.
@@ -48,7 +49,7 @@ def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
             {
                 "action": {
                     "text": f"Hold {f.hold.hours_before:g} h before the session"
-                    f"{when} ({f.hold.basis})"
+                    f"{when}{after_text(f.hold)} ({f.hold.basis})"
                 }
             }
         )

@@ -15,8 +15,9 @@ from ketcheck.model import (
     Severity,
     Unresolved,
 )
+from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
-from ketcheck.render.table import FOOTER, NO_MEDICATIONS, after_text, clock
+from ketcheck.render.table import FOOTER, NO_MEDICATIONS, clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 

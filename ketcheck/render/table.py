@@ -15,7 +15,6 @@ from ketcheck.model import (
     ExitCode,
     Finding,
     FindingKind,
-    Hold,
     Medication,
     Method,
     Report,
@@ -25,6 +24,7 @@ from ketcheck.model import (
     Status,
     Unresolved,
 )
+from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
 
 SEVERITY_STYLE = {
@@ -46,11 +46,6 @@ FOOTER = "Decision support for clinicians, not a substitute for their judgement.
 def clock(moment: datetime) -> str:
     """A hold time as a clinician reads it: "21:00, Sun 22 Nov"."""
     return f"{moment:%H:%M}, {moment:%a} {moment.day} {moment:%b}"
-
-
-def after_text(hold: Hold) -> str:
-    """The after-session part of a hold ("" when the hold is before the session only)."""
-    return f", and for {hold.hours_after:g} h after it" if hold.hours_after else ""
 
 
 def _header(report: Report) -> Text:
