@@ -330,3 +330,23 @@ def test_alcohol_and_cannabis_rows_record_the_after_session_windows(
 def test_lamotrigine_has_no_default_hold(bundled: KnowledgeBase) -> None:
     f = top(run(bundled, "Lamictal"))
     assert f.hold is None and f.severity is Severity.MINOR
+
+
+def test_info_and_stats_show_the_review(kb: KnowledgeBase) -> None:
+    from ketcheck.describe import describe, describe_text, stats
+    from ketcheck.matching.resolve import Resolver
+
+    resolver = Resolver(kb)
+    for name, shown in (
+        ("novexitol", "NOT REVIEWED for ketamine"),
+        ("metformin", "Review:     no-interaction"),
+    ):
+        parsed, resolution = resolver.resolve(name)
+        text = describe_text(describe(kb, name, parsed, resolution, Route.IV))
+        assert shown in text, text
+    counts = stats(kb)
+    assert counts["not_reviewed"] == 1 and counts["not_reviewed_ingredients"] == "novexitol"
+    assert counts["reviewed"] == len(kb.ingredients) - 1
+    assert int(counts["reviewed_interaction"]) + int(counts["reviewed_no_interaction"]) == int(
+        counts["reviewed"]
+    )
