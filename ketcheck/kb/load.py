@@ -31,9 +31,9 @@ _TABLES = (
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = "generated/fda-names.tsv"
-# Bump when the packing or the file layout changes (7: a header with the payload's CRC-32);
-# record fields are checked by layout.
-CACHE_FORMAT = 7
+# Bump when the packing or the file layout changes (8: main's packing 7 behind a header with the
+# payload's CRC-32); record fields are checked by layout.
+CACHE_FORMAT = 8
 
 
 def data_root() -> Traversable:
