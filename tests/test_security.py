@@ -682,3 +682,10 @@ def test_d16_batch_json_lines_stay_valid_under_an_ascii_encoding(kc: Run) -> Non
     no_crash(r)
     lines = [json.loads(line) for line in r.stdout.decode("ascii").splitlines()]
     assert [doc["medications"][0]["input"] for doc in lines] == ["zolöft", "Klonopin"]
+
+
+def test_d16_short_row_in_the_generated_table_is_a_data_error(data_copy: Path) -> None:
+    tsv = data_copy / "generated" / "fda-names.tsv"
+    tsv.write_text(tsv.read_text(encoding="utf-8") + "shortrow\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"fda-names.tsv: line \d+: 1 of 4 columns"):
+        compile_knowledge(data_copy)

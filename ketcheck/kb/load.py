@@ -88,9 +88,14 @@ def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise DataError(f"data/{name}: not UTF-8 text (byte {exc.start})") from None
-            lines = (ln.rstrip("\r") for ln in text.split("\n"))
-            rows = [ln for ln in lines if ln and not ln.startswith("#")]
-            sources[name] = [r.split("\t") for r in rows[1:]]  # the first row is the header
+            lines = [ln.rstrip("\r") for ln in text.split("\n")]
+            rows = [(n, ln) for n, ln in enumerate(lines, 1) if ln and not ln.startswith("#")]
+            table = [(n, ln.split("\t")) for n, ln in rows[1:]]  # the first row is the header
+            width = len(rows[0][1].split("\t")) if rows else 0
+            for n, cells in table:
+                if len(cells) < width:
+                    raise DataError(f"data/{name}: line {n}: {len(cells)} of {width} columns")
+            sources[name] = [cells for _, cells in table]
             continue
         try:
             sources[name] = tomllib.loads(raw.decode("utf-8"))
