@@ -130,7 +130,6 @@ def _root(
 def _gather(
     names: list[str], input_file: str | None, kb: "KnowledgeBase"
 ) -> tuple[Sequence["Entry | str"], list[str]]:
-    from ketcheck.sources import read
     from ketcheck.sources import text as inputs
 
     warnings: list[str] = []
@@ -138,6 +137,7 @@ def _gather(
         raise InputError("give medication names or --input, not both")
     if names:
         return inputs.from_arguments(names), warnings
+    from ketcheck.sources import read
     if input_file and input_file != "-":
         raw = read.read_file(input_file, limit=read.MAX_INPUT_BYTES, what="a medication list")
     elif input_file == "-" or sys.stdin is None or not sys.stdin.isatty():

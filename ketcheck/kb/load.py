@@ -227,7 +227,7 @@ def _make_private_dir(path: Path) -> int:
         raise _Unusable(f"{path} vanished while it was created") from None
 
 
-def _read_cache(dir_fd: int, name: str) -> bytes | None:
+def _read_cache(dir_fd: int, name: str) -> memoryview | None:
     """The verified payload of a cache file, or None when it is missing or not to be trusted."""
     try:
         # No symlinks, and no waiting on a FIFO; then only a regular file of ours passes.
@@ -266,7 +266,7 @@ def _read_cache(dir_fd: int, name: str) -> bytes | None:
     checksum = int.from_bytes(head[len(_MAGIC) + 8 :], "big")
     if length != len(payload) or crc32(payload) != checksum:
         return None
-    return bytes(payload)
+    return payload
 
 
 def _sealed(payload: bytes) -> bytes:
