@@ -365,7 +365,7 @@ def protocol_init(
         if path is None:
             sys.stdout.write(text)
         else:
-            if path.exists() and not force:
+            if (path.exists() or path.is_symlink()) and not force:  # a dangling link too
                 raise InputError(f"{path}: already exists (use --force to overwrite)")
             try:
                 path.write_text(text, encoding="utf-8")

@@ -689,3 +689,11 @@ def test_d16_short_row_in_the_generated_table_is_a_data_error(data_copy: Path) -
     tsv.write_text(tsv.read_text(encoding="utf-8") + "shortrow\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"fda-names.tsv: line \d+: 1 of 4 columns"):
         compile_knowledge(data_copy)
+
+
+def test_protocol_init_does_not_write_through_a_dangling_symlink(kc: Run, home: Path) -> None:
+    link = home / "protocol.toml"
+    link.symlink_to(home / "elsewhere.toml")
+    r = kc("protocol", "init", str(link))
+    assert r.returncode == 2 and b"already exists" in r.stderr
+    assert not (home / "elsewhere.toml").exists()
