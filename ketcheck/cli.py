@@ -138,6 +138,7 @@ def _gather(
     if names:
         return inputs.from_arguments(names), warnings
     from ketcheck.sources import read
+
     if input_file and input_file != "-":
         raw = read.read_file(input_file, limit=read.MAX_INPUT_BYTES, what="a medication list")
     elif input_file == "-" or sys.stdin is None or not sys.stdin.isatty():
