@@ -151,21 +151,10 @@ def _gather(
         warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
-    entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
+    entries = inputs.from_text(decoded.text)  # RxNorm codes resolve in the check
     if not entries:
         raise InputError("no medications found in the input (blank lines and # comments only)")
     return entries, warnings
-
-
-def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
-    """RxNorm code -> its one ingredient id, from the checker's index (built only if needed)."""
-    from ketcheck.engine.check import ingredients_for_code
-
-    def lookup(code: str) -> str | None:
-        ids = ingredients_for_code(kb, code)
-        return ids[0] if len(ids) == 1 else None
-
-    return lookup
 
 
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":

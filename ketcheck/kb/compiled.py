@@ -15,6 +15,7 @@ from ketcheck.kb.knowledge import (
     Rule,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
+from ketcheck.kb.rxnorm import Code, CodeIndex
 from ketcheck.model import Effect, Route, Severity
 
 V = TypeVar("V")
@@ -154,6 +155,15 @@ def _ingredient_in(key: str, packed: str) -> Ingredient:
     )
 
 
+def _code_out(c: Code) -> str:
+    return _FIELD.join((c.tty, "+".join(c.ingredients), c.name))
+
+
+def _code_in(key: str, packed: str) -> Code:
+    tty, ingredients, name = packed.split(_FIELD)
+    return Code(rxcui=key, tty=tty, ingredients=tuple(ingredients.split("+")), name=name)
+
+
 def _rule_out(r: Rule) -> list[Any]:
     return [
         r.id,
@@ -237,6 +247,11 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
+        # One packed string, searched in place: 18,000 codes cost nothing until one is asked.
+        "rxnorm": [
+            pack_table({k: _code_out(c) for k, c in kb.rxnorm.codes.items()}),
+            kb.rxnorm.dropped,
+        ],
     }
 
 
@@ -285,4 +300,5 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
             limit=m[7],
         ),
         rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        rxnorm=CodeIndex(codes=PackedTable(d["rxnorm"][0], _code_in), dropped=d["rxnorm"][1]),
     )

@@ -29,8 +29,8 @@ _TABLES = (
     "lookalikes.toml",
 )
 _FOLDERS = ("ingredients", "products")
-_GENERATED = "generated/fda-names.tsv"
-CACHE_FORMAT = 5
+_GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
+CACHE_FORMAT = 6
 
 
 def data_root() -> Traversable:
@@ -65,9 +65,10 @@ def source_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
             for f in sorted(d.iterdir(), key=lambda t: t.name):
                 if f.name.endswith(".toml"):
                     yield f"{folder}/{f.name}", f
-    g = root / _GENERATED
-    if g.is_file():
-        yield _GENERATED, g
+    for name in _GENERATED:
+        g = root / name
+        if g.is_file():
+            yield name, g
 
 
 def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
@@ -106,7 +107,7 @@ def _fingerprint(root: Traversable) -> str | None:
     # Plain os calls on str paths: this runs on every start, and pathlib costs a millisecond here.
     base = os.fspath(root)
     parts = [f"{__version__}:{CACHE_FORMAT}:{base}"]
-    for name in (*_TABLES, _GENERATED):
+    for name in (*_TABLES, *_GENERATED):
         try:
             st = os.stat(os.path.join(base, name))
         except OSError:
