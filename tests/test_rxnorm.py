@@ -6,12 +6,13 @@ import importlib.util
 import random
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from ketcheck.engine.codes import code_in_text
+from ketcheck.engine.codes import code_in_text, ingredients_for_code
 from ketcheck.errors import DataError
 from ketcheck.kb.compiled import from_compact, to_compact
 from ketcheck.kb.knowledge import Ingredient, KnowledgeBase
@@ -317,3 +318,31 @@ def test_a_known_code_decides_an_unreadable_label(bundled: KnowledgeBase) -> Non
 def test_an_unknown_code_leaves_the_text_to_decide(bundled: KnowledgeBase) -> None:
     (med,) = run(bundled, Entry(text="Zoloft", rxcui="12345")).medications
     assert med.ingredients == ("sertraline",)
+
+
+# --- the compiled cache -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    from ketcheck.kb.load import load_bundled
+
+    monkeypatch.setenv("KETCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    load_bundled.cache_clear()
+    yield tmp_path / "cache"
+    load_bundled.cache_clear()
+
+
+def test_codes_have_their_own_cache_file_read_only_when_asked(fresh_cache: Path) -> None:
+    from ketcheck.kb.load import load_bundled
+
+    load_bundled()
+    (sidecar,) = fresh_cache.glob("rxnorm-*")
+    load_bundled.cache_clear()
+    kb = load_bundled()
+    assert kb.rxnorm._codes is None  # a check without codes never reads them
+    assert ingredients_for_code(kb, "197591") == ("diazepam",)
+    sidecar.unlink()  # a lost or corrupt code cache is rebuilt from the data, never trusted
+    load_bundled.cache_clear()
+    assert ingredients_for_code(load_bundled(), "10734") == ("tranylcypromine",)
+    assert len(list(fresh_cache.glob("rxnorm-*"))) == 1

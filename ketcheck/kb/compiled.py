@@ -206,6 +206,10 @@ def _rule_in(v: list[Any]) -> Rule:
     )
 
 
+def _lazy_codes(codes: Callable[[], list[Any]] | None) -> Callable[[], Mapping[str, Code]]:
+    return lambda: unpack_codes(codes() if codes else pack_table({}))
+
+
 def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
     """Flatten a knowledge base to plain values (marshal- and JSON-ready)."""
     m = kb.matching
@@ -247,16 +251,33 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
-        # One packed string, searched in place: 18,000 codes cost nothing until one is asked.
-        "rxnorm": [
-            pack_table({k: _code_out(c) for k, c in kb.rxnorm.codes.items()}),
-            kb.rxnorm.dropped,
-        ],
+        "rxnorm": pack_codes(kb),
+        "rxnorm_dropped": kb.rxnorm.dropped,
     }
 
 
-def from_compact(d: dict[str, Any]) -> KnowledgeBase:
-    """Rebuild a knowledge base from `to_compact` output."""
+def pack_codes(kb: KnowledgeBase) -> list[Any]:
+    """The RxNorm code table packed for `unpack_codes` (load.py keeps it in its own file)."""
+    return pack_table({k: _code_out(c) for k, c in kb.rxnorm.codes.items()})
+
+
+def unpack_codes(packed: list[Any]) -> PackedTable[Code]:
+    """The code table from `pack_codes`, searched in place."""
+    return PackedTable(packed, _code_in)
+
+
+def from_compact(
+    d: dict[str, Any], *, codes: Callable[[], list[Any]] | None = None
+) -> KnowledgeBase:
+    """Rebuild a knowledge base from `to_compact` output.
+
+    Without "rxnorm" in `d`, `codes` supplies the packed code table when a code is first asked.
+    """
+    rxnorm = (
+        CodeIndex(unpack_codes(d["rxnorm"]), dropped=d["rxnorm_dropped"])
+        if "rxnorm" in d
+        else CodeIndex(load=_lazy_codes(codes), dropped=d["rxnorm_dropped"])
+    )
     rules = tuple(_rule_in(v) for v in d["rules"])
     m = d["matching"]
     return KnowledgeBase(
@@ -300,5 +321,5 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
             limit=m[7],
         ),
         rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
-        rxnorm=CodeIndex(codes=PackedTable(d["rxnorm"][0], _code_in), dropped=d["rxnorm"][1]),
+        rxnorm=rxnorm,
     )

@@ -115,7 +115,7 @@ class KnowledgeBase:
     matching: Matching
     rules_by_target: Mapping[str, Rule]
     licence: str = ""
-    rxnorm: CodeIndex = field(default_factory=CodeIndex)
+    rxnorm: CodeIndex = field(default_factory=CodeIndex)  # RxNorm codes, read when first asked
 
     def rule_for(self, target: str) -> Rule | None:
         """The rule attached to "class:<id>" or "ingredient:<id>", if any."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ketcheck.errors import DataError
@@ -36,12 +36,30 @@ class Code:
     name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class CodeIndex:
-    """RxNorm code -> concept; `dropped` counts generated rows naming an unknown ingredient."""
+    """RxNorm code -> concept, read on first lookup; `dropped` counts generated rows naming an
+    unknown ingredient (dropped whole)."""
 
-    codes: Mapping[str, Code] = field(default_factory=dict)
-    dropped: int = 0
+    __slots__ = ("_codes", "_load", "dropped")
+
+    def __init__(
+        self,
+        codes: Mapping[str, Code] | None = None,
+        *,
+        load: Callable[[], Mapping[str, Code]] | None = None,
+        dropped: int = 0,
+    ) -> None:
+        self._codes = codes if codes is not None or load is not None else {}
+        self._load = load
+        self.dropped = dropped
+
+    @property
+    def codes(self) -> Mapping[str, Code]:
+        """Every code (most checks never ask, so the table is read only when one does)."""
+        if self._codes is None:
+            assert self._load is not None
+            self._codes = self._load()
+        return self._codes
 
     def get(self, rxcui: str) -> Code | None:
         """The concept under this code, or None when the bundled list does not hold it."""
