@@ -302,12 +302,13 @@ def info(
     """Show how a name resolves and every rule that applies to it, with references."""
     with _handled():
         from ketcheck.describe import describe, describe_text
+        from ketcheck.engine.codes import resolve_entry
         from ketcheck.kb.load import load_bundled
         from ketcheck.matching.resolve import Resolver
         from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
-        parsed, resolution = Resolver(kb).resolve(name)
+        parsed, resolution = resolve_entry(kb, Resolver(kb), name)  # a name or "RxNorm N"
         detail = describe(kb, name, parsed, resolution, Route(route.value))
         if as_json:
             from ketcheck.render.json import dumps

@@ -150,4 +150,6 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         "names_generated_fda": sum(e.source == SOURCE_FDA for e in entries),
         "combination_products": sum(len(s) > 1 for s in kb.lexicon.sets),
         "lookalike_ingredients": len(kb.lexicon.partners),
+        "rxnorm_codes": len(kb.rxnorm.codes),
+        "ingredients_with_rxcui": sum(bool(i.rxcui) for i in kb.ingredients.values()),
     }

@@ -346,3 +346,19 @@ def test_codes_have_their_own_cache_file_read_only_when_asked(fresh_cache: Path)
     load_bundled.cache_clear()
     assert ingredients_for_code(load_bundled(), "10734") == ("tranylcypromine",)
     assert len(list(fresh_cache.glob("rxnorm-*"))) == 1
+
+
+def test_cli_never_offers_a_name_for_an_unknown_code() -> None:
+    from typer.testing import CliRunner
+
+    from ketcheck.cli import app
+
+    runner = CliRunner()
+    checked = runner.invoke(app, ["check", "--format", "json"], input="RxNorm 12345\n")
+    assert checked.exit_code == 3
+    assert "OxyNorm" not in checked.stdout
+    assert "RxNorm code 12345 is not in the bundled code list" in checked.stdout
+    explained = runner.invoke(app, ["info", "RxNorm 12345"])
+    assert explained.exit_code == 3 and "OxyNorm" not in explained.stdout
+    known = runner.invoke(app, ["info", "--json", "rxnorm:197591"])
+    assert known.exit_code == 0 and '"method": "rxnorm"' in known.stdout

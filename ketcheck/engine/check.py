@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ketcheck.engine.codes import by_code, code_in_text, ingredients_for_code, with_code
+from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
 from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.rules import cumulative, evaluate
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
@@ -16,13 +16,10 @@ from ketcheck.model import (
     Finding,
     Medication,
     Method,
-    Parsed,
     Report,
-    Resolution,
     Resolved,
     Severity,
     Summary,
-    Unresolved,
 )
 from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
 
@@ -52,18 +49,7 @@ def run_check(
             text, rxcui, recent, problem = raw, None, False, None
         else:
             text, rxcui, recent, problem = raw.text, raw.rxcui, raw.recent, raw.problem
-        written_code = code_in_text(text)
-        resolution: Resolution
-        if problem:
-            parsed, resolution = Parsed(text=text, name=text), Unresolved(reason=problem)
-        elif written_code:
-            parsed, resolution = Parsed(text=text, name=text), by_code(kb, written_code)
-            if rxcui and rxcui != written_code:
-                resolution = with_code(kb, resolution, rxcui)
-        else:
-            parsed, resolution = resolver.resolve(text)
-            if rxcui:
-                resolution = with_code(kb, resolution, rxcui)
+        parsed, resolution = resolve_entry(kb, resolver, text, rxcui=rxcui, problem=problem)
         classes: tuple[str, ...] = ()
         if isinstance(resolution, Resolved):
             ings = resolution.ingredients

@@ -6,7 +6,8 @@ import re
 
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.rxnorm import Code
-from ketcheck.model import Ambiguous, Candidate, Method, Resolution, Resolved, Unresolved
+from ketcheck.matching.resolve import Resolver
+from ketcheck.model import Ambiguous, Candidate, Method, Parsed, Resolution, Resolved, Unresolved
 
 # "RxNorm 197591", "rxnorm:197591", "RXCUI 197591": a code written where a name would be.
 _CODE_TEXT = re.compile(r"^\s*(?:rxnorm|rxcui)\s*(?:code\s*)?[:#=]?\s*(\d{1,10})\s*$", re.I)
@@ -16,6 +17,27 @@ def code_in_text(text: str) -> str | None:
     """The RxNorm code when the whole entry is one (as a FHIR coding without text becomes)."""
     found = _CODE_TEXT.match(text)
     return found.group(1) if found else None
+
+
+def resolve_entry(
+    kb: KnowledgeBase,
+    resolver: Resolver,
+    text: str,
+    *,
+    rxcui: str | None = None,
+    problem: str | None = None,
+) -> tuple[Parsed, Resolution]:
+    """Resolve one entry: a source problem, a code written as the text, or the text and its code."""
+    if problem:
+        return Parsed(text=text, name=text), Unresolved(reason=problem)
+    written = code_in_text(text)
+    if written:
+        resolution = by_code(kb, written)
+        if rxcui and rxcui != written:
+            resolution = with_code(kb, resolution, rxcui)
+        return Parsed(text=text, name=text), resolution
+    parsed, resolution = resolver.resolve(text)
+    return parsed, with_code(kb, resolution, rxcui) if rxcui else resolution
 
 
 def ingredients_for_code(kb: KnowledgeBase, rxcui: str) -> tuple[str, ...]:
