@@ -10,11 +10,14 @@ from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Ambiguous, Candidate, Method, Parsed, Resolution, Resolved, Unresolved
 
 # "RxNorm 197591", "rxnorm:197591", "RXCUI 197591": a code written where a name would be.
+_FIRST = "rR \t"
 _CODE_TEXT = re.compile(r"^\s*(?:rxnorm|rxcui)\s*(?:code\s*)?[:#=]?\s*(\d{1,10})\s*$", re.I)
 
 
 def code_in_text(text: str) -> str | None:
     """The RxNorm code when the whole entry is one (as a FHIR coding without text becomes)."""
+    if not text or text[0] not in _FIRST:
+        return None  # most entries: a quick no before the pattern (20,000-line lists)
     found = _CODE_TEXT.match(text)
     return found.group(1) if found else None
 
