@@ -24,7 +24,6 @@ RECORDS = (
     "MedicationDispense",
     "MedicationAdministration",
 )
-MED_TYPES = RECORDS  # the record types read (kept under its old name for callers)
 SKIPPED_STATUSES = frozenset({"entered-in-error", "cancelled", "not-done"})
 # Statuses that mean "no longer current" per record type; a completed dispense was handed over
 # and is being taken, while a completed administration was given in the past.
