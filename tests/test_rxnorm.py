@@ -362,3 +362,26 @@ def test_cli_never_offers_a_name_for_an_unknown_code() -> None:
     assert explained.exit_code == 3 and "OxyNorm" not in explained.stdout
     known = runner.invoke(app, ["info", "--json", "rxnorm:197591"])
     assert known.exit_code == 0 and '"method": "rxnorm"' in known.stdout
+
+
+def test_no_coded_rxnorm_product_name_resolves_to_another_set(bundled: KnowledgeBase) -> None:
+    """The resolver and the code table agree on every multi-ingredient product both know.
+
+    The names are RxNorm's own (release 2025-10-06); the resolver may doubt one (ambiguous or
+    unresolved) but never settle on a set its code does not name, subsets included.
+    """
+    from ketcheck.matching.resolve import Resolver
+
+    resolver = Resolver(bundled)
+    checked, wrong = 0, []
+    for code in bundled.rxnorm.codes.values():
+        if code.tty not in ("SCD", "SBD", "GPCK", "BPCK") or len(code.ingredients) < 2:
+            continue
+        checked += 1
+        _, resolution = resolver.resolve(code.name)
+        if isinstance(resolution, Resolved) and set(resolution.ingredients) != set(
+            code.ingredients
+        ):
+            wrong.append((code.rxcui, code.name, resolution.ingredients, code.ingredients))
+    assert checked > 1500
+    assert wrong == [], wrong[:5]
