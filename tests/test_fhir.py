@@ -307,3 +307,13 @@ def test_a_display_and_code_that_disagree_are_ambiguous() -> None:
     (entry,) = read(bundle(record("MedicationRequest", None, medicationCodeableConcept=coded)))
     (med,) = ketcheck.check([entry]).medications
     assert med.status.value == "ambiguous"
+
+
+def test_input_nested_past_the_recursion_limit_is_an_input_error() -> None:
+    import sys
+
+    doc: dict[str, Any] = record("MedicationStatement", "Xanax")
+    for _ in range(sys.getrecursionlimit() + 10):
+        doc = {"resourceType": "Bundle", "entry": [{"resource": doc}]}
+    with pytest.raises(InputError, match="too deeply"):
+        read(doc)

@@ -52,8 +52,13 @@ def entries_from_fhir(doc: Mapping[str, Any], *, rxnorm: Rxnorm = None) -> list[
     """
     kind = doc.get("resourceType")
     reader = _Reader(rxnorm=rxnorm)
-    reader.index_all(doc)
-    reader.walk(doc, container=None)
+    try:
+        reader.index_all(doc)
+        reader.walk(doc, container=None)
+    except RecursionError:
+        raise InputError(
+            "FHIR input nests bundles, lists or contained resources too deeply"
+        ) from None
     if reader.out:
         return reader.out
     if reader.nil_known:
