@@ -135,7 +135,9 @@ def bundled_version() -> str:
 
 
 def _only_cache(folder: Path) -> Path:
-    (found,) = [p for p in folder.iterdir() if p.name.endswith(".marshal")]
+    (found,) = [
+        p for p in folder.iterdir() if p.name.startswith("kb-") and p.name.endswith(".marshal")
+    ]
     return found
 
 
@@ -697,3 +699,25 @@ def test_protocol_init_does_not_write_through_a_dangling_symlink(kc: Run, home: 
     r = kc("protocol", "init", str(link))
     assert r.returncode == 2 and b"already exists" in r.stderr
     assert not (home / "elsewhere.toml").exists()
+
+
+@pytest.mark.parametrize("plant", ["fifo", "bit-flip", "foreign-mode"])
+def test_d4_rxnorm_code_cache_is_checked_like_the_main_cache(
+    kcp: Run, home: Path, plant: str
+) -> None:
+    kcp("check", "zoloft")
+    cache = home.parent / "cache"
+    (codes,) = [p for p in cache.iterdir() if p.name.startswith("rxnorm-")]
+    if plant == "fifo":
+        codes.unlink()
+        os.mkfifo(codes)
+    elif plant == "bit-flip":
+        blob = bytearray(codes.read_bytes())
+        blob[len(blob) // 2] ^= 0xFF
+        codes.write_bytes(bytes(blob))
+    else:
+        codes.chmod(0o666)
+    r = kcp("check", "-f", "json", "RxNorm 197591")
+    no_crash(r)
+    med = json.loads(r.stdout)["medications"][0]
+    assert med["ingredients"] == ["diazepam"] and med["method"] == "rxnorm"

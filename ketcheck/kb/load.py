@@ -30,7 +30,7 @@ _TABLES = (
     "lookalikes.toml",
 )
 _FOLDERS = ("ingredients", "products")
-_GENERATED = "generated/fda-names.tsv"
+_GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
 # Bump when the packing or the file layout changes (8: main's packing 7 behind a header with the
 # payload's CRC-32); record fields are checked by layout.
 CACHE_FORMAT = 8
@@ -68,9 +68,10 @@ def source_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
             for f in sorted(d.iterdir(), key=lambda t: t.name):
                 if f.name.endswith(".toml"):
                     yield f"{folder}/{f.name}", f
-    g = root / _GENERATED
-    if g.is_file():
-        yield _GENERATED, g
+    for name in _GENERATED:
+        g = root / name
+        if g.is_file():
+            yield name, g
 
 
 def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
@@ -126,7 +127,7 @@ def _fingerprint(root: Traversable) -> str | None:
         # ctime as well as mtime: `touch -r` can restore an mtime, but not the change time.
         return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
-    for name in (*_TABLES, _GENERATED):
+    for name in (*_TABLES, *_GENERATED):
         try:
             st = os.stat(os.path.join(base, name))
         except OSError:
@@ -287,6 +288,8 @@ def load_bundled() -> KnowledgeBase:
     tag = sys.implementation.cache_tag or "py"
     folder = cache_dir() if fingerprint else None
     name = f"kb-{fingerprint}.{tag}.marshal"
+    # The RxNorm codes are most of the bytes and few checks ask: they have their own file.
+    codes_name = f"rxnorm-{fingerprint}.{tag}.marshal"
     dir_fd: int | None = None
     if folder is None and fingerprint:
         _unusable("no home folder to keep it in")
@@ -299,11 +302,13 @@ def load_bundled() -> KnowledgeBase:
             _unusable(str(exc))
             folder = None
     try:
-        if dir_fd is not None:
+        if dir_fd is not None and folder is not None:
             payload = _read_cache(dir_fd, name)
             if payload is not None:
+                where = folder
                 try:
-                    return from_compact(marshal.loads(payload))
+                    compact = marshal.loads(payload)
+                    return from_compact(compact, codes=lambda: _codes(where, codes_name))
                 except (ValueError, EOFError, KeyError, TypeError, IndexError):
                     pass  # a cache from a build that packed differently: rebuild it
         kb = compile_knowledge(root)
@@ -311,14 +316,42 @@ def load_bundled() -> KnowledgeBase:
             try:
                 if dir_fd is None:
                     dir_fd = _make_private_dir(folder)
-                _write_atomic(dir_fd, name, _sealed(marshal.dumps(to_compact(kb))))
+                compact = to_compact(kb)
+                codes = _sealed(marshal.dumps(compact.pop("rxnorm")))
+                _write_atomic(dir_fd, codes_name, codes)
+                _write_atomic(dir_fd, name, _sealed(marshal.dumps(compact)))
             except _Unusable as exc:
                 _unusable(str(exc))
             except OSError as exc:
-                _unusable(f"cannot write {folder / name}: {exc.strerror}")
+                _unusable(f"cannot write in {folder}: {exc.strerror}")
             else:
-                _prune(dir_fd, keep=name)
+                _prune(dir_fd, keep=(name, codes_name))
         return kb
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def _codes(folder: Path, name: str) -> list[Any]:
+    """The packed RxNorm code table from its cache file (trusted as the main one), else rebuilt."""
+    dir_fd: int | None = None
+    try:
+        dir_fd = _open_private_dir(folder)
+        payload = _read_cache(dir_fd, name)
+        if payload is not None:
+            packed = marshal.loads(payload)
+            if isinstance(packed, list) and len(packed) == 3:
+                return packed
+    except (OSError, _Unusable, ValueError, EOFError, TypeError):
+        pass
+    try:
+        from ketcheck.kb.compiled import pack_codes
+
+        packed = pack_codes(compile_knowledge(data_root()))
+        if dir_fd is not None:
+            with suppress(OSError):
+                _write_atomic(dir_fd, name, _sealed(marshal.dumps(packed)))
+        return packed
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
@@ -326,10 +359,10 @@ def load_bundled() -> KnowledgeBase:
 
 STALE_AFTER_DAYS = 30
 # Only ketcheck's own files: compiled caches and the temporary files they are written through.
-_OWN_FILE = r"kb-[0-9a-f]{20}\.[A-Za-z0-9_-]+\.marshal|\.kb-[0-9a-f]{16}\.tmp"
+_OWN_FILE = r"(?:kb|rxnorm)-[0-9a-f]{20}\.[A-Za-z0-9_-]+\.marshal|\.kb-[0-9a-f]{16}\.tmp"
 
 
-def _prune(dir_fd: int, *, keep: str) -> None:
+def _prune(dir_fd: int, *, keep: tuple[str, ...]) -> None:
     """Remove ketcheck's compiled caches untouched for a month (left by older data or releases)."""
     import re
     import time
@@ -339,7 +372,7 @@ def _prune(dir_fd: int, *, keep: str) -> None:
     try:
         with os.scandir(dir_fd) as it:
             for entry in it:
-                if entry.name == keep or not own.fullmatch(entry.name):
+                if entry.name in keep or not own.fullmatch(entry.name):
                     continue
                 with suppress(OSError):
                     st = entry.stat(follow_symlinks=False)
