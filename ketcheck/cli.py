@@ -387,9 +387,9 @@ def batch(
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
+        from ketcheck.batch import run_batch
         from ketcheck.kb.load import load_bundled
         from ketcheck.model import Route, Severity
-        from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
         when = _session_time(session)

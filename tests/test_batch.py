@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from ketcheck.batch import run_batch
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.protocol import DEFAULT
 from ketcheck.model import Severity
-from ketcheck.sources.batch import run_batch
 
 
 def batch(kb: KnowledgeBase, path: Path) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 from ketcheck.model import Severity
@@ -24,4 +25,13 @@ def exit_code(*, highest: Severity | None, complete: bool, fail_on: Severity | N
         return ExitCode.RISK
     if not complete:
         return ExitCode.INCOMPLETE
+    return ExitCode.CLEARED
+
+
+def worst(codes: Iterable[ExitCode]) -> ExitCode:
+    """The exit code of many checks (a batch): risk over incomplete over cleared."""
+    present = set(codes)
+    for code in (ExitCode.ERROR, ExitCode.RISK, ExitCode.INCOMPLETE):
+        if code in present:
+            return code
     return ExitCode.CLEARED
