@@ -90,12 +90,13 @@ def run_batch(
                     progress.stop()
                 if path != "-":
                     source.handle.close()
-    except Stopped as stop:
+    except (Stopped, KeyboardInterrupt) as stop:
+        signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
         err.write(
-            f"ketcheck: stopped by {signal.Signals(stop.signum).name} after {tally.patients} "
+            f"ketcheck: stopped by {signal.Signals(signum).name} after {tally.patients} "
             "patient(s); the output is incomplete\n"
         )
-        return 128 + stop.signum
+        return 128 + signum
     c, worst = tally.counts, tally.worst
     err.write(
         f"ketcheck: {tally.patients} patient(s): {c[ExitCode.RISK]} with risk at or above the "
