@@ -17,7 +17,7 @@ from ketcheck.model import Entry, Report, Route, Severity
 P = TypeVar("P")
 
 # The resolver caches every distinct name it sees; a fresh one after this many keeps memory flat.
-RESOLVER_NAMES = 8000
+RESOLVER_NAMES = 5000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

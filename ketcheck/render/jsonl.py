@@ -9,7 +9,7 @@ from ketcheck.model import Finding, Medication, Parsed, Report, Resolution
 from ketcheck.render.json import dumps, finding_to_dict, medication_to_dict, report_to_dict
 
 # Encoded rows and findings kept for reuse; the caches start afresh when they reach this size.
-CACHE_LIMIT = 20_000
+CACHE_LIMIT = 5000
 
 
 class PatientLines:
@@ -19,7 +19,7 @@ class PatientLines:
         self._limit = cache_limit
         # The parsed entry and resolution are held with the text, so their ids stay theirs.
         self._rows: dict[tuple[str, bool, int, int], tuple[Parsed, Resolution, str]] = {}
-        self._findings: dict[Finding, str] = {}
+        self._findings: dict[Finding, tuple[str, str]] = {}
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -47,9 +47,12 @@ class PatientLines:
         return hit[2]
 
     def _finding(self, f: Finding) -> str:
-        text = self._findings.get(f)
-        if text is None:
+        # Findings differ between patients mostly by their inputs: encode the rest once.
+        bare = replace(f, inputs=())
+        parts = self._findings.get(bare)
+        if parts is None:
             if len(self._findings) >= self._limit:
                 self._findings.clear()
-            text = self._findings[f] = dumps(finding_to_dict(f), indent=None)
-        return text
+            head, _, tail = dumps(finding_to_dict(bare), indent=None).partition('"inputs":[]')
+            parts = self._findings[bare] = (head + '"inputs":', tail)
+        return parts[0] + dumps(list(f.inputs), indent=None) + parts[1]

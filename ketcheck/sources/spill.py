@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from hashlib import blake2b
 from types import TracebackType
 
-_BITS = 1 << 23  # a fixed 1 MiB filter: most new ids never need a look-up
+_BITS = 1 << 22  # a fixed 512 KiB filter: most new ids never need a look-up
 _CHUNK = 2000
 
 Run = tuple[str, int, list[tuple[str, bool]]]  # patient id, first line, [(medication, recent)]
