@@ -148,6 +148,10 @@ def test_recent_status_is_kept(kb: KnowledgeBase, tmp_path: Path) -> None:
             "line 3: patient 'a' already appeared on line 1",
         ),
         ("\n \n", "no rows"),
+        (
+            'patient_id,medication,notes\np1,zoloft,"' + "n," * 600_000 + '"\n',
+            "line 2: longer than",
+        ),
     ],
 )
 def test_bad_batch_input(kb: KnowledgeBase, tmp_path: Path, content: str, message: str) -> None:

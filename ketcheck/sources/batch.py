@@ -18,6 +18,10 @@ from ketcheck.sources.text import MAX_ENTRIES, MAX_ENTRY_CHARS
 PatientId = str | int
 _RECENT = frozenset({"stopped", "completed", "recent"})
 _BREAKS = ("\n", "\r")
+# Longest lines read (characters): a CSV row holds two fields of 1,000 and whatever else the
+# export carries; a JSON Lines record may hold a whole list at the per-patient limit.
+MAX_CSV_LINE = 1 << 20
+MAX_JSONL_LINE = MAX_ENTRIES * (MAX_ENTRY_CHARS + 16)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,10 +47,15 @@ class Source:
         """JSON Lines when the first non-blank line opens an object; CSV otherwise."""
         return self.first.lstrip().startswith("{")
 
-    def lines(self) -> Iterator[str]:
-        """Every line from the first non-blank one on."""
-        yield self.first
-        yield from self.handle
+    def lines(self, limit: int) -> Iterator[str]:
+        """Every line from the first non-blank one on; a line of `limit` characters stops."""
+        number, line, readline = self.first_line, self.first, self.handle.readline
+        while line:
+            if len(line) >= limit and not line.endswith(_BREAKS):
+                raise InputError(f"{self.name}: line {number}: longer than {limit:,} characters")
+            yield line
+            number += 1
+            line = readline(limit)
 
 
 def open_source(path: str) -> Source:
@@ -57,9 +66,9 @@ def open_source(path: str) -> Source:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-    number, first = 1, handle.readline()
+    number, first = 1, handle.readline(MAX_JSONL_LINE)
     while first and not first.strip():
-        number, first = number + 1, handle.readline()
+        number, first = number + 1, handle.readline(MAX_JSONL_LINE)
     if not first:
         raise InputError(f"{name}: no rows")
     return Source(name=name, first=first, first_line=number, handle=handle)
@@ -109,7 +118,7 @@ def _header(row: list[str], name: str, line: int) -> tuple[int, int, int | None]
 def _csv_runs(source: Source) -> Iterator[tuple[str, int, list[tuple[str, bool]]]]:
     """Runs of consecutive rows of one patient: (patient id, first line, [(medication, recent)])."""
     name, offset = source.name, source.first_line - 1
-    reader = csv.reader(source.lines())
+    reader = csv.reader(source.lines(MAX_CSV_LINE))
     end = offset
     try:
         head = next(reader)
@@ -181,7 +190,7 @@ def _too_many(name: str, line: int, pid: PatientId) -> str:
 
 def _jsonl_patients(source: Source, spill: Spill) -> Iterator[Patient]:
     name = source.name
-    for number, line in enumerate(source.lines(), start=source.first_line):
+    for number, line in enumerate(source.lines(MAX_JSONL_LINE), start=source.first_line):
         if not line.strip():
             continue
         try:
