@@ -6,16 +6,14 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from types import FrameType
 from typing import IO, Any
 
 from ketcheck import __version__
-from ketcheck.engine.batch import BatchOptions, Tally, check_each
+from ketcheck.engine.batch import Tally, check_each
 from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import Protocol
-from ketcheck.model import Route, Severity
+from ketcheck.options import CheckOptions
 from ketcheck.render.jsonl import PatientLines
 from ketcheck.sources.batch import open_source, read_patients
 from ketcheck.sources.spill import Spill
@@ -51,24 +49,12 @@ def _stop_on_signals() -> Iterator[None]:
 def run_batch(
     path: str,
     kb: KnowledgeBase,
+    options: CheckOptions,
     *,
-    route: Route | None,
-    session: datetime | None,
-    protocol: Protocol,
-    fail_on: Severity | None,
-    strict: bool,
     out: IO[str],
     err: IO[str],
 ) -> int:
     """Check every patient in the file; writes JSON Lines to `out`, returns the exit code."""
-    options = BatchOptions(
-        tool_version=__version__,
-        route=route,
-        session=session,
-        protocol=protocol,
-        fail_on=fail_on,
-        strict=strict,
-    )
     tally = Tally()
     try:
         with _stop_on_signals(), Spill() as spill:
@@ -78,7 +64,7 @@ def run_batch(
                 writer = PatientLines()
                 patients = read_patients(source, spill)
                 for patient, report in check_each(
-                    ((p, p.entries) for p in patients), kb, options=options
+                    ((p, p.entries) for p in patients), kb, options, tool_version=__version__
                 ):
                     if progress is None:
                         progress = _progress(err, spill.patients or None)

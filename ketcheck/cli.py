@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
+    from ketcheck.options import CheckOptions
 
 _SETTINGS: dict[str, object] = {
     "name": "ketcheck",
@@ -152,8 +153,10 @@ def _gather(
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
     entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
-    if not entries:
-        raise InputError("no medications found in the input (blank lines and # comments only)")
+    if not inputs.looks_like_json(decoded.text):
+        comments = inputs.comment_lines(decoded.text)
+        if comments:
+            warnings.append(f"skipped {comments} comment line(s) starting with '# '")
     return entries, warnings
 
 
@@ -195,6 +198,27 @@ def _session_time(session: str | None) -> "datetime | None":
         raise InputError(
             f"--session {session!r} is not an ISO 8601 date and time (e.g. 2026-11-23T09:00): {exc}"
         ) from None
+
+
+def _options(
+    kb: "KnowledgeBase",
+    fail_on: FailOn,
+    session: str | None,
+    route: RouteChoice | None,
+    protocol: Path | None,
+    strict: bool,
+) -> "CheckOptions":
+    """The options `check` and `batch` share, read once into one value."""
+    from ketcheck.model import Route, Severity
+    from ketcheck.options import CheckOptions
+
+    return CheckOptions(
+        route=Route(route.value) if route else None,
+        session=_session_time(session),
+        protocol=_protocol(protocol, kb),
+        fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
+        strict=strict,
+    )
 
 
 def _emit(report: "Report", fmt: OutputFormat) -> None:
@@ -259,20 +283,14 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
+        from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
-        when = _session_time(session)
-        proto = _protocol(protocol, kb)
+        options = _options(kb, fail_on, session, route, protocol, strict)
         entries, warnings = _gather(names or [], input_file, kb)
-        report = run(
-            entries,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
-        )
+        if inputs_say_none(entries):
+            entries = []  # "none" / "no medications": a complete check of an empty list
+        report = run(entries, options=options)
         if warnings:
             from dataclasses import replace
 
@@ -297,7 +315,7 @@ def info(
         from ketcheck.describe import describe, describe_text
         from ketcheck.kb.load import load_bundled
         from ketcheck.matching.resolve import Resolver
-        from ketcheck.model import Route
+        from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
         parsed, resolution = Resolver(kb).resolve(name)
@@ -308,7 +326,7 @@ def info(
             typer.echo(dumps(detail))
         else:
             sys.stdout.write(describe_text(detail))
-    raise typer.Exit(0 if detail["status"] == "resolved" else 3)
+    raise typer.Exit(ExitCode.CLEARED if detail["status"] == "resolved" else ExitCode.INCOMPLETE)
 
 
 @protocol_app.command("init")
@@ -389,22 +407,10 @@ def batch(
     with _handled():
         from ketcheck.batch import run_batch
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
 
         kb = load_bundled()
-        when = _session_time(session)
-        proto = _protocol(protocol, kb)
-        code = run_batch(
-            file,
-            kb,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
+        options = _options(kb, fail_on, session, route, protocol, strict)
+        code = run_batch(file, kb, options, out=sys.stdout, err=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -430,6 +436,10 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
+    # An editable install run under PYTHONDONTWRITEBYTECODE would compile every module it loads
+    # on every run (tens of ms). The command owns its process; `import ketcheck` changes nothing.
+    if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
+        sys.dont_write_bytecode = False
     code = 0
     try:
         _app_for(sys.argv[1:])(prog_name="ketcheck")

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 import ketcheck.sources.batch as batch_source
 import ketcheck.sources.spill as spill_module
 from ketcheck.batch import run_batch
-from ketcheck.engine.batch import BatchOptions, Tally, check_each
+from ketcheck.engine.batch import Tally, check_each
 from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import DEFAULT
 from ketcheck.model import Entry, Severity
+from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.render.jsonl import PatientLines
 from ketcheck.sources.spill import Spill
@@ -32,17 +32,7 @@ from ketcheck.sources.spill import Spill
 
 def batch(kb: KnowledgeBase, path: Path) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
     out, err = io.StringIO(), io.StringIO()
-    code = run_batch(
-        str(path),
-        kb,
-        route=None,
-        session=None,
-        protocol=DEFAULT,
-        fail_on=Severity.MODERATE,
-        strict=False,
-        out=out,
-        err=err,
-    )
+    code = run_batch(str(path), kb, CheckOptions(fail_on=Severity.MODERATE), out=out, err=err)
     return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 
@@ -348,13 +338,13 @@ LISTS = [
 
 @pytest.mark.parametrize("session", [None, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)])
 def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | None) -> None:
-    options = BatchOptions(tool_version="test", session=session)
+    options = CheckOptions(session=session)
     patients = [
         (pid, [Entry(text=t, recent=True) if i % 3 == 2 else t for i, t in enumerate(meds)])
         for pid, meds in zip([1, "1", "p\x00id", 'q"x', 5, "«é»"], LISTS, strict=True)
     ]
     writer = PatientLines(cache_limit=4)  # small: the caches restart along the way
-    for pid, report in check_each(patients, kb, options=options):
+    for pid, report in check_each(patients, kb, options, tool_version="test"):
         expected = dumps({"patient_id": pid, **report_to_dict(report)}, indent=None) + "\n"
         assert writer.line(pid, report) == expected
 
@@ -362,9 +352,9 @@ def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | N
 def test_resolver_restarts_keep_results(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
     import ketcheck.engine.batch as engine_batch
 
-    options = BatchOptions(tool_version="test")
+    options = CheckOptions()
     lists = [(i, meds) for i, meds in enumerate(LISTS * 3)]
-    before = [report_to_dict(r) for _, r in check_each(lists, kb, options=options)]
+    before = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
     monkeypatch.setattr(engine_batch, "RESOLVER_NAMES", 2)
-    after = [report_to_dict(r) for _, r in check_each(lists, kb, options=options)]
+    after = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
     assert after == before

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TypeVar
 
 from ketcheck.engine.check import run_check
-from ketcheck.engine.exit_policy import ExitCode, worst
+from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import Entry, Report, Route, Severity
+from ketcheck.model import Entry, Report
+from ketcheck.options import CheckOptions
 
 P = TypeVar("P")
 
 # The resolver caches every distinct name it sees; a fresh one after this many keeps memory flat.
 RESOLVER_NAMES = 5000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BatchOptions:
-    """What every patient of a batch is checked with."""
-
-    tool_version: str
-    route: Route | None = None
-    session: datetime | None = None
-    protocol: Protocol = DEFAULT
-    fail_on: Severity | None = Severity.MODERATE
-    strict: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -54,14 +41,15 @@ class Tally:
     @property
     def worst(self) -> ExitCode:
         """The batch's exit code."""
-        return worst(code for code, n in self.counts.items() if n)
+        return worst_of(code for code, n in self.counts.items() if n)
 
 
 def check_each(
     lists: Iterable[tuple[P, Sequence[str | Entry]]],
     kb: KnowledgeBase,
+    options: CheckOptions,
     *,
-    options: BatchOptions,
+    tool_version: str,
 ) -> Iterator[tuple[P, Report]]:
     """Check each (patient, entries) in turn; name resolution is shared, its caches bounded."""
     resolver = Resolver(kb)
@@ -70,15 +58,5 @@ def check_each(
         if len(names) > RESOLVER_NAMES:
             resolver, names = Resolver(kb), set()
         names.update(e if isinstance(e, str) else e.text for e in entries)
-        report = run_check(
-            entries,
-            kb,
-            tool_version=options.tool_version,
-            route=options.route,
-            session=options.session,
-            protocol=options.protocol,
-            fail_on=options.fail_on,
-            strict=options.strict,
-            resolver=resolver,
-        )
+        report = run_check(entries, kb, options, tool_version=tool_version, resolver=resolver)
         yield patient, report

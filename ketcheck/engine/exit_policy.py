@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import IntEnum
 
-from ketcheck.model import Severity
+from ketcheck.model import ExitCode, Severity
 
-
-class ExitCode(IntEnum):
-    """Exit codes scripts rely on; the README's table is tested against this."""
-
-    CLEARED = 0
-    RISK = 1
-    ERROR = 2
-    INCOMPLETE = 3
+__all__ = ["ExitCode", "exit_code", "worst_of"]
 
 
 def exit_code(*, highest: Severity | None, complete: bool, fail_on: Severity | None) -> ExitCode:
@@ -28,10 +20,10 @@ def exit_code(*, highest: Severity | None, complete: bool, fail_on: Severity | N
     return ExitCode.CLEARED
 
 
-def worst(codes: Iterable[ExitCode]) -> ExitCode:
-    """The exit code of many checks (a batch): risk over incomplete over cleared."""
-    present = set(codes)
-    for code in (ExitCode.ERROR, ExitCode.RISK, ExitCode.INCOMPLETE):
-        if code in present:
-            return code
-    return ExitCode.CLEARED
+# Which verdict wins when several checks are summed up (a batch): risk, then incomplete, then clear.
+_RANK = (ExitCode.CLEARED, ExitCode.INCOMPLETE, ExitCode.RISK)
+
+
+def worst_of(codes: Iterable[ExitCode]) -> ExitCode:
+    """The exit code of many checks: any risk exits 1, else any incomplete exits 3, else 0."""
+    return max(codes, key=_RANK.index, default=ExitCode.CLEARED)

@@ -19,7 +19,7 @@ class PatientLines:
         self._limit = cache_limit
         # The parsed entry and resolution are held with the text, so their ids stay theirs.
         self._rows: dict[tuple[str, bool, int, int], tuple[Parsed, Resolution, str]] = {}
-        self._findings: dict[Finding, tuple[str, str]] = {}
+        self._findings: dict[tuple[Finding, str], tuple[str, str]] = {}
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -28,7 +28,7 @@ class PatientLines:
         counts["medications"], counts["findings"] = len(report.medications), len(report.findings)
         text = dumps({"patient_id": patient_id, **shell}, indent=None)
         # Every quote inside a JSON string is escaped, so these keys can only be the report's own.
-        findings = ",".join([self._finding(f) for f in report.findings])
+        findings = ",".join([self._finding(f, report.protocol) for f in report.findings])
         text = text.replace('"findings":[]', f'"findings":[{findings}]', 1)
         rows = ",".join([self._row(m) for m in report.medications])
         return text.replace('"medications":[]', f'"medications":[{rows}]', 1) + "\n"
@@ -46,13 +46,14 @@ class PatientLines:
             )
         return hit[2]
 
-    def _finding(self, f: Finding) -> str:
+    def _finding(self, f: Finding, protocol: str) -> str:
         # Findings differ between patients mostly by their inputs: encode the rest once.
         bare = replace(f, inputs=())
-        parts = self._findings.get(bare)
+        parts = self._findings.get((bare, protocol))
         if parts is None:
             if len(self._findings) >= self._limit:
                 self._findings.clear()
-            head, _, tail = dumps(finding_to_dict(bare), indent=None).partition('"inputs":[]')
-            parts = self._findings[bare] = (head + '"inputs":', tail)
+            encoded = dumps(finding_to_dict(bare, protocol=protocol), indent=None)
+            head, _, tail = encoded.partition('"inputs":[]')
+            parts = self._findings[bare, protocol] = (head + '"inputs":', tail)
         return parts[0] + dumps(list(f.inputs), indent=None) + parts[1]
