@@ -16,7 +16,7 @@ from ketcheck.options import CheckOptions
 P = TypeVar("P")
 
 # The resolver caches every distinct name it sees; a fresh one after this many keeps memory flat.
-RESOLVER_NAMES = 5000
+RESOLVER_NAMES = 3000
 
 
 @dataclass(slots=True, kw_only=True)

@@ -9,7 +9,7 @@ from ketcheck.model import Finding, Medication, Parsed, Report, Resolution
 from ketcheck.render.json import dumps, finding_to_dict, medication_to_dict, report_to_dict
 
 # Encoded rows and findings kept for reuse; the caches start afresh when they reach this size.
-CACHE_LIMIT = 5000
+CACHE_LIMIT = 3000
 
 
 class PatientLines:

@@ -26,6 +26,7 @@ class Spill:
         db = self._db = sqlite3.connect("")
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-1024")  # KiB: what stays in memory; the rest is on disk
         db.execute(
             "CREATE TABLE patients (pid TEXT PRIMARY KEY, ord INTEGER, rows INTEGER) WITHOUT ROWID"
         )
