@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from ketcheck.model import Finding, Medication, Parsed, Report, Resolution
@@ -10,6 +10,7 @@ from ketcheck.render.json import dumps, finding_to_dict, medication_to_dict, rep
 
 # Encoded rows and findings kept for reuse; the caches start afresh when they reach this size.
 CACHE_LIMIT = 3000
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "inputs")
 
 
 class PatientLines:
@@ -19,7 +20,8 @@ class PatientLines:
         self._limit = cache_limit
         # The parsed entry and resolution are held with the text, so their ids stay theirs.
         self._rows: dict[tuple[str, bool, int, int], tuple[Parsed, Resolution, str]] = {}
-        self._findings: dict[tuple[Finding, str], tuple[str, str]] = {}
+        self._findings: dict[tuple[object, ...], tuple[str, str]] = {}
+        self._inputs: dict[tuple[str, ...], str] = {}
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -48,12 +50,18 @@ class PatientLines:
 
     def _finding(self, f: Finding, protocol: str) -> str:
         # Findings differ between patients mostly by their inputs: encode the rest once.
-        bare = replace(f, inputs=())
-        parts = self._findings.get((bare, protocol))
+        key = (protocol, *[getattr(f, name) for name in _FINDING_FIELDS])
+        parts = self._findings.get(key)
         if parts is None:
             if len(self._findings) >= self._limit:
                 self._findings.clear()
+            bare = replace(f, inputs=())
             encoded = dumps(finding_to_dict(bare, protocol=protocol), indent=None)
             head, _, tail = encoded.partition('"inputs":[]')
-            parts = self._findings[bare, protocol] = (head + '"inputs":', tail)
-        return parts[0] + dumps(list(f.inputs), indent=None) + parts[1]
+            parts = self._findings[key] = (head + '"inputs":', tail)
+        inputs = self._inputs.get(f.inputs)
+        if inputs is None:
+            if len(self._inputs) >= self._limit:
+                self._inputs.clear()
+            inputs = self._inputs[f.inputs] = dumps(list(f.inputs), indent=None)
+        return parts[0] + inputs + parts[1]
