@@ -395,8 +395,8 @@ def batch(
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
+        from ketcheck.batch import run_batch
         from ketcheck.kb.load import load_bundled
-        from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
         options = _options(kb, fail_on, session, route, protocol, strict)
