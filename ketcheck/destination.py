@@ -1,0 +1,57 @@
+"""Where a report goes: stdout or a file replaced atomically, and whether it gets colour."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import IO
+
+from ketcheck.errors import InputError
+
+
+class ColorChoice(StrEnum):
+    """`--color`: auto follows the terminal, NO_COLOR and FORCE_COLOR; the others override."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+def console_options(color: ColorChoice) -> dict[str, object]:
+    """Rich Console arguments for a colour choice (auto leaves NO_COLOR/FORCE_COLOR to Rich)."""
+    if color is ColorChoice.ALWAYS:
+        return {"force_terminal": True, "no_color": False}
+    if color is ColorChoice.NEVER:
+        return {"color_system": None, "no_color": True}
+    return {}
+
+
+@contextlib.contextmanager
+def atomic_output(path: str) -> Iterator[IO[str]]:
+    """A text stream that replaces `path` only when the block succeeds (mode 0600: patient data)."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
