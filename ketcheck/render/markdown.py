@@ -6,7 +6,7 @@ import re
 
 from ketcheck.model import Ambiguous, Finding, Method, Report, Resolved, Severity, Unresolved
 from ketcheck.render.literal import inert
-from ketcheck.render.table import FOOTER, clock
+from ketcheck.render.text import FOOTER, clock, route_label
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -59,7 +59,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# ketcheck report",
         "",
-        f"Route: **{report.route.value}** · Session: **{session}** · Protocol: {md(report.protocol)}"
+        f"Route: **{route_label(report)}** · Session: **{session}** · Protocol: {md(report.protocol)}"
         f" · ketcheck {report.tool_version} · data {report.data_version}",
         "",
         "| # | As typed | Status | Matched → ingredients | Classes |",

@@ -122,10 +122,15 @@ def known_name(m: Medication) -> str:
     shown = r.matched
     if r.name_kind in ("generic", "code") or shown.casefold() == generic.casefold():
         words = generic.split()
-        return " ".join(_capitalised(w) for w in words) if len(words) > 1 else _capitalised(generic)
+        return " ".join(_capitalised(w) for w in words) if len(words) > 1 else generic
     if r.name_kind == "synonym":
-        return _capitalised(shown)
+        return shown
     return f"{_capitalised(shown)} ({generic})"
+
+
+def sentence(text: str) -> str:
+    """Text with its first letter in upper case, for the start of a sentence or list item."""
+    return _capitalised(text)
 
 
 def severity_of(report: Report, m: Medication) -> Severity | None:
