@@ -36,7 +36,10 @@ _SETTINGS: dict[str, object] = {
 }
 # Shell completion lives on the full app only: one-command apps (the fast path) never complete.
 app = typer.Typer(**{**_SETTINGS, "add_completion": True})  # type: ignore[arg-type]
-_HELP_ONLY: dict[str, object] = {"no_args_is_help": True, "context_settings": _SETTINGS["context_settings"]}
+_HELP_ONLY: dict[str, object] = {
+    "no_args_is_help": True,
+    "context_settings": _SETTINGS["context_settings"],
+}
 protocol_app = typer.Typer(help="Clinic protocol files.", **_HELP_ONLY)  # type: ignore[arg-type]
 data_app = typer.Typer(help="The bundled knowledge base.", **_HELP_ONLY)  # type: ignore[arg-type]
 app.add_typer(protocol_app, name="protocol")
@@ -271,7 +274,7 @@ def _write(out: object, stream: "IO[str]", *, color: ColorChoice, to_file: bool)
         extra = {"width": 100, **extra}
     console = Console(
         file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False, **extra
-    )  # type: ignore[arg-type]
+    )
     if console.color_system is not None:
         console.print(out)
         return
@@ -420,9 +423,7 @@ def info(
     ],
     route: Annotated[
         RouteChoice,
-        typer.Option(
-            "--route", case_sensitive=False, help="Route for route-specific severities."
-        ),
+        typer.Option("--route", case_sensitive=False, help="Route for route-specific severities."),
     ] = RouteChoice.IV,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ketcheck.errors import InputError
 
@@ -21,7 +21,7 @@ class ColorChoice(StrEnum):
     NEVER = "never"
 
 
-def console_options(color: ColorChoice) -> dict[str, object]:
+def console_options(color: ColorChoice) -> dict[str, Any]:
     """Rich Console arguments for a colour choice (auto leaves NO_COLOR/FORCE_COLOR to Rich)."""
     if color is ColorChoice.ALWAYS:
         return {"force_terminal": True, "no_color": False}

@@ -46,7 +46,9 @@ def report(kb: KnowledgeBase) -> Report:
 
 
 def as_text(report: Report, fmt: OutputFormat, *, width: int = 100, details: bool = False) -> str:
-    out = renderer(fmt)(report, details=details) if fmt is OutputFormat.TABLE else render(report, fmt)
+    out = (
+        renderer(fmt)(report, details=details) if fmt is OutputFormat.TABLE else render(report, fmt)
+    )
     if isinstance(out, str):
         return out
     buf = io.StringIO()
@@ -112,9 +114,7 @@ def test_resolution_is_quiet_unless_it_needs_attention(report: Report) -> None:
 
 
 def test_three_medicines_fit_one_screen(bundled: KnowledgeBase) -> None:
-    three = run(
-        bundled, "Klonopin 0.5 mg BID", "Lamictal 200 mg", "Zoloft 100mg", session=SESSION
-    )
+    three = run(bundled, "Klonopin 0.5 mg BID", "Lamictal 200 mg", "Zoloft 100mg", session=SESSION)
     lines = as_text(three, OutputFormat.TABLE, width=100).rstrip("\n").splitlines()
     assert len(lines) <= 40, len(lines)
     top = "\n".join(lines[:8])

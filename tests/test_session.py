@@ -85,7 +85,8 @@ def test_far_future_is_flagged_and_absurd_years_refused() -> None:
 
 
 def test_a_time_the_clocks_skip_is_moved_forward_with_a_warning() -> None:
-    got = parse_session("2027-03-28 01:30", now=datetime(2027, 3, 27, 12, tzinfo=LONDON))  # London springs forward at 01:00
+    # London springs forward at 01:00
+    got = parse_session("2027-03-28 01:30", now=datetime(2027, 3, 27, 12, tzinfo=LONDON))
     assert got.moment.isoformat() == "2027-03-28T02:30:00+01:00"
     (warning,) = got.warnings
     assert "01:30 does not exist" in warning and "using 02:30 BST" in warning

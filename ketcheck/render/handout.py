@@ -79,9 +79,8 @@ def _hold_line(report: Report, item: ScheduleItem, m: Medication) -> str:
     name = _plain_name(m)
     use = ("drink" if "alcohol" in m.classes else "use") if _is_recreational(m) else "take"
     if item.last_dose_by is None or report.session is None:
-        return (
-            f"Do not {use} {name} in the {item.hours_before:g} hours before your session."
-            + ("" if _is_recreational(m) else " Skip or move only that one dose.")
+        return f"Do not {use} {name} in the {item.hours_before:g} hours before your session." + (
+            "" if _is_recreational(m) else " Skip or move only that one dose."
         )
     if _is_recreational(m):
         return f"Do not {use} {name} after {_when(item.last_dose_by)}, or on the day after."
@@ -246,4 +245,3 @@ def render_handout(report: Report) -> str:
         lines += [f"- {md(item) if s.typed else inert(item)}" for item in s.items] + [""]
     lines += [f"_{FOOTER}_", "", f"<sub>{md(provenance(report))}</sub>", ""]
     return "\n".join(lines)
-
