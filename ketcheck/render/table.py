@@ -338,7 +338,9 @@ def _hold_line(report: Report, f: Finding) -> Text | None:
 def _finding(report: Report, f: Finding, *, details: bool, width: int) -> Group:
     head = Text()
     head.append(", ".join(f.ingredients), style="bold")
-    head.append(f" ({_typed(f.inputs)})", style="dim")
+    typed = _typed(f.inputs)
+    if typed.casefold() != ", ".join(f.ingredients).casefold():
+        head.append(f" ({typed})", style="dim")
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
     if f.kind == "combined":
         head.append(" · combined risk", style="bold magenta")
