@@ -182,8 +182,10 @@ def _gather(
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
     entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
-    if not entries:
-        raise InputError("no medications found in the input (blank lines and # comments only)")
+    if not inputs.looks_like_json(decoded.text):
+        comments = inputs.comment_lines(decoded.text)
+        if comments:
+            warnings.append(f"skipped {comments} comment line(s) starting with '# '")
     return entries, warnings
 
 
@@ -389,11 +391,14 @@ def check(
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
         from ketcheck.model import Route, Severity
+        from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
         when, session_warnings = _session_time(session)
         proto = _protocol(protocol, kb)
         entries, warnings = _gather(names or [], input_file, kb)
+        if inputs_say_none(entries):
+            entries = []  # "none" / "no medications": a complete check of an empty list
         report = run(
             entries,
             route=Route(route.value) if route else None,

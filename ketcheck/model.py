@@ -101,8 +101,21 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Part:
+    """One medicine found in an entry that names several (a combination, or a list on one line)."""
+
+    text: str
+    matched: str
+    method: Method
+    score: float
+    ingredients: tuple[str, ...]
+    name_kind: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolved:
-    """The entry names these ingredients."""
+    """The entry names these ingredients (with `parts` when it names several medicines)."""
 
     matched: str
     method: Method
@@ -112,6 +125,7 @@ class Resolved:
     source: str
     margin: float | None = None
     runner_up: Candidate | None = None
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -159,3 +159,11 @@ def test_page_counter_reads_page_objects() -> None:
     pdf = b"<< /Type /Pages /Count 2 >> << /Type /Page >> << /Type/Page /Parent 1 0 R >>"
     assert print_handout.page_count(pdf) == 2
     assert Path(print_handout.DEFAULT_MEDS).is_file()
+
+
+def test_a_line_naming_two_medicines_puts_each_where_it_belongs(bundled: KnowledgeBase) -> None:
+    _, parts = sections(handout(bundled, ["Klonopin 1 mg nardil 15 mg tid"]))
+    by_title = {s.title: " ".join(s.items) for s in parts}
+    assert "Klonopin (clonazepam)" in by_title["Before your session"]
+    assert "Nardil" not in by_title["Before your session"]
+    assert by_title["Talk to your care team about"].startswith("Nardil (phenelzine):")

@@ -15,6 +15,7 @@ from ketcheck.render.text import (
     frequency_of,
     known_name,
     medications_of,
+    medicines,
     sentence,
     session_drug,
     usual_dose_time,
@@ -139,10 +140,10 @@ def _findings_for(report: Report, m: Medication) -> list[Finding]:
 
 def sections(report: Report) -> tuple[str, list[Section]]:
     """The handout's title and sections: each medicine in exactly one of the first five."""
-    held: dict[str, ScheduleItem] = {}
+    held: dict[tuple[str, str], ScheduleItem] = {}
     for item in report.schedule:
         for m in medications_of(report, item):
-            held.setdefault(m.input, item)
+            held.setdefault((m.input, item.ingredient), item)
     session = Section(title="Your session medicine")
     before = Section(title="Before your session")
     talk = Section(title="Talk to your care team about")
@@ -154,7 +155,7 @@ def sections(report: Report) -> tuple[str, list[Section]]:
         names=True,
     )
     seen: set[str] = set()
-    for m in report.medications:
+    for m in medicines(report):
         key = known_name(m).casefold() if m.status is Status.RESOLVED else m.input
         if key in seen:
             continue
@@ -167,8 +168,10 @@ def sections(report: Report) -> tuple[str, list[Section]]:
                 f"{sentence(known_name(m))}: this is the medicine you are given at your session. The clinic "
                 "gives it to you; do not use any of your own on the session day."
             )
-        elif m.input in held:
-            before.items.append(_hold_line(report, held[m.input], m))
+        elif hold := next(
+            (held[(m.input, i)] for i in m.ingredients if (m.input, i) in held), None
+        ):
+            before.items.append(_hold_line(report, hold, m))
         elif any(f.severity >= Severity.MODERATE for f in findings) or _is_recreational(m):
             talk.items.append(_talk_line(m, findings, report))
         else:
@@ -186,20 +189,20 @@ def _is_session_medicine(report: Report, m: Medication) -> bool:
 
 def _plain_notes(report: Report) -> list[str]:
     """The standing safety notes, once each, naming every medicine they are about."""
-    typed: dict[tuple[str, str], list[str]] = {}
+    about: dict[tuple[str, str], set[str]] = {}
     for f in report.findings:
         if f.standing_note:
-            typed.setdefault((f.rule, f.standing_note), []).extend(f.inputs)
+            about.setdefault((f.rule, f.standing_note), set()).update(f.ingredients)
     notes: list[str] = []
-    for (rule, note), inputs in typed.items():
+    for (rule, note), ingredients in about.items():
         template = PLAIN_NOTES.get(rule)
         if template is None:
             notes.append(note)
             continue
         names = [
             known_name(m)
-            for m in report.medications
-            if m.input in inputs and m.status is Status.RESOLVED
+            for m in medicines(report)
+            if m.status is Status.RESOLVED and set(m.ingredients) & ingredients
         ]
         notes.append(template.format(name=" or ".join(dict.fromkeys(names)) or "this medicine"))
     return list(dict.fromkeys(notes))

@@ -11,6 +11,7 @@ from ketcheck.model import (
     Candidate,
     Finding,
     Medication,
+    Part,
     Report,
     Resolved,
     ScheduleItem,
@@ -31,6 +32,17 @@ def _candidate(c: Candidate) -> dict[str, Any]:
         "ingredients": list(c.ingredients),
         "classes": list(c.classes),
         "score": c.score,
+    }
+
+
+def _part(p: Part) -> dict[str, Any]:
+    return {
+        "text": p.text,
+        "matched": p.matched,
+        "method": p.method.value,
+        "score": p.score,
+        "ingredients": list(p.ingredients),
+        "name_kind": p.name_kind,
     }
 
 
@@ -55,7 +67,10 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
             "route": " ".join(m.parsed.route) or None,
             "frequency": " ".join(m.parsed.frequency) or None,
             "release": " ".join(m.parsed.release) or None,
+            "salt": " ".join(m.parsed.salt) or None,
+            "note": " ".join(m.parsed.note) or None,
         },
+        "parts": [],
     }
     match r:
         case Resolved():
@@ -71,6 +86,7 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
                 row["margin"] = r.margin
             if r.runner_up is not None:
                 row["runner_up"] = _candidate(r.runner_up)
+            row["parts"] = [_part(p) for p in r.parts]
         case Ambiguous():
             row.update(reason=r.reason, candidates=[_candidate(c) for c in r.candidates])
         case Unresolved():

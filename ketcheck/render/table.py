@@ -23,6 +23,7 @@ from ketcheck.model import (
 from ketcheck.render.literal import inert
 from ketcheck.render.text import (
     FOOTER,
+    NO_MEDICATIONS,
     action,
     clock,
     first_sentence,
@@ -31,7 +32,7 @@ from ketcheck.render.text import (
     severity_of,
 )
 
-__all__ = ["FOOTER", "SEVERITY_STYLE", "clock", "render_table"]
+__all__ = ["FOOTER", "NO_MEDICATIONS", "SEVERITY_STYLE", "clock", "render_table"]
 
 SEVERITY_STYLE = {
     Severity.CONTRAINDICATED: "bold white on red",
@@ -225,7 +226,10 @@ def _match_text(m: Medication) -> Text:
                 t.append(inert(r.matched), style="dim")
             t.append(" → ", style="dim")
             t.append(", ".join(r.ingredients))
+            if r.name_kind == "multiple":
+                t.append(f" ({len(r.parts)} medicines on this line)", style="bold yellow")
         case Ambiguous():
+            t.append(inert(r.reason) + "; ", style="yellow")
             t.append("did you mean ", style="yellow")
             t.append(_candidates(r.candidates))
             t.append("?", style="yellow")
@@ -234,6 +238,8 @@ def _match_text(m: Medication) -> Text:
             if r.suggestions:
                 t.append("; closest: ")
                 t.append(_candidates(r.suggestions[:2]))
+    if m.parsed.note:
+        t.append(" · set aside: " + inert(" ".join(m.parsed.note)), style="dim")
     return t
 
 
@@ -383,6 +389,15 @@ def _schedule_without_findings(report: Report) -> list[ScheduleItem]:
 
 def render_table(report: Report, *, details: bool = False) -> RenderableType:
     """The terminal report: summary, medications, findings (mechanism and sources on request)."""
+    if not report.medications:
+        return Group(
+            _header(report),
+            Text(""),
+            Text(NO_MEDICATIONS, style="bold"),
+            Text(""),
+            _verdict(report),
+            Text(FOOTER, style="dim italic"),
+        )
     parts: list[RenderableType] = [_header(report), Text("")]
     parts += _summary(report)
     for item in _schedule_without_findings(report):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from ketcheck.model import Finding, Medication, Report, Resolved, ScheduleItem, Severity
+from ketcheck.model import Finding, Medication, Part, Report, Resolved, ScheduleItem, Severity
 
 FOOTER = "Decision support for clinicians, not a substitute for their judgement."
+NO_MEDICATIONS = "No medications reported: the input says the patient takes none."
 SESSION_DRUGS = frozenset({"ketamine", "esketamine"})
 _CLAUSE_END = re.compile(r"[.;:](?:\s|$)")
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z])")
@@ -113,11 +115,25 @@ def _capitalised(name: str) -> str:
     return name[:1].upper() + name[1:] if name[:1].islower() else name
 
 
+def _as_resolved(p: Part) -> Resolved:
+    """One medicine of an entry that names several, as its own resolution."""
+    return Resolved(
+        matched=p.matched,
+        method=p.method,
+        score=p.score,
+        ingredients=p.ingredients,
+        name_kind=p.name_kind,
+        source=p.source,
+    )
+
+
 def known_name(m: Medication) -> str:
     """The name the patient knows, with the generic when it differs: "Klonopin (clonazepam)"."""
     r = m.resolution
     if not isinstance(r, Resolved):
         return m.input
+    if r.parts:
+        return " and ".join(known_name(replace(m, resolution=_as_resolved(p))) for p in r.parts)
     generic = " and ".join(r.ingredients)
     shown = r.matched
     if r.name_kind in ("generic", "code") or shown.casefold() == generic.casefold():
@@ -131,6 +147,18 @@ def known_name(m: Medication) -> str:
 def sentence(text: str) -> str:
     """Text with its first letter in upper case, for the start of a sentence or list item."""
     return _capitalised(text)
+
+
+def medicines(report: Report) -> list[Medication]:
+    """Each medicine once per entry: an entry that names several gives one per medicine."""
+    out: list[Medication] = []
+    for m in report.medications:
+        r = m.resolution
+        if isinstance(r, Resolved) and r.parts:
+            out += [replace(m, resolution=_as_resolved(p)) for p in r.parts]
+        else:
+            out.append(m)
+    return out
 
 
 def severity_of(report: Report, m: Medication) -> Severity | None:
