@@ -12,7 +12,7 @@ from ketcheck.model import Finding, Medication, Part, Report, Resolved, Schedule
 FOOTER = "Decision support for clinicians, not a substitute for their judgement."
 NO_MEDICATIONS = "No medications reported: the input says the patient takes none."
 SESSION_DRUGS = frozenset({"ketamine", "esketamine"})
-_CLAUSE_END = re.compile(r"[.;:](?:\s|$)")
+_CLAUSE_END = re.compile(r"[.;](?:\s|$)")
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z])")
 _BEDTIME_WORDS = frozenset({"qhs", "hs", "nightly", "bedtime", "night", "nights"})
 _MORNING_WORDS = frozenset({"qam", "morning", "mornings"})
@@ -52,7 +52,10 @@ def action(f: Finding) -> str:
     """What to do in a few words: the first clause of the rule's advice."""
     text = f.management.strip()
     match = _CLAUSE_END.search(text)
-    return text[: match.start()] if match else text.rstrip(".")
+    clause = text[: match.start()] if match else text.rstrip(".")
+    if len(clause) > 60 and ":" in clause:
+        clause = clause.split(":", 1)[0]  # "Make a blood-pressure plan before dosing: …"
+    return clause
 
 
 def first_sentence(text: str) -> str:
