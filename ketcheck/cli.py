@@ -453,7 +453,9 @@ def info(
 
 @protocol_app.command("init")
 def protocol_init(
-    path: Annotated[Path | None, typer.Argument(help="Write here instead of stdout.")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(metavar="[FILE]", help="Write here instead of stdout.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the default clinic protocol (holds and severities in effect) as TOML."""

@@ -37,7 +37,7 @@ def find_browser() -> str | None:
     return None
 
 
-def handout_html(meds: Path) -> str:
+def handout_html(meds: Path, route: str = "iv") -> str:
     """The handout for the medicines in `meds` (one per line), session 23 Nov 2026 09:00."""
     sys.path.insert(0, str(ROOT))
     import ketcheck
@@ -48,7 +48,7 @@ def handout_html(meds: Path) -> str:
         for line in meds.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    report = ketcheck.check(names, session=SESSION)
+    report = ketcheck.check(names, session=SESSION, route=route)
     out = render(report, OutputFormat.HTML)
     assert isinstance(out, str)
     return out
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meds", type=Path, default=DEFAULT_MEDS, help="one medicine per line")
     parser.add_argument("--paper", choices=[*PAPERS, "both"], default="both")
+    parser.add_argument("--route", default="iv", help="session route (intranasal: Spravato)")
     parser.add_argument("--max-pages", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="keep the HTML and PDFs in this directory")
     args = parser.parse_args(argv)
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if browser is None:
         print("print_handout: no Chromium found (apt-get install chromium)", file=sys.stderr)
         return 2
-    html = handout_html(args.meds)
+    html = handout_html(args.meds, args.route)
     papers = list(PAPERS) if args.paper == "both" else [args.paper]
     ok = True
     with tempfile.TemporaryDirectory(prefix="ketcheck-print-") as tmp:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -226,3 +228,18 @@ def test_dst_gap_warns_through_the_cli() -> None:
     _, out, err = invoke("check", "-f", "json", "--session", "2027-03-28 01:30", "x", env=env)
     assert json.loads(out)["session"] == "2027-03-28T02:30+01:00"
     assert "does not exist" in err
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "handout", "html", "json"])
+def test_non_table_formats_never_import_rich(fmt: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ketcheck", "check", "-f", fmt, "zoloft"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
+    )
+    imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line]
+    assert done.returncode == 0
+    assert fmt == "json" or "ketcheck.render.text" in imported
+    assert not [m for m in imported if m == "rich" or m.startswith("rich.")]
