@@ -183,10 +183,14 @@ def _not_checked(report: Report) -> list[RenderableType]:
     return [t]
 
 
-def _verdict(report: Report) -> Text:
+def _verdict(report: Report) -> _Rows:
+    """The verdict line; wrapped lines stay indented under its text."""
+    return _Rows([(Text("Verdict:", style="bold"), _verdict_text(report))])
+
+
+def _verdict_text(report: Report) -> Text:
     s = report.summary
     t = Text()
-    t.append("Verdict: ", style="bold")
     top = s.highest_severity
     drivers = [f for f in report.findings if top is not None and f.severity == top]
     ings = list(dict.fromkeys(i for f in drivers for i in f.ingredients))
