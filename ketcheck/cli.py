@@ -328,6 +328,20 @@ The CSV needs patient_id and medication columns; JSON Lines hold
 {"patient_id": ..., "medications": [...]}. The worst exit code wins (1 over 3 over 0).
 """
 
+def _complete_name(incomplete: str) -> list[str]:
+    """Shell completion of medication names: known names starting with what was typed."""
+    key = incomplete.casefold()
+    if len(key) < 2:
+        return []
+    from ketcheck.kb.load import load_bundled
+
+    names = load_bundled().lexicon.names
+    found = {entry[0] for k in names if k.startswith(key) for entry in names[k]}
+    # Shells keep only candidates that start with what was typed: keep the user's case for it.
+    shown = {incomplete + n[len(incomplete) :] for n in found if " " not in n}
+    return sorted(shown, key=str.casefold)[:40]
+
+
 # How each command is registered, kept so the one-command fast path registers it the same way.
 _CHECK: dict[str, Any] = {"epilog": CHECK_EXAMPLES}
 _INFO: dict[str, Any] = {"short_help": "How a name resolves, and every rule that applies to it."}
@@ -343,6 +357,7 @@ def check(
         list[str] | None,
         typer.Argument(
             metavar="[NAME]...",
+            autocompletion=_complete_name,
             help="Medication names; each argument may hold several, split on , and ;. "
             "With none, the list is read from stdin (one per line).",
             show_default=False,

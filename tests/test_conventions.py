@@ -243,3 +243,20 @@ def test_non_table_formats_never_import_rich(fmt: str) -> None:
     assert done.returncode == 0
     assert fmt == "json" or "ketcheck.render.text" in imported
     assert not [m for m in imported if m == "rich" or m.startswith("rich.")]
+
+
+def test_medication_names_complete_in_the_shell() -> None:
+    from ketcheck.cli import _complete_name
+
+    assert "Klonopin" in _complete_name("Klon") and "klonopin" in _complete_name("klon")
+    assert "Zoloft" in _complete_name("Zol") and _complete_name("k") == []
+    env = {
+        **os.environ,
+        "_KETCHECK_COMPLETE": "complete_bash",
+        "COMP_WORDS": "ketcheck check Klon",
+        "COMP_CWORD": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ketcheck"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert "Klonopin" in done.stdout.split()
