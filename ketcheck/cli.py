@@ -328,6 +328,7 @@ The CSV needs patient_id and medication columns; JSON Lines hold
 {"patient_id": ..., "medications": [...]}. The worst exit code wins (1 over 3 over 0).
 """
 
+
 def _complete_name(incomplete: str) -> list[str]:
     """Shell completion of medication names: known names starting with what was typed."""
     key = incomplete.casefold()
