@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
+    from ketcheck.options import CheckOptions
 
 _SETTINGS: dict[str, object] = {
     "name": "ketcheck",
@@ -231,6 +232,29 @@ def _session_time(session: str | None) -> tuple["datetime | None", tuple[str, ..
     return when.moment, when.warnings
 
 
+def _options(
+    kb: "KnowledgeBase",
+    fail_on: FailOn,
+    session: str | None,
+    route: RouteChoice | None,
+    protocol: Path | None,
+    strict: bool,
+) -> tuple["CheckOptions", tuple[str, ...]]:
+    """The options `check` and `batch` share, read once into one value; and WHEN's warnings."""
+    from ketcheck.model import Route, Severity
+    from ketcheck.options import CheckOptions
+
+    when, session_warnings = _session_time(session)
+    options = CheckOptions(
+        route=Route(route.value) if route else None,
+        session=when,
+        protocol=_protocol(protocol, kb),
+        fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
+        strict=strict,
+    )
+    return options, session_warnings
+
+
 def _emit(
     report: "Report",
     fmt: OutputFormat,
@@ -406,23 +430,14 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
         from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
-        when, session_warnings = _session_time(session)
-        proto = _protocol(protocol, kb)
+        options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
         entries, warnings = _gather(names or [], input_file, kb)
         if inputs_say_none(entries):
             entries = []  # "none" / "no medications": a complete check of an empty list
-        report = run(
-            entries,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
-        )
+        report = run(entries, options=options)
         if not quiet:  # about how WHEN was read against today's clock: not part of the report
             for w in session_warnings:
                 _err(f"warning: {w}")
@@ -453,7 +468,7 @@ def info(
         from ketcheck.describe import describe, describe_text
         from ketcheck.kb.load import load_bundled
         from ketcheck.matching.resolve import Resolver
-        from ketcheck.model import Route
+        from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
         parsed, resolution = Resolver(kb).resolve(name)
@@ -464,7 +479,7 @@ def info(
             typer.echo(dumps(detail))
         else:
             sys.stdout.write(describe_text(detail))
-    raise typer.Exit(0 if detail["status"] == "resolved" else 3)
+    raise typer.Exit(ExitCode.CLEARED if detail["status"] == "resolved" else ExitCode.INCOMPLETE)
 
 
 @protocol_app.command("init")
@@ -551,27 +566,15 @@ def batch(
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
         from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
-        when, session_warnings = _session_time(session)
-        proto = _protocol(protocol, kb)
+        options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
         if not quiet:
             for w in session_warnings:
                 _err(f"warning: {w}")
         with _batch_streams(output, quiet) as (out, err):
-            code = run_batch(
-                file,
-                kb,
-                route=Route(route.value) if route else None,
-                session=when,
-                protocol=proto,
-                fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-                strict=strict,
-                out=out,
-                err=err,
-            )
+            code = run_batch(file, kb, options, out=out, err=err)
     raise typer.Exit(code)
 
 
@@ -613,6 +616,10 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
+    # An editable install run under PYTHONDONTWRITEBYTECODE would compile every module it loads
+    # on every run (tens of ms). The command owns its process; `import ketcheck` changes nothing.
+    if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
+        sys.dont_write_bytecode = False
     code = 0
     try:
         code = _run(sys.argv[1:])

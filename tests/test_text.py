@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.model import Finding, Severity
+from ketcheck.model import Finding, FindingKind, Severity
 from ketcheck.render.text import (
     DoseTime,
     action,
@@ -25,7 +25,7 @@ SESSION = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)
 
 def finding(management: str) -> Finding:
     return Finding(
-        rule="r", kind="interaction", ingredients=("x",), inputs=("x",), severity=Severity.MINOR,
+        rule="r", kind=FindingKind.INTERACTION, ingredients=("x",), inputs=("x",), severity=Severity.MINOR,
         effects=(), effect="", mechanism="", management=management, evidence="", references=(),
     )  # fmt: skip
 

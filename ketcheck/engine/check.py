@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 
 from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.rules import cumulative, evaluate
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
@@ -22,28 +20,24 @@ from ketcheck.model import (
     Report,
     Resolution,
     Resolved,
-    Route,
     Severity,
     Summary,
 )
+from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
 
 
 def run_check(
     entries: Sequence[str | Entry],
     kb: KnowledgeBase,
+    options: CheckOptions = DEFAULT_OPTIONS,
     *,
     tool_version: str,
-    route: Route | None = None,
-    session: datetime | None = None,
-    protocol: Protocol = DEFAULT,
-    fail_on: Severity | None = Severity.MODERATE,
-    strict: bool = False,
     resolver: Resolver | None = None,
     warnings: Sequence[str] = (),
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
-    route = route or protocol.default_route or Route.IV
+    route, protocol = options.effective_route, options.protocol
     meds: list[Medication] = []
     classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
     # Long lists repeat the same lines: the rules see each distinct (text, ingredients) once.
@@ -78,17 +72,17 @@ def run_check(
     unique = list(distinct.values())
     findings = evaluate(kb, unique, route=route, protocol=protocol)
     findings += cumulative(kb, unique, protocol=protocol)
-    findings = with_clock_times(findings, session)
+    findings = with_clock_times(findings, options.session)
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
-    summary = summarise(meds, findings, fail_on=fail_on, strict=strict)
+    summary = summarise(meds, findings, fail_on=options.fail_on, strict=options.strict)
     return Report(
         tool_version=tool_version,
         data_version=kb.version,
         route=route,
-        session=session,
+        session=options.session,
         protocol=protocol.name,
-        fail_on=fail_on,
-        strict=strict,
+        fail_on=options.fail_on,
+        strict=options.strict,
         medications=tuple(meds),
         findings=tuple(findings),
         schedule=tuple(plan(findings)),
@@ -167,7 +161,7 @@ def summarise(
     return Summary(
         highest_severity=highest,
         complete=complete,
-        exit_code=int(code),
+        exit_code=code,
         resolved=resolved,
         ambiguous=ambiguous,
         unresolved=unresolved,

@@ -66,7 +66,7 @@ class _Found:
     """What the cover of one entry found: its medicines, and anything that stops a clear answer."""
 
     parts: list[Part] = field(default_factory=list)
-    bracketed: list[bool] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
     doubts: list[str] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     ambiguous_name: Ambiguous | None = None
@@ -156,8 +156,14 @@ class Resolver:
                 if t.label is Label.STRENGTH and j - i == 1:
                     continue  # a number alone is not a name ("5-HTP" is)
                 entries = self.lexicon.exact(" ".join(keys))
-                if entries and _name_allowed(tokens, i, j):
+                if entries:
                     starts[i].append((j, entries))
+        # "penicillin G procaine": a salt word right after where a name may end is its salt
+        name_ends = {j for spans in starts for j, _ in spans}
+        for i in range(n):
+            starts[i] = [
+                (j, e) for j, e in starts[i] if _name_allowed(tokens, i, j, i in name_ends)
+            ]
         # best[i], from token i on: (unknown words covered, words covered, -names starting on
         # an instruction word, -names used)
         best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (n + 1)
@@ -224,7 +230,7 @@ class Resolver:
                 source=e[3],
             )
         )
-        found.bracketed.append(bool(tokens[start].bracket))
+        found.spans.append((start, end))
 
     # --- words that are not names --------------------------------------------------------
 
@@ -291,7 +297,7 @@ class Resolver:
                     source=outcome.source,
                 )
             )
-            found.bracketed.append(bool(tokens[start].bracket))
+            found.spans.append((start, end))
             if not named and found.fuzzy_result is None:
                 found.fuzzy_result = outcome  # keeps margin and runner-up for a one-name entry
             return
@@ -314,7 +320,7 @@ class Resolver:
     # --- the decision --------------------------------------------------------------------
 
     def _decide(self, found: _Found, tokens: list[Token], labels: list[Label]) -> Resolution:
-        parts = _distinct_parts(found.parts, found.bracketed)
+        parts = _distinct_parts(found, tokens)
         if found.doubts:
             if not parts:
                 if len(found.doubts) == 1 and found.ambiguous_name is not None:
@@ -327,9 +333,10 @@ class Resolver:
                 return Unresolved(reason=reason)
             shown = ", ".join(repr(p.text) for p in parts)
             cands = [self._candidate_of(p) for p in parts] + found.candidates
+            product_only = all(_PRODUCT_DOUBT in d for d in found.doubts)
+            question = "" if product_only else "more than one medicine on this line? "
             return Ambiguous(
-                reason=f"more than one medicine on this line? recognised {shown}, but "
-                + "; ".join(found.doubts),
+                reason=f"{question}recognised {shown}, but " + "; ".join(found.doubts),
                 candidates=tuple(_unique(cands)),
             )
         if not parts:
@@ -590,6 +597,8 @@ _NEVER_STARTS = frozenset(
 _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
 _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
 _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
+_ORDINARY_WORD_LETTERS = 6
+_PRODUCT_DOUBT = "may be a product with more ingredients"
 
 
 def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:
@@ -599,7 +608,7 @@ def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset
     return labels[j] if j >= 0 else None
 
 
-def _name_allowed(tokens: list[Token], start: int, end: int) -> bool:
+def _name_allowed(tokens: list[Token], start: int, end: int, after_name: bool) -> bool:
     """A name made only of instruction words ("magnesium") counts only where a name can stand."""
     if any(t.label is Label.WORD for t in tokens[start:end]):
         return True
@@ -610,7 +619,7 @@ def _name_allowed(tokens: list[Token], start: int, end: int) -> bool:
     if tokens[start].label is Label.SALT:
         # "losartan potassium" is a salt; "sertraline 50 mg magnesium 400 mg" a second medicine,
         # and so is a name of several words ("savella potassium citrate")
-        return end - start > 1 or before not in (Label.WORD, Label.SALT)
+        return end - start > 1 or not (after_name or before in (Label.WORD, Label.SALT))
     return before in (None, Label.SEPARATOR, Label.OPEN)
 
 
@@ -653,17 +662,41 @@ def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
     while k > 0 and labels[k - 1] is Label.NAME:
         k -= 1
     name = " ".join(t.text for t in tokens[k : j + 1])
-    return f"{name} {tokens[i].text!r} may be a product with more ingredients than {name} alone"
+    return f"{name} {tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
 
 
-def _distinct_parts(parts: list[Part], bracketed: list[bool]) -> list[Part]:
-    """Drop a bracketed name that only confirms the others ("ALPRAZolam (XANAX)"), and repeats."""
-    outside = {i for p, b in zip(parts, bracketed, strict=True) if not b for i in p.ingredients}
-    kept = [
-        p
-        for p, b in zip(parts, bracketed, strict=True)
-        if not (b and outside and set(p.ingredients) <= outside)
-    ]
+def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
+    """The medicines of the line, with doubts added where a name may not be a second medicine.
+
+    A bracketed name that only confirms the others is dropped ("ALPRAZolam (XANAX)"), and so is
+    a repeat. A second name is doubted, not added, when it is a trailing "[Brand]" that names
+    other ingredients than the clinical name before it, a one-word generated brand ("Choice"),
+    or it follows "for" ("omeprazole for acid reflux": what it treats, or a medicine?).
+    """
+    pairs = list(zip(found.parts, found.spans, strict=True))
+    outside = {i for p, (a, _) in pairs if not tokens[a].bracket for i in p.ingredients}
+    several = len({p.ingredients for p in found.parts}) > 1
+    kept: list[Part] = []
+    for n, (p, (a, b)) in enumerate(pairs):
+        mine = set(p.ingredients)
+        if tokens[a].bracket and outside and mine <= outside:
+            continue
+        if several and tokens[a].bracket == "[" and outside and _in_trailing_brackets(tokens, a):
+            found.doubts.append(
+                f"the brand {p.text!r} names {'+'.join(p.ingredients)}, "
+                f"the name before it {'+'.join(sorted(outside))}"
+            )
+            continue
+        if several and _ordinary_word(p, tokens, a, b):
+            found.doubts.append(f"{p.text!r} is also a brand name of {'+'.join(p.ingredients)}")
+            continue
+        marker = _indication_before(tokens, a)
+        if several and n and marker:
+            found.doubts.append(
+                f"{p.text!r} follows {marker!r}: what the medicine treats, or a second medicine?"
+            )
+            continue
+        kept.append(p)
     out: list[Part] = []
     for p in kept:
         mine = set(p.ingredients)
@@ -673,6 +706,28 @@ def _distinct_parts(parts: list[Part], bracketed: list[bool]) -> list[Part]:
             continue  # "hydrocodone (Norco)": Norco says it all; a repeat says nothing new
         out.append(p)
     return out
+
+
+def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> bool:
+    """A short one-word generated brand ("Choice", "Depo") reads like an ordinary word."""
+    return (
+        part.source == "fda-unii"
+        and part.method is not Method.FUZZY
+        and end - start == 1
+        and len(tokens[start].key) <= _ORDINARY_WORD_LETTERS
+    )
+
+
+def _indication_before(tokens: list[Token], start: int) -> str | None:
+    """The "for" (or "dx", "indication") earlier in this item of the line, if any."""
+    for t in reversed(tokens[:start]):
+        if t.label in (Label.OPEN, Label.CLOSE) or (
+            t.label is Label.SEPARATOR and t.word not in ("with",)
+        ):
+            return None
+        if t.word in vocab.INDICATION_MARKERS:
+            return t.text
+    return None
 
 
 def _one_product(tokens: list[Token], labels: list[Label]) -> bool:

@@ -127,9 +127,12 @@ SALTS = _words(
     dihydrate trihydrate hemihydrate anhydrous base free salt magnesium calcium hyclate
     monohydrochloride dihydrochloride embonate axetil medoxomil pivoxil probutate lauroxil
     mofetil disoproxil alafenamide tromethamine trometamol xinafoate nitrate erbumine
-    porcine bovine human recombinant macrocrystals macrocrystalline modified regular
+    porcine bovine human recombinant macrocrystals macrocrystalline modified regular zinc
+    procaine benzathine
     """
 )
+# After these, a name is more likely what the medicine treats than a second medicine.
+INDICATION_MARKERS = frozenset({"for", "dx", "indication", "indications", "reason", "treats"})
 # Words that name no drug but label the product: maker, quality marks, RxNorm qualifiers.
 QUALIFIERS = _words(
     """

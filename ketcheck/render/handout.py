@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ketcheck.model import Finding, Medication, Report, ScheduleItem, Severity, Status
+from ketcheck.model import Finding, FindingKind, Medication, Report, ScheduleItem, Severity, Status
 from ketcheck.render.literal import inert
 from ketcheck.render.markdown import md
 from ketcheck.render.text import (
@@ -106,7 +106,7 @@ def _hold_line(report: Report, item: ScheduleItem, m: Medication) -> str:
 def _talk_line(m: Medication, findings: list[Finding], report: Report) -> str:
     name = sentence(known_name(m))
     worst = max(f.severity for f in findings)
-    combined = [f for f in findings if f.kind == "combined"]
+    combined = [f for f in findings if f.kind is FindingKind.COMBINED]
     if _is_recreational(m):
         return (
             f"{name}: do not use it on the day of your session or the day after, and tell your "

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_SEVERITY = {"enum": ["contraindicated", "major", "moderate", "minor", "none"]}
+from ketcheck.model import ExitCode, FindingKind, Severity, Source
+
+# Enumerations come from the model, so a new kind or source is in the schema as soon as it exists.
+_SEVERITY = {"enum": [s.label for s in reversed(Severity)]}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 _CANDIDATE = {
@@ -85,7 +88,7 @@ _HOLD = {
         "hours_before": {"type": "number", "minimum": 0},
         "last_dose_by": {**_STR_OR_NULL, "description": "ISO 8601, when --session is given."},
         "basis": {"type": "string"},
-        "source": {"enum": ["data", "protocol"]},
+        "source": {"enum": [s.value for s in Source]},
     },
 }
 _FINDING = {
@@ -105,7 +108,7 @@ _FINDING = {
     ],
     "properties": {
         "rule": {"type": "string"},
-        "kind": {"enum": ["interaction", "combined", "no-known-interaction"]},
+        "kind": {"enum": [k.value for k in FindingKind]},
         "ingredients": {**_STR_LIST, "minItems": 1},
         "inputs": {**_STR_LIST, "minItems": 1},
         "severity": _SEVERITY,
@@ -177,8 +180,8 @@ REPORT_SCHEMA: dict[str, Any] = {
             "properties": {
                 "highest_severity": {"enum": [*_SEVERITY["enum"], None]},
                 "complete": {"type": "boolean"},
-                "exit_code": {"enum": [0, 1, 3]},
-                "fail_on": {"enum": ["contraindicated", "major", "moderate", "minor", "never"]},
+                "exit_code": {"enum": [int(c) for c in ExitCode if c is not ExitCode.ERROR]},
+                "fail_on": {"enum": [*(s.label for s in reversed(Severity) if s), "never"]},
                 "strict": {"type": "boolean"},
                 "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
             },

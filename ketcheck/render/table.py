@@ -10,13 +10,16 @@ from rich.text import Text
 
 from ketcheck.model import (
     Ambiguous,
+    ExitCode,
     Finding,
+    FindingKind,
     Medication,
     Method,
     Report,
     Resolved,
     ScheduleItem,
     Severity,
+    Source,
     Status,
     Unresolved,
 )
@@ -123,9 +126,9 @@ class _Summary:
         rows = [
             (
                 f,
-                _typed(f.inputs) if f.kind != "combined" else _names(self.report, f),
+                _typed(f.inputs) if f.kind is not FindingKind.COMBINED else _names(self.report, f),
                 _hold_of(self.report, f),
-                action(f) + (" (combined risk)" if f.kind == "combined" else ""),
+                action(f) + (" (combined risk)" if f.kind is FindingKind.COMBINED else ""),
             )
             for f in self.findings
         ]
@@ -195,7 +198,7 @@ def _verdict_text(report: Report) -> Text:
     drivers = [f for f in report.findings if top is not None and f.severity == top]
     ings = list(dict.fromkeys(i for f in drivers for i in f.ingredients))
     names = ", ".join(ings[:3]) + (f" +{len(ings) - 3} more" if len(ings) > 3 else "")
-    if top is not None and report.fail_on is not None and s.exit_code == 1:
+    if top is not None and report.fail_on is not None and s.exit_code is ExitCode.RISK:
         t.append(f"{top.label} risk found", style=SEVERITY_STYLE[top])
         t.append(f" ({names})" if names else "")
     elif top is not None and top > Severity.NONE:
@@ -352,7 +355,7 @@ def _finding(report: Report, f: Finding, *, details: bool, width: int) -> Group:
     if typed.casefold() != ", ".join(f.ingredients).casefold():
         head.append(f" ({typed})", style="dim")
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
-    if f.kind == "combined":
+    if f.kind is FindingKind.COMBINED:
         head.append(" · combined risk", style="bold magenta")
     rows: list[tuple[str | Text, Text]] = []
 
@@ -372,8 +375,8 @@ def _finding(report: Report, f: Finding, *, details: bool, width: int) -> Group:
         field("Disagreement", f.disagreement)
         field("Evidence", f.evidence, "dim")
         field("References", "; ".join(f.references), "dim")
-    if f.severity_source != "data":
-        field("Severity set by", f.severity_source, "dim")
+    if f.severity_source is Source.PROTOCOL:
+        field("Severity set by", f"protocol: {inert(report.protocol)}", "dim")
     return Group(
         _Rows([(_badge(f.severity, width), head)]),
         _Rows(rows, min_label=13, label_style="bold"),
