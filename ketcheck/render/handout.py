@@ -44,7 +44,7 @@ class Section:
     title: str
     items: list[str] = field(default_factory=list)
     intro: str = ""
-    typed: bool = False  # the items are what the user typed: escape them as literal text
+    typed: set[str] = field(default_factory=set)  # items the user typed: escape them as literal
     names: bool = False  # the items are bare names (printed in columns)
 
 
@@ -151,7 +151,6 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     unknown = Section(
         title="Medicines we could not check",
         intro="Please tell your clinic exactly what these are (bring the box or bottle):",
-        typed=True,
         names=True,
     )
     seen: set[str] = set()
@@ -161,9 +160,15 @@ def sections(report: Report) -> tuple[str, list[Section]]:
             continue
         seen.add(key)
         findings = _findings_for(report, m)
+        kinds = {f.kind for f in findings}
         if m.status is not Status.RESOLVED:
             unknown.items.append(m.input)
-        elif _is_session_medicine(report, m):
+            unknown.typed.add(m.input)
+        elif FindingKind.NOT_REVIEWED in kinds:
+            unknown.items.append(
+                f"{known_name(m)} (recognised, but not yet reviewed for use with ketamine)"
+            )
+        elif FindingKind.SESSION_MEDICINE in kinds or _is_session_medicine(report, m):
             session.items.append(
                 f"{sentence(known_name(m))}: this is the medicine you are given at your session. The clinic "
                 "gives it to you; do not use any of your own on the session day."
@@ -245,6 +250,6 @@ def render_handout(report: Report) -> str:
         lines += [f"## {s.title}", ""]
         if s.intro:
             lines += [s.intro, ""]
-        lines += [f"- {md(item) if s.typed else inert(item)}" for item in s.items] + [""]
+        lines += [f"- {md(item) if item in s.typed else inert(item)}" for item in s.items] + [""]
     lines += [f"_{FOOTER}_", "", f"<sub>{md(provenance(report))}</sub>", ""]
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from ketcheck.model import (
     Status,
     Unresolved,
 )
+from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
 from ketcheck.render.text import (
     FOOTER,
@@ -104,8 +105,10 @@ def _hold_of(report: Report, f: Finding) -> str:
     items = [i for i in report.schedule if i.ingredient in f.ingredients]
     if not items:
         when = f"last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        return when or f"hold {f.hold.hours_before:g} h before"
-    return "; ".join(hold_phrase(report, i) for i in items)
+        phrase = when or f"hold {f.hold.hours_before:g} h before"
+    else:
+        phrase = "; ".join(hold_phrase(report, i) for i in items)
+    return phrase + (f", {f.hold.hours_after:g} h after" if f.hold.hours_after else "")
 
 
 class _Summary:
@@ -186,6 +189,16 @@ def _not_checked(report: Report) -> list[RenderableType]:
     return [t]
 
 
+def _not_reviewed(report: Report) -> list[RenderableType]:
+    """Recognised drugs nobody has reviewed for ketamine: unknown, so not checked."""
+    unreviewed = [f for f in report.findings if f.kind is FindingKind.NOT_REVIEWED]
+    if not unreviewed:
+        return []
+    t = Text("NOT REVIEWED for ketamine — confirm by hand: ", style="bold red")
+    t.append(", ".join(ing for f in unreviewed for ing in f.ingredients), style="red")
+    return [t, _Rows([("  ", Text(unreviewed[0].management, style="red"))])]
+
+
 def _verdict(report: Report) -> _Rows:
     """The verdict line; wrapped lines stay indented under its text."""
     return _Rows([(Text("Verdict:", style="bold"), _verdict_text(report))])
@@ -204,6 +217,8 @@ def _verdict_text(report: Report) -> Text:
     elif top is not None and top > Severity.NONE:
         t.append(f"highest severity {top.label}", style=SEVERITY_STYLE[top])
         t.append(f" ({names})" if names else "")
+    elif s.not_reviewed:
+        t.append("no known interaction among the reviewed medicines", style="yellow")
     else:
         t.append("no known interaction", style="green")
     if not s.complete:
@@ -214,6 +229,8 @@ def _verdict_text(report: Report) -> Text:
             problems.append(f"{s.ambiguous} ambiguous")
         if report.strict and s.fuzzy:
             problems.append(f"{s.fuzzy} fuzzy (--strict)")
+        if s.not_reviewed:
+            problems.append(f"{s.not_reviewed} not reviewed for ketamine")
         t.append(" · CHECK INCOMPLETE: ", style="bold red")
         t.append(", ".join(problems) + " — confirm these by hand", style="red")
     t.append(f" · exit {s.exit_code}", style="dim")
@@ -264,7 +281,12 @@ def _candidates(cands: tuple[object, ...]) -> str:
 def _severity_cell(report: Report, m: Medication) -> Text:
     if m.status is not Status.RESOLVED:
         return Text(m.status.value, style=STATUS_STYLE[m.status])
+    kinds = {f.kind for f in report.findings if set(m.ingredients) & set(f.ingredients)}
+    if FindingKind.NOT_REVIEWED in kinds:
+        return Text("not reviewed", style="bold red")
     sev = severity_of(report, m)
+    if FindingKind.SESSION_MEDICINE in kinds and (sev is None or sev is Severity.NONE):
+        return Text("session", style="cyan")
     if sev is None or sev is Severity.NONE:
         return Text("none", style="dim")
     return Text(sev.label, style=SEVERITY_STYLE[sev])
@@ -340,7 +362,7 @@ class _Rows:
 def _hold_line(report: Report, f: Finding) -> Text | None:
     if f.hold is None:
         return None
-    t = Text(f"{f.hold.hours_before:g} h before the session")
+    t = Text(f"{f.hold.hours_before:g} h before the session{after_text(f.hold)}")
     phrase = _hold_of(report, f)
     if f.hold.last_dose_by is not None and phrase:
         t.append(" — ")
@@ -410,6 +432,7 @@ def render_table(report: Report, *, details: bool = False) -> RenderableType:
     for item in _schedule_without_findings(report):
         parts.append(Text(f"  {item.ingredient}: {hold_phrase(report, item)}", style="bold"))
     parts += _not_checked(report)
+    parts += _not_reviewed(report)
     parts += [_verdict(report), Text(""), _Medications(report)]
     real = _actionable(report)
     if real:
@@ -417,8 +440,21 @@ def render_table(report: Report, *, details: bool = False) -> RenderableType:
         parts.append(Text("Findings", style="bold underline"))
         width = _badge_width(real)
         parts += [_finding(report, f, details=details, width=width) for f in real]
+    tail: list[RenderableType] = []
+    session = [f for f in report.findings if f.kind is FindingKind.SESSION_MEDICINE]
+    if session:
+        t = Text("The session medicine (not a duplicate): ", style="cyan")
+        t.append(", ".join(ing for f in session for ing in f.ingredients))
+        tail.append(t)
+    quiet = {FindingKind.NOT_REVIEWED, FindingKind.SESSION_MEDICINE}
+    none = [f for f in report.findings if f not in real and f.kind not in quiet]
+    if none:
+        t = Text("No known interaction with ketamine: ", style="green")
+        t.append(", ".join(ing for f in none for ing in f.ingredients))
+        tail.append(t)
+    if tail:
+        parts += [Text(""), *tail]
     if report.standing_notes:
-        parts.append(Text(""))
         parts.append(Text("Always", style="bold underline"))
         parts.append(_bullets([Text(note) for note in report.standing_notes]))
     hint = "" if details else " More: -v."
