@@ -13,7 +13,6 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from ketcheck import __version__
-from ketcheck.destination import ColorChoice
 from ketcheck.errors import InputError, KetcheckError
 from ketcheck.render import OutputFormat
 
@@ -54,6 +53,14 @@ class FailOn(StrEnum):
     MAJOR = "major"
     MODERATE = "moderate"
     MINOR = "minor"
+    NEVER = "never"
+
+
+class ColorChoice(StrEnum):
+    """`--color`: auto follows the terminal, NO_COLOR and FORCE_COLOR; the others override."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
     NEVER = "never"
 
 
@@ -295,7 +302,7 @@ def _write(out: object, stream: "IO[str]", *, color: ColorChoice, to_file: bool)
 
     from ketcheck.destination import console_options
 
-    extra = console_options(color)
+    extra = console_options(color.value)
     if to_file:
         extra = {"width": 100, **extra}
     console = Console(
@@ -640,11 +647,11 @@ def main() -> NoReturn:
 
 def _run(argv: list[str]) -> int:
     """Run the app; a usage error is one line, error first, with a hint and exit 2."""
-    from ketcheck.usage import CLICK_EXCEPTION
-
     try:
         result = _app_for(argv)(args=argv, prog_name="ketcheck", standalone_mode=False)
-    except CLICK_EXCEPTION as exc:
+    except Exception as exc:
+        if not any(c.__name__ == "ClickException" for c in type(exc).__mro__):
+            raise  # not a usage error: main's last-resort handler decides
         from ketcheck.usage import describe_usage_error
 
         if type(exc).__name__ == "NoArgsIsHelpError":

@@ -5,26 +5,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
 from ketcheck.errors import InputError
 
 
-class ColorChoice(StrEnum):
-    """`--color`: auto follows the terminal, NO_COLOR and FORCE_COLOR; the others override."""
-
-    AUTO = "auto"
-    ALWAYS = "always"
-    NEVER = "never"
-
-
-def console_options(color: ColorChoice) -> dict[str, Any]:
-    """Rich Console arguments for a colour choice (auto leaves NO_COLOR/FORCE_COLOR to Rich)."""
-    if color is ColorChoice.ALWAYS:
+def console_options(color: str) -> dict[str, Any]:
+    """Rich Console arguments for `--color` (auto leaves NO_COLOR and FORCE_COLOR to Rich)."""
+    if color == "always":
         return {"force_terminal": True, "no_color": False}
-    if color is ColorChoice.NEVER:
+    if color == "never":
         return {"color_system": None, "no_color": True}
     return {}
 

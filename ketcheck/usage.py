@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-import typer
-
-
-def _click_class(name: str) -> type[Exception]:
-    """A click exception class, found through Typer (which may vendor click)."""
-    for cls in typer.BadParameter.__mro__:
-        if cls.__name__ == name:
-            return cls
-    raise AssertionError(f"click has no {name}")  # pragma: no cover
-
-
-CLICK_EXCEPTION = _click_class("ClickException")
 NEAR = 0.8  # difflib ratio: --rout/--route 0.92, --sesion/--session 0.94, --verbose/--route 0.5
 _ALIASES = {"help": "ketcheck -h", "version": "ketcheck -V", "--help": "ketcheck -h"}
 
 
 def near_misses(word: str, choices: list[str]) -> list[str]:
     """Choices close enough to `word` to be a typo of it."""
+    import difflib
+
     return difflib.get_close_matches(word, choices, n=2, cutoff=NEAR)
 
 

@@ -15,8 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ketcheck import __version__, cli
-from ketcheck.cli import app
-from ketcheck.destination import ColorChoice
+from ketcheck.cli import ColorChoice, app
 
 runner = CliRunner()
 SUMMARY = "medication(s), highest severity"
