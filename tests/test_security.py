@@ -344,9 +344,19 @@ def test_d8_protocol_path_is_escaped_in_every_format(
 def test_d8_table_and_markdown_name_the_protocol_that_set_a_hold(
     hostile_protocol_report: Report,
 ) -> None:
-    for fmt in (OutputFormat.TABLE, OutputFormat.MARKDOWN):
-        out = as_text(hostile_protocol_report, fmt)
+    import io
+
+    from rich.console import Console
+
+    from ketcheck.render.table import render_table
+
+    buf = io.StringIO()
+    Console(file=buf, width=100, color_system=None, markup=False).print(
+        render_table(hostile_protocol_report, details=True)  # -v: the hold basis is shown
+    )
+    for out in (buf.getvalue(), as_text(hostile_protocol_report, OutputFormat.MARKDOWN)):
         assert "clinic protocol" in out and "protocol:" in out
+        assert not any(raw in out for raw in ("\x1b", "\x07", "\u202e", "\u061c"))
 
 
 INVISIBLE = ["\u061c", "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u034f", "\U000e0041"]
@@ -658,7 +668,7 @@ def test_d15_a_protocol_downgrade_to_none_says_who_set_it(
         (
             "deep.jsonl",
             '{"patient_id": "p", "medications": ' + "[" * 5_000 + "]" * 5_000 + "}\n",
-            b"nested too deeply",
+            b"unreadable JSON",
         ),
         ("int.jsonl", '{"patient_id": ' + "9" * 5_000 + ', "medications": ["x"]}\n', b"4300"),
     ],

@@ -28,6 +28,7 @@ _TABLES = (
     "combinations.toml",
     "matching.toml",
     "lookalikes.toml",
+    "shared-names.toml",
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
