@@ -54,6 +54,8 @@ class FindingKind(StrEnum):
     INTERACTION = "interaction"
     COMBINED = "combined"
     NO_KNOWN_INTERACTION = "no-known-interaction"
+    NOT_REVIEWED = "not-reviewed"  # recognised, but nobody reviewed it for ketamine: unknown
+    SESSION_MEDICINE = "session-medicine"  # the drug this session gives, not a duplicate
 
 
 class Source(StrEnum):
@@ -97,6 +99,8 @@ class Entry:
     text: str
     recent: bool = False
     rxcui: str | None = None
+    # Why the source record could not be read (e.g. an unknown FHIR type): reported unresolved.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,6 +210,9 @@ class Hold:
     basis: str
     source: Source
     last_dose_by: datetime | None = None
+    hours_after: float | None = (
+        None  # also avoid it this long after the session (alcohol, cannabis)
+    )
 
 
 # eq=False: rules and combinations (subclasses) are entities compared by identity; Finding
@@ -261,6 +268,7 @@ class Summary:
     ambiguous: int
     unresolved: int
     fuzzy: int
+    not_reviewed: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,6 +390,7 @@ def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
         "hold": (
             {
                 "hours_before": f.hold.hours_before,
+                "hours_after": f.hold.hours_after,
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
                 "source": f.hold.source.value,
@@ -448,6 +457,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "ambiguous": s.ambiguous,
                 "unresolved": s.unresolved,
                 "fuzzy": s.fuzzy,
+                "not_reviewed": s.not_reviewed,
                 "findings": len(report.findings),
             },
         },
