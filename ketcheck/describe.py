@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ketcheck.engine.rules import rules_for
-from ketcheck.kb.knowledge import SOURCE_FDA, ClassKind, KnowledgeBase, Rule, TargetKind
-from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
+from ketcheck.kb.knowledge import SOURCE_FDA, KnowledgeBase, Rule, TargetKind
+from ketcheck.model import (
+    Ambiguous,
+    Candidate,
+    ClassKind,
+    Parsed,
+    Resolution,
+    Resolved,
+    Route,
+    Unresolved,
+)
 from ketcheck.render.literal import inert
 
 

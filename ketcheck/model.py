@@ -72,6 +72,13 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3
 
 
+class ClassKind(StrEnum):
+    """Whether a drug class carries a rule, or is reviewed and known not to interact."""
+
+    INTERACTION = "interaction"
+    DESCRIPTIVE = "descriptive"
+
+
 class Method(StrEnum):
     """How a typed name was matched to the lexicon."""
 

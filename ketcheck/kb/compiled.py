@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from ketcheck.kb.knowledge import (
-    ClassKind,
     Combination,
     DrugClass,
     Ingredient,
@@ -19,7 +18,7 @@ from ketcheck.kb.knowledge import (
     TargetKind,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
-from ketcheck.model import Effect, Route, Severity
+from ketcheck.model import ClassKind, Effect, Route, Severity
 
 V = TypeVar("V")
 # Separators of the packed tables; none can occur in a key or a name (control characters are

@@ -10,22 +10,12 @@ from typing import Any
 
 from ketcheck.errors import DataError
 from ketcheck.kb.lexicon import Lexicon, NameEntry
-from ketcheck.kb.spec import Key, Kind, Spec
 from ketcheck.matching.normalise import name_key
-from ketcheck.model import Advice, Effect, Route, Severity
+from ketcheck.model import Advice, ClassKind, Effect, Route, Severity
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
-# The rapidfuzz scorers matching.toml may name (matching/resolve.py builds them).
-SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
-
-
-class ClassKind(StrEnum):
-    """Whether a class carries a rule, or is reviewed and known not to interact."""
-
-    INTERACTION = "interaction"
-    DESCRIPTIVE = "descriptive"
 
 
 class TargetKind(StrEnum):
@@ -192,31 +182,20 @@ def _advice(body: Mapping[str, Any], where: str) -> dict[str, Any]:
     }
 
 
-_KNOWN_RULE_KEYS = frozenset(
-    [
-        "id",
-        "applies_to",
-        "severity",
-        "effects",
-        "effect",
-        "mechanism",
-        "management",
-        "hold_hours",
-        "hold_basis",
-        "evidence",
-        "disagreement",
-        "standing_note",
-        "references",
-        "route_severity",
-        "replaces",
-    ]
-)
-_KNOWN_INGREDIENT_KEYS = frozenset(["classes", "brands", "synonyms", "rxcui", "note"])
+def _row_where(filename: str, what: str, index: int, name: object) -> str:
+    """How an error names a row: by its id or name when it has one, else by position."""
+    return (
+        f"{filename} {what} {name!r}"
+        if isinstance(name, str)
+        else f"{filename} {what} #{index + 1}"
+    )
 
 
 def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
     """Validate the authored tables and assemble the knowledge base; raises DataError."""
-    meta = sources.get("meta.toml", {})
+    from ketcheck.kb import tables  # declared keys: needed only when building, not at startup
+
+    meta = tables.META.check(sources.get("meta.toml", {}), "meta.toml")
     release = str(meta.get("release", "unreleased"))
     licence = str(meta.get("licence", ""))
 
@@ -294,43 +273,35 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
 
 
 def _build_classes(table: Mapping[str, Any]) -> dict[str, DrugClass]:
+    from ketcheck.kb import tables
+
     classes: dict[str, DrugClass] = {}
     for cid, body in table.items():
         where = f"classes.toml [{cid}]"
-        if not isinstance(body, dict):
-            raise DataError(f"{where}: must be a table")
+        tables.CLASS.check(body, where)
         if not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", cid):
             raise DataError(f"{where}: class ids are lowercase letters, digits and hyphens")
-        kind = _need(body, "kind", str, where)
-        if kind not in tuple(ClassKind):
-            raise DataError(f"{where}: kind must be one of {', '.join(ClassKind)}")
-        classes[cid] = DrugClass(
-            id=cid, label=_need(body, "label", str, where), kind=ClassKind(kind)
-        )
+        classes[cid] = DrugClass(id=cid, label=body["label"], kind=ClassKind(body["kind"]))
     return classes
 
 
 def _build_ingredients(
     sources: Mapping[str, Any], classes: Mapping[str, DrugClass]
 ) -> tuple[dict[str, Ingredient], list[tuple[str, str, str, str]]]:
+    from ketcheck.kb import tables
+
     ingredients: dict[str, Ingredient] = {}
     defined_in: dict[str, str] = {}
     names: list[tuple[str, str, str, str]] = []
     for filename in sorted(f for f in sources if f.startswith("ingredients/")):
         for ing_id, body in sources[filename].items():
             where = f"{filename} [{ing_id}]"
-            if not isinstance(body, dict):
-                raise DataError(f"{where}: must be a table")
+            tables.INGREDIENT.check(body, where)
             if not ID_PATTERN.match(ing_id):
                 raise DataError(f"{where}: ingredient ids are lowercase generic names")
             if ing_id in ingredients:
                 raise DataError(f"{where}: ingredient already defined in {defined_in[ing_id]}")
-            unknown = set(body) - _KNOWN_INGREDIENT_KEYS
-            if unknown:
-                raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-            cls = _str_list(body, "classes", where) if "classes" in body else None
-            if cls is None:
-                raise DataError(f"{where}: missing key 'classes' (use [] for none)")
+            cls = _str_list(body, "classes", where)
             for c in cls:
                 if c not in classes:
                     raise DataError(f"{where}: unknown class {c!r}")
@@ -346,16 +317,16 @@ def _build_ingredients(
 def _build_products(
     sources: Mapping[str, Any], ingredients: Mapping[str, Ingredient]
 ) -> list[tuple[str, tuple[str, ...], str, str]]:
+    from ketcheck.kb import tables
+
     out: list[tuple[str, tuple[str, ...], str, str]] = []
     for filename in sorted(f for f in sources if f.startswith("products/")):
-        rows = sources[filename].get("product", [])
+        rows = tables.PRODUCTS_FILE.check(sources[filename], filename).get("product", [])
         for i, body in enumerate(rows):
-            where = f"{filename} product #{i + 1}"
-            name = _need(body, "name", str, where)
-            where = f"{filename} product {name!r}"
+            where = _row_where(filename, "product", i, body.get("name"))
+            tables.PRODUCT.check(body, where)
+            name = body["name"]
             ings = _str_list(body, "ingredients", where)
-            if len(ings) < 1:
-                raise DataError(f"{where}: 'ingredients' must not be empty")
             for ing in ings:
                 if ing not in ingredients:
                     raise DataError(f"{where}: unknown ingredient {ing!r}")
@@ -370,17 +341,16 @@ def _build_rules(
     classes: Mapping[str, DrugClass],
     ingredients: Mapping[str, Ingredient],
 ) -> tuple[tuple[Rule, ...], Rule]:
+    from ketcheck.kb import tables
+
     rules: list[Rule] = []
     default: Rule | None = None
     seen_ids: set[str] = set()
     seen_targets: dict[str, str] = {}
-    for i, body in enumerate(table.get("rule", [])):
-        where = f"rules.toml rule #{i + 1}"
-        rid = _need(body, "id", str, where)
-        where = f"rules.toml rule {rid!r}"
-        unknown = set(body) - _KNOWN_RULE_KEYS
-        if unknown:
-            raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    for i, body in enumerate(tables.RULES_FILE.check(table, "rules.toml").get("rule", [])):
+        where = _row_where("rules.toml", "rule", i, body.get("id"))
+        tables.RULE.check(body, where)
+        rid = body["id"]
         if rid in seen_ids:
             raise DataError(f"{where}: duplicate rule id")
         seen_ids.add(rid)
@@ -401,11 +371,8 @@ def _build_rules(
         if not _str_list(body, "references", where):
             raise DataError(f"{where}: every rule needs at least one reference")
         hold = body.get("hold_hours")
-        if hold is not None:
-            if isinstance(hold, bool) or not isinstance(hold, int | float) or hold < 0:
-                raise DataError(f"{where}: hold_hours must be a number of hours >= 0")
-            if not isinstance(body.get("hold_basis"), str):
-                raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
+        if hold is not None and "hold_basis" not in body:
+            raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
         route_sev: dict[Route, Severity] = {}
         for route_name, sev in (_opt(body, "route_severity", dict, where) or {}).items():
             try:
@@ -452,11 +419,14 @@ def _build_combinations(
     classes: Mapping[str, DrugClass],
     ingredients: Mapping[str, Ingredient],
 ) -> tuple[Combination, ...]:
+    from ketcheck.kb import tables
+
     out: list[Combination] = []
-    for i, body in enumerate(table.get("combination", [])):
-        where = f"combinations.toml combination #{i + 1}"
-        cid = _need(body, "id", str, where)
-        where = f"combinations.toml combination {cid!r}"
+    rows = tables.COMBINATIONS_FILE.check(table, "combinations.toml").get("combination", [])
+    for i, body in enumerate(rows):
+        where = _row_where("combinations.toml", "combination", i, body.get("id"))
+        tables.COMBINATION.check(body, where)
+        cid = body["id"]
         members = _str_list(body, "members", where)
         require = _str_list(body, "require", where)
         for m in (*members, *require):
@@ -480,22 +450,10 @@ def _build_combinations(
     return tuple(out)
 
 
-MATCHING_SPEC = Spec(
-    keys=(
-        Key(name="min_letters", kind=Kind.INT, minimum=1, maximum=50),
-        Key(name="threshold", kind=Kind.NUMBER, minimum=1, maximum=100),
-        Key(name="margin", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="lookalike_floor", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="lookalike_window", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="suggest_floor", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="scorer", kind=Kind.STR, choices=SCORERS),
-        Key(name="limit", kind=Kind.INT, minimum=1, maximum=100),
-    )
-)
-
-
 def _build_matching(table: Mapping[str, Any]) -> Matching:
-    MATCHING_SPEC.check(table, "matching.toml")
+    from ketcheck.kb import tables
+
+    tables.MATCHING.check(table, "matching.toml")
     return Matching(
         min_letters=int(table.get("min_letters", 5)),
         threshold=float(table.get("threshold", 85.0)),
@@ -513,9 +471,14 @@ def _build_lookalikes(
     entries: Mapping[str, list[NameEntry]],
     sets: Sequence[tuple[str, ...]],
 ) -> dict[str, tuple[str, ...]]:
+    from ketcheck.kb import tables
+
     partners: dict[str, set[str]] = {}
-    for i, body in enumerate(table.get("pair", [])):
+    for i, body in enumerate(
+        tables.LOOKALIKES_FILE.check(table, "lookalikes.toml").get("pair", [])
+    ):
         where = f"lookalikes.toml pair #{i + 1}"
+        tables.LOOKALIKE.check(body, where)
         names = _str_list(body, "names", where)
         if len(names) < 2:
             raise DataError(f"{where}: a look-alike entry needs at least two names")
