@@ -153,8 +153,10 @@ def _gather(
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
     entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
-    if not entries:
-        raise InputError("no medications found in the input (blank lines and # comments only)")
+    if not inputs.looks_like_json(decoded.text):
+        comments = inputs.comment_lines(decoded.text)
+        if comments:
+            warnings.append(f"skipped {comments} comment line(s) starting with '# '")
     return entries, warnings
 
 
@@ -281,10 +283,13 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
+        from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
         options = _options(kb, fail_on, session, route, protocol, strict)
         entries, warnings = _gather(names or [], input_file, kb)
+        if inputs_say_none(entries):
+            entries = []  # "none" / "no medications": a complete check of an empty list
         report = run(entries, options=options)
         if warnings:
             from dataclasses import replace

@@ -132,8 +132,21 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Part:
+    """One medicine found in an entry that names several (a combination, or a list on one line)."""
+
+    text: str
+    matched: str
+    method: Method
+    score: float
+    ingredients: tuple[str, ...]
+    name_kind: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolved:
-    """The entry names these ingredients."""
+    """The entry names these ingredients (with `parts` when it names several medicines)."""
 
     matched: str
     method: Method
@@ -143,6 +156,7 @@ class Resolved:
     source: str
     margin: float | None = None
     runner_up: Candidate | None = None
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -301,6 +315,17 @@ def _candidate(c: Candidate) -> dict[str, Any]:
     }
 
 
+def _part(p: Part) -> dict[str, Any]:
+    return {
+        "text": p.text,
+        "matched": p.matched,
+        "method": p.method.value,
+        "score": p.score,
+        "ingredients": list(p.ingredients),
+        "name_kind": p.name_kind,
+    }
+
+
 def medication_to_dict(m: Medication) -> dict[str, Any]:
     """One medication row of the report."""
     r = m.resolution
@@ -322,7 +347,10 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
             "route": " ".join(m.parsed.route) or None,
             "frequency": " ".join(m.parsed.frequency) or None,
             "release": " ".join(m.parsed.release) or None,
+            "salt": " ".join(m.parsed.salt) or None,
+            "note": " ".join(m.parsed.note) or None,
         },
+        "parts": [],
     }
     match r:
         case Resolved():
@@ -338,6 +366,7 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
                 row["margin"] = r.margin
             if r.runner_up is not None:
                 row["runner_up"] = _candidate(r.runner_up)
+            row["parts"] = [_part(p) for p in r.parts]
         case Ambiguous():
             row.update(reason=r.reason, candidates=[_candidate(c) for c in r.candidates])
         case Unresolved():

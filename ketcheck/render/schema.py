@@ -34,6 +34,7 @@ _MEDICATION = {
         "reason",
         "recent",
         "parsed",
+        "parts",
     ],
     "properties": {
         "input": {"type": "string", "description": "The entry exactly as given."},
@@ -52,11 +53,31 @@ _MEDICATION = {
         "recent": {"type": "boolean", "description": "Marked stopped/completed by the source."},
         "parsed": {
             "type": "object",
+            "description": "How the entry was read: the name words, and every other word "
+            "by kind; `note` holds what was set aside as instructions, so nothing vanishes.",
             "required": ["name", "strength", "form", "route", "frequency", "release"],
             "properties": dict.fromkeys(
-                ("strength", "form", "route", "frequency", "release"), _STR_OR_NULL
+                ("strength", "form", "route", "frequency", "release", "salt", "note"),
+                _STR_OR_NULL,
             )
             | {"name": {"type": "string"}},
+        },
+        "parts": {
+            "type": "array",
+            "description": "When one entry names several medicines (a combination product, "
+            "or a list on one line): each medicine with its own match; empty otherwise.",
+            "items": {
+                "type": "object",
+                "required": ["text", "matched", "method", "score", "ingredients", "name_kind"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "matched": {"type": "string"},
+                    "method": {"enum": ["exact", "normalised", "combination", "fuzzy", "rxnorm"]},
+                    "score": {"type": "number"},
+                    "ingredients": _STR_LIST,
+                    "name_kind": {"type": "string"},
+                },
+            },
         },
     },
 }

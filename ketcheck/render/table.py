@@ -38,6 +38,7 @@ STATUS_STYLE = {
     Status.AMBIGUOUS: "bold yellow",
     Status.UNRESOLVED: "bold red",
 }
+NO_MEDICATIONS = "No medications reported: the input says the patient takes none."
 FOOTER = "Decision support for clinicians, not a substitute for their judgement."
 
 
@@ -78,7 +79,10 @@ def _match_text(m: Medication) -> Text:
                 t.append(inert(r.matched))
             t.append(" → ")
             t.append(", ".join(r.ingredients), style="bold")
+            if r.name_kind == "multiple":
+                t.append(f" ({len(r.parts)} medicines on this line)", style="bold yellow")
         case Ambiguous():
+            t.append(inert(r.reason) + "; ", style="yellow")
             t.append("did you mean ", style="yellow")
             t.append(_candidates(r.candidates))
             t.append("?", style="yellow")
@@ -87,6 +91,8 @@ def _match_text(m: Medication) -> Text:
             if r.suggestions:
                 t.append("; closest: ")
                 t.append(_candidates(r.suggestions))
+    if m.parsed.note:
+        t.append(" · set aside: " + inert(" ".join(m.parsed.note)), style="dim")
     return t
 
 
@@ -245,6 +251,15 @@ def _verdict(report: Report) -> Text:
 
 def render_table(report: Report) -> RenderableType:
     """The full terminal report as one Rich renderable."""
+    if not report.medications:
+        return Group(
+            _header(report),
+            Text(""),
+            Text(NO_MEDICATIONS, style="bold"),
+            Text(""),
+            _verdict(report),
+            Text(FOOTER, style="dim italic"),
+        )
     parts: list[RenderableType] = [_header(report), Text(""), _medications(report), Text("")]
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
     if problems:
