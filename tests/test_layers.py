@@ -164,3 +164,16 @@ def test_renderers_never_read_input() -> None:
     for name in MODULES:
         if name.startswith("ketcheck.render"):
             assert not {i for i in imports_of(name) if i.startswith("ketcheck.sources")}, name
+
+
+def test_every_module_is_described_in_architecture_md() -> None:
+    import re
+
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = [
+        name
+        for name, path in MODULES.items()
+        if path.stem not in ("__init__", "__main__")
+        and not re.search(rf"[`/]{re.escape(path.stem)}(\.py|`|\.)", text)
+    ]
+    assert missing == [], f"ARCHITECTURE.md does not describe {missing}"
