@@ -151,3 +151,12 @@ def test_an_ingredient_review_table_is_a_declared_key(tmp_path: Path) -> None:
         '[ketamine]\nclasses = ["ketamine-product"]\n' + review,
     )
     assert "ketamine" in compile_knowledge(root).ingredients
+
+
+def test_the_advice_keys_are_the_advice_fields() -> None:
+    from dataclasses import fields
+
+    from ketcheck.kb.tables import ADVICE_KEYS
+    from ketcheck.model import Advice
+
+    assert [k.name for k in ADVICE_KEYS] == [f.name for f in fields(Advice)]

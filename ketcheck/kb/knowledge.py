@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -168,18 +168,12 @@ def _effects(value: Any, where: str) -> tuple[Effect, ...]:
 
 
 def _advice(body: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The advice fields every rule kind carries, validated once for all of them."""
-    return {
-        "severity": _severity(_need(body, "severity", str, where), where),
-        "effects": _effects(body.get("effects"), where),
-        "effect": _need(body, "effect", str, where),
-        "mechanism": _need(body, "mechanism", str, where),
-        "management": _need(body, "management", str, where),
-        "evidence": _need(body, "evidence", str, where),
-        "references": tuple(_str_list(body, "references", where)),
-        "disagreement": _opt(body, "disagreement", str, where),
-        "standing_note": _opt(body, "standing_note", str, where),
-    }
+    """The advice every rule kind carries, from a row its table spec (ADVICE_KEYS) has checked."""
+    advice = {f.name: body.get(f.name) for f in fields(Advice)}  # optional text: None if absent
+    advice["severity"] = _severity(body["severity"], where)
+    advice["effects"] = _effects(body["effects"], where)
+    advice["references"] = tuple(body["references"])
+    return advice
 
 
 def _row_where(filename: str, what: str, index: int, name: object) -> str:
