@@ -16,6 +16,7 @@ from ketcheck.kb.knowledge import (
     Matching,
     Rule,
     TargetKind,
+    by_target,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
 from ketcheck.model import ClassKind, Effect, Route, Severity
@@ -330,5 +331,5 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
             dropped_generated=d["dropped"],
         ),
         matching=unpack(Matching, d["matching"]),
-        rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        rules_by_target=by_target(rules),
     )

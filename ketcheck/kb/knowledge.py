@@ -121,6 +121,11 @@ class KnowledgeBase:
         return tuple(seen)
 
 
+def by_target(rules: Sequence[Rule]) -> dict[str, Rule]:
+    """The index `KnowledgeBase.rule_for` reads: "class:<id>" or "ingredient:<id>" -> its rule."""
+    return {f"{r.target_kind}:{r.target}": r for r in rules}
+
+
 # --- building from authored TOML ------------------------------------------------------------
 
 
@@ -261,7 +266,7 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         combinations=combinations,
         lexicon=lexicon,
         matching=matching,
-        rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        rules_by_target=by_target(rules),
         licence=licence,
     )
 
