@@ -54,6 +54,8 @@ class FindingKind(StrEnum):
     INTERACTION = "interaction"
     COMBINED = "combined"
     NO_KNOWN_INTERACTION = "no-known-interaction"
+    NOT_REVIEWED = "not-reviewed"  # recognised, but nobody reviewed it for ketamine: unknown
+    SESSION_MEDICINE = "session-medicine"  # the drug this session gives, not a duplicate
 
 
 class Source(StrEnum):
@@ -77,6 +79,13 @@ class ClassKind(StrEnum):
 
     INTERACTION = "interaction"
     DESCRIPTIVE = "descriptive"
+
+
+class ReviewOutcome(StrEnum):
+    """What a reviewer concluded about an ingredient and ketamine."""
+
+    INTERACTION = "interaction"
+    NO_INTERACTION = "no-interaction"
 
 
 class Method(StrEnum):
@@ -213,6 +222,9 @@ class Hold:
     basis: str
     source: Source
     last_dose_by: datetime | None = None
+    hours_after: float | None = (
+        None  # also avoid it this long after the session (alcohol, cannabis)
+    )
 
 
 # eq=False: rules and combinations (subclasses) are entities compared by identity; Finding
@@ -268,6 +280,7 @@ class Summary:
     ambiguous: int
     unresolved: int
     fuzzy: int
+    not_reviewed: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -389,6 +402,7 @@ def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
         "hold": (
             {
                 "hours_before": f.hold.hours_before,
+                "hours_after": f.hold.hours_after,
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
                 "source": f.hold.source.value,
@@ -455,6 +469,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "ambiguous": s.ambiguous,
                 "unresolved": s.unresolved,
                 "fuzzy": s.fuzzy,
+                "not_reviewed": s.not_reviewed,
                 "findings": len(report.findings),
             },
         },

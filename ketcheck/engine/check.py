@@ -15,6 +15,7 @@ from ketcheck.model import (
     Candidate,
     Entry,
     Finding,
+    FindingKind,
     Medication,
     Method,
     Report,
@@ -154,7 +155,9 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
-    complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy)
+    # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
+    not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)
+    complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy) and not not_reviewed
     code = exit_code(highest=highest, complete=complete, fail_on=fail_on)
     return Summary(
         highest_severity=highest,
@@ -164,4 +167,5 @@ def summarise(
         ambiguous=ambiguous,
         unresolved=unresolved,
         fuzzy=fuzzy,
+        not_reviewed=not_reviewed,
     )

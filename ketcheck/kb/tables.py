@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ketcheck.kb.spec import Key, Kind, Spec
-from ketcheck.model import ClassKind, Effect
+from ketcheck.model import ClassKind, Effect, ReviewOutcome
 
 # The rapidfuzz scorers matching.toml may name (matching/resolve.py builds them).
 SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
@@ -44,7 +44,13 @@ INGREDIENT = Spec(
         Key(name="synonyms", kind=Kind.STR_LIST),
         Key(name="rxcui", kind=Kind.STR, non_empty=True),
         Key(name="note", kind=Kind.STR),
-        Key(name="review", kind=Kind.TABLE),  # how the ingredient was reviewed (outcome, basis)
+        Key(name="review", kind=Kind.TABLE),  # how the ingredient was reviewed: REVIEW
+    )
+)
+REVIEW = Spec(
+    keys=(
+        Key(name="outcome", kind=Kind.STR, required=True, choices=tuple(ReviewOutcome)),
+        Key(name="basis", kind=Kind.STR, required=True, non_empty=True),
     )
 )
 
@@ -65,6 +71,7 @@ RULE = Spec(
         *ADVICE_KEYS,
         Key(name="hold_hours", kind=Kind.NUMBER, minimum=0, maximum=24 * 90),
         Key(name="hold_basis", kind=Kind.STR, non_empty=True),
+        Key(name="after_hours", kind=Kind.NUMBER, minimum=0, maximum=24 * 90),
         Key(name="route_severity", kind=Kind.TABLE),
         Key(name="replaces", kind=Kind.STR_LIST),
     )
