@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 from ketcheck.engine import evaluators
+from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
 from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
-    Candidate,
     Entry,
     Finding,
     FindingKind,
     Medication,
     Method,
     Report,
-    Resolution,
     Resolved,
     Severity,
     Summary,
 )
 from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
+
+__all__ = ["ingredients_for_code", "run_check", "summarise", "with_code"]
 
 
 def run_check(
@@ -46,12 +46,10 @@ def run_check(
     for index, raw in enumerate(entries):
         # Plain names stay strings: an Entry per line of a 20,000-line list costs real time.
         if isinstance(raw, str):
-            text, rxcui, recent = raw, None, False
+            text, rxcui, recent, problem = raw, None, False, None
         else:
-            text, rxcui, recent = raw.text, raw.rxcui, raw.recent
-        parsed, resolution = resolver.resolve(text)
-        if rxcui:
-            resolution = with_code(kb, resolution, rxcui)
+            text, rxcui, recent, problem = raw.text, raw.rxcui, raw.recent, raw.problem
+        parsed, resolution = resolve_entry(kb, resolver, text, rxcui=rxcui, problem=problem)
         classes: tuple[str, ...] = ()
         if isinstance(resolution, Resolved):
             ings = resolution.ingredients
@@ -88,51 +86,6 @@ def run_check(
         standing_notes=tuple(standing_notes(findings)),
         summary=summary,
         warnings=tuple(warnings),
-    )
-
-
-def ingredients_for_code(kb: KnowledgeBase, rxcui: str) -> tuple[str, ...]:
-    """The ingredient ids the lexicon knows under an RxNorm code (empty when none)."""
-    return _by_rxcui(kb).get(rxcui, ())
-
-
-@cache
-def _by_rxcui(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
-    index: dict[str, tuple[str, ...]] = {}  # built once per knowledge base, on first use
-    for ing in kb.ingredients.values():
-        if ing.rxcui:
-            index[ing.rxcui] = (*index.get(ing.rxcui, ()), ing.id)
-    return index
-
-
-def with_code(kb: KnowledgeBase, resolution: Resolution, rxcui: str) -> Resolution:
-    """Combine a coded RxNorm ingredient with the resolution of the text; a conflict is ambiguous."""
-    coded = ingredients_for_code(kb, rxcui)
-    if not coded:
-        return resolution
-    code_candidate = Candidate(
-        name=f"RxNorm {rxcui}", ingredients=coded, classes=kb.classes_of(coded), score=100.0
-    )
-    if isinstance(resolution, Resolved):
-        if set(resolution.ingredients) == set(coded):
-            return resolution
-        text = Candidate(
-            name=resolution.matched,
-            ingredients=resolution.ingredients,
-            classes=kb.classes_of(resolution.ingredients),
-            score=resolution.score,
-        )
-        return Ambiguous(
-            reason="the name and its RxNorm code point to different drugs",
-            candidates=(text, code_candidate),
-        )
-    return Resolved(
-        matched=f"RxNorm {rxcui}",
-        method=Method.RXNORM,
-        score=100.0,
-        ingredients=coded,
-        name_kind="code",
-        source="rxnorm",
     )
 
 
