@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,16 +42,22 @@ class Run(NamedTuple):
 
 SCRIPT = Path(sys.executable).with_name("ketcheck")
 pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed")
-ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+
+
+def _env() -> dict[str, str]:
+    # Read when a test runs, after conftest has pointed the caches at a temporary folder.
+    return {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
 
 
 def ketcheck(*args: str, stdin: bytes | None = None, shell_redirect: str = "") -> Run:
     """Run the installed `ketcheck` script; `shell_redirect` closes a stream the shell's way."""
     if shell_redirect:
         command = " ".join([shlex.quote(str(SCRIPT)), *map(shlex.quote, args), shell_redirect])
-        done = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, env=ENV)
+        done = subprocess.run(
+            ["/bin/sh", "-c", command], input=stdin, capture_output=True, env=_env()
+        )
     else:
-        done = subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, env=ENV)
+        done = subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, env=_env())
     return Run(done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
@@ -122,10 +129,33 @@ def test_a_reader_that_goes_away_leaves_no_traceback() -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=ENV,
+        env=_env(),
     )
     assert proc.stdout is not None
     proc.stdout.close()  # like `| head -c0`: the pipe breaks on the first write
     _, err = proc.communicate(b"sertraline\n" * 5000)
     assert proc.returncode != ExitCode.CLEARED
     assert b"Traceback" not in err
+
+
+def test_the_command_writes_bytecode_and_the_library_does_not(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(
+        root / "ketcheck", tmp_path / "ketcheck", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(root / "data", tmp_path / "data")
+    env = {**_env(), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path)}
+    env.pop("KETCHECK_NO_BYTECODE", None)
+    cached = tmp_path / "ketcheck" / "__pycache__"
+
+    def python(code: str) -> None:
+        subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True)
+
+    python("import ketcheck; ketcheck.check(['metformin'])")
+    assert not cached.exists()
+    code = (
+        "import sys; sys.argv = ['ketcheck', 'check', 'metformin']; import ketcheck.__main__ as m"
+    )
+    code += "; m.main()"
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True)
+    assert any(p.name.startswith("cli.") for p in cached.iterdir())
