@@ -21,6 +21,7 @@ class Kind(Enum):
     STR_LIST = "a list of non-empty strings"
     TABLE = "a table"
     TABLE_LIST = "a list of tables"
+    LIST = "a list"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +87,8 @@ def _check_value(key: Key, value: object, where: str) -> None:
             ok = isinstance(value, Mapping)
         case Kind.TABLE_LIST:
             ok = isinstance(value, list) and all(isinstance(v, Mapping) for v in value)
+        case Kind.LIST:
+            ok = isinstance(value, list) and (not key.non_empty or bool(value))
     if not ok:
         empty = " (non-empty)" if key.non_empty else ""
         raise DataError(f"{at}: must be {key.kind.value}{empty}, got {_shown(value)}")

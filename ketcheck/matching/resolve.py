@@ -474,7 +474,7 @@ class Resolver:
             self._vocabulary = [
                 k
                 for k, entries in self.lexicon.names.items()
-                if any(e[3] != "fda-unii" for e in entries)
+                if any(e[3] == "curated" for e in entries)
             ]
             self._scorer = make_scorer(self.matching.scorer)
         return self._vocabulary, self._scorer
@@ -711,7 +711,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
 def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> bool:
     """A short one-word generated brand ("Choice", "Depo") reads like an ordinary word."""
     return (
-        part.source == "fda-unii"
+        part.source in ("fda-unii", "rxnorm")
         and part.method is not Method.FUZZY
         and end - start == 1
         and len(tokens[start].key) <= _ORDINARY_WORD_LETTERS
