@@ -57,6 +57,12 @@ UNKNOWN_KEY = [
         "sources: unknown key",
     ),
     ("matching.toml", "", "treshold = 80\n", "matching.toml: treshold: unknown key"),
+    (
+        "shared-names.toml",
+        "",
+        '[[name]]\nname = "Xyz"\nmeaning = [["sertraline"], ["metformin"]]\nsource = "x"\n',
+        "meaning: unknown key",
+    ),
 ]
 
 MALFORMED = [
@@ -151,6 +157,7 @@ def test_every_table_rejects_what_it_does_not_declare(
 def test_every_table_file_has_an_unknown_key_case() -> None:
     tables = {"meta.toml", "classes.toml", "rules.toml", "combinations.toml"}
     tables |= {"lookalikes.toml", "matching.toml", "ingredients/cns.toml", "products/cns.toml"}
+    tables |= {"shared-names.toml"}
     assert {case[0] for case in UNKNOWN_KEY} == tables
 
 

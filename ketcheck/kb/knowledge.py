@@ -552,24 +552,18 @@ def _build_matching(table: Mapping[str, Any]) -> Matching:
     )
 
 
-SHARED_NAME_SPEC = Spec(
-    keys=(
-        Key(name="name", kind=Kind.STR, required=True, non_empty=True),
-        Key(name="meanings", kind=Kind.LIST, required=True, non_empty=True),
-        Key(name="source", kind=Kind.STR, required=True, non_empty=True),
-    )
-)
-
-
 def _build_shared_names(
     table: Mapping[str, Any], ingredients: Mapping[str, Ingredient]
 ) -> list[tuple[str, list[tuple[str, ...]]]]:
     """Names that mean different drugs in different countries, each with all its meanings."""
-    Spec(keys=(Key(name="name", kind=Kind.TABLE_LIST),)).check(table, "shared-names.toml")
+    from ketcheck.kb import tables
+
     out: list[tuple[str, list[tuple[str, ...]]]] = []
-    for i, body in enumerate(table.get("name", [])):
+    for i, body in enumerate(
+        tables.SHARED_NAMES_FILE.check(table, "shared-names.toml").get("name", [])
+    ):
         where = f"shared-names.toml name #{i + 1}"
-        SHARED_NAME_SPEC.check(body, where)
+        tables.SHARED_NAME.check(body, where)
         meanings: list[tuple[str, ...]] = []
         for ings in body["meanings"]:
             if not isinstance(ings, list) or not ings or any(x not in ingredients for x in ings):

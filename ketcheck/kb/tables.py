@@ -98,6 +98,16 @@ LOOKALIKE = Spec(
     )
 )
 
+# shared-names.toml: names that mean different drugs in different countries.
+SHARED_NAMES_FILE = Spec(keys=(Key(name="name", kind=Kind.TABLE_LIST),))
+SHARED_NAME = Spec(
+    keys=(
+        Key(name="name", kind=Kind.STR, required=True, non_empty=True),
+        Key(name="meanings", kind=Kind.LIST, required=True, non_empty=True),
+        Key(name="source", kind=Kind.STR, required=True, non_empty=True),
+    )
+)
+
 MATCHING = Spec(
     keys=(
         Key(name="min_letters", kind=Kind.INT, minimum=1, maximum=50),
