@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ketcheck.engine import evaluators
 from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
 from ketcheck.engine.exit_policy import exit_code
-from ketcheck.engine.rules import cumulative, evaluate
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
@@ -38,7 +38,6 @@ def run_check(
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
-    route, protocol = options.effective_route, options.protocol
     meds: list[Medication] = []
     classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
     # Long lists repeat the same lines: the rules see each distinct (text, ingredients) once.
@@ -69,17 +68,16 @@ def run_check(
         distinct.setdefault((med.input, med.ingredients), med)
         first_seen.setdefault(med.input, index)
     unique = list(distinct.values())
-    findings = evaluate(kb, unique, route=route, protocol=protocol)
-    findings += cumulative(kb, unique, protocol=protocol)
+    findings = [f for apply in evaluators.EVALUATORS for f in apply(kb, unique, options)]
     findings = with_clock_times(findings, options.session)
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
     summary = summarise(meds, findings, fail_on=options.fail_on, strict=options.strict)
     return Report(
         tool_version=tool_version,
         data_version=kb.version,
-        route=route,
+        route=options.effective_route,
         session=options.session,
-        protocol=protocol.name,
+        protocol=options.protocol.name,
         fail_on=options.fail_on,
         strict=options.strict,
         medications=tuple(meds),

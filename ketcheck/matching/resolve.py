@@ -70,6 +70,7 @@ class _Found:
     doubts: list[str] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     ambiguous_name: Ambiguous | None = None
+    guesses: int = 0
     fuzzy_result: Resolution | None = None
 
 
@@ -281,7 +282,11 @@ class Resolver:
         if named and _in_trailing_brackets(tokens, start):
             return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
         outcome: Resolution | None = None
-        if letter_count(key) >= self.matching.min_letters or (key and not named):
+        # Once the entry is in doubt it is held back whatever else is on it: more guesses would
+        # only cost time (a 1,000-character line of unknown words stays linear and quick).
+        guess = len(found.doubts) < 1 and found.guesses < _MOST_GUESSES
+        if guess and (letter_count(key) >= self.matching.min_letters or (key and not named)):
+            found.guesses += 1
             outcome = self._fuzzy(key)
         if isinstance(outcome, Resolved):
             for k in range(start, end):
@@ -598,6 +603,7 @@ _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
 _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
 _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
 _ORDINARY_WORD_LETTERS = 6
+_MOST_GUESSES = 8  # fuzzy searches for one entry; a longer list of unknown words is in doubt
 _PRODUCT_DOUBT = "may be a product with more ingredients"
 
 
