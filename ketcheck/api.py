@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ketcheck import __version__
 from ketcheck.engine.check import run_check
 from ketcheck.kb.load import load_bundled
 from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import Entry, Report, Route, Severity
+from ketcheck.model import BloodPressure, ConditionEntry, Entry, Report, Route, Severity
+
+if TYPE_CHECKING:
+    from ketcheck.kb.patient import PatientTables
 
 _resolver: Resolver | None = None
 
@@ -23,10 +28,22 @@ def check(
     protocol: Protocol | None = None,
     fail_on: Severity | str | None = Severity.MODERATE,
     strict: bool = False,
+    conditions: Iterable[str | ConditionEntry] = (),
+    bp: str | BloodPressure | None = None,
 ) -> Report:
-    """Check medication names against the bundled knowledge base and return the report."""
+    """Check medication names (and the patient's conditions and blood pressure) with bundled data."""
     global _resolver
+    from ketcheck.engine.patient import PatientContext
+    from ketcheck.kb.patient import load_patient_tables
+
     kb = load_bundled()
+    tables = load_patient_tables()
+    context = PatientContext(
+        conditions=tuple(
+            c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in conditions
+        ),
+        bp=reading(bp, tables) if isinstance(bp, str) else bp,
+    )
     if _resolver is None or _resolver.kb is not kb:
         _resolver = Resolver(kb)
     if isinstance(fail_on, str):
@@ -41,4 +58,17 @@ def check(
         fail_on=fail_on,
         strict=strict,
         resolver=_resolver,
+        context=context,
+        tables=tables,
     )
+
+
+def reading(text: str, tables: PatientTables) -> BloodPressure:
+    """A blood-pressure reading from text such as "150/95"; InputError when it is not one."""
+    from ketcheck.errors import InputError
+    from ketcheck.matching.conditions import parse_bp
+
+    bp = parse_bp(text, tables)
+    if isinstance(bp, str):
+        raise InputError(f"blood pressure: {bp}")
+    return replace(bp, source="bp")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.rules import cumulative, evaluate
@@ -14,11 +15,14 @@ from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
+    BloodPressure,
     Candidate,
+    ConditionStatus,
     Entry,
     Finding,
     Medication,
     Method,
+    PatientCondition,
     Report,
     Resolution,
     Resolved,
@@ -26,6 +30,10 @@ from ketcheck.model import (
     Severity,
     Summary,
 )
+
+if TYPE_CHECKING:
+    from ketcheck.engine.patient import PatientContext
+    from ketcheck.kb.patient import PatientTables
 
 
 def run_check(
@@ -40,6 +48,8 @@ def run_check(
     strict: bool = False,
     resolver: Resolver | None = None,
     warnings: Sequence[str] = (),
+    context: PatientContext | None = None,
+    tables: PatientTables | None = None,
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
@@ -79,8 +89,26 @@ def run_check(
     findings = evaluate(kb, unique, route=route, protocol=protocol)
     findings += cumulative(kb, unique, protocol=protocol)
     findings = with_clock_times(findings, session)
+    extra_warnings: list[str] = []
+    patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
+    if tables is not None:
+        # The one seam for patient context: doses, conditions, blood pressure, half-lives.
+        from ketcheck.engine.patient import PatientContext, apply_patient
+
+        outcome = apply_patient(
+            meds,
+            findings,
+            kb,
+            tables,
+            context=context or PatientContext(),
+            route=route,
+            session=session,
+        )
+        meds, findings = outcome.medications, outcome.findings
+        patient = (outcome.conditions, outcome.bp)
+        extra_warnings = outcome.warnings
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
-    summary = summarise(meds, findings, fail_on=fail_on, strict=strict)
+    summary = summarise(meds, findings, fail_on=fail_on, strict=strict, conditions=patient[0])
     return Report(
         tool_version=tool_version,
         data_version=kb.version,
@@ -94,7 +122,9 @@ def run_check(
         schedule=tuple(plan(findings)),
         standing_notes=tuple(standing_notes(findings)),
         summary=summary,
-        warnings=tuple(warnings),
+        warnings=(*warnings, *extra_warnings),
+        conditions=patient[0],
+        bp=patient[1],
     )
 
 
@@ -149,6 +179,7 @@ def summarise(
     *,
     fail_on: Severity | None,
     strict: bool,
+    conditions: Sequence[PatientCondition] = (),
 ) -> Summary:
     """Counts, the highest severity, completeness and the exit code for a set of results."""
     resolved = ambiguous = unresolved = fuzzy = 0
@@ -162,7 +193,11 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
+    c_unresolved = sum(c.status is ConditionStatus.UNRESOLVED for c in conditions)
+    c_ambiguous = sum(c.status is ConditionStatus.AMBIGUOUS for c in conditions)
+    c_fuzzy = sum(c.method == "fuzzy" for c in conditions)
     complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy)
+    complete = complete and c_unresolved == 0 and c_ambiguous == 0 and not (strict and c_fuzzy)
     code = exit_code(highest=highest, complete=complete, fail_on=fail_on)
     return Summary(
         highest_severity=highest,
@@ -172,4 +207,6 @@ def summarise(
         ambiguous=ambiguous,
         unresolved=unresolved,
         fuzzy=fuzzy,
+        conditions_unresolved=c_unresolved,
+        conditions_ambiguous=c_ambiguous,
     )
