@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
+    from ketcheck.sources.patient import Given
 
 _SETTINGS: dict[str, object] = {
     "name": "ketcheck",
@@ -128,15 +129,18 @@ def _read_stdin() -> bytes:
 
 
 def _gather(
-    names: list[str], input_file: str | None, kb: "KnowledgeBase"
-) -> tuple[Sequence["Entry | str"], list[str]]:
+    names: list[str], input_file: str | None, kb: "KnowledgeBase", *, allow_empty: bool = False
+) -> tuple[Sequence["Entry | str"], list[str], "Given"]:
     from ketcheck.sources import text as inputs
+    from ketcheck.sources.patient import Given, given_in
 
     warnings: list[str] = []
     if names and input_file:
         raise InputError("give medication names or --input, not both")
     if names:
-        return inputs.from_arguments(names), warnings
+        return inputs.from_arguments(names), warnings, Given()
+    if allow_empty and not input_file and sys.stdin.isatty():
+        return [], warnings, Given()
     if input_file and input_file != "-":
         try:
             raw = Path(input_file).read_bytes()
@@ -151,10 +155,14 @@ def _gather(
         warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
+    given = given_in(decoded.text)
+    if given.conditions or given.bp or allow_empty:
+        entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb)) if decoded.text.strip() else []
+        return entries, warnings, given
     entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
     if not entries:
         raise InputError("no medications found in the input (blank lines and # comments only)")
-    return entries, warnings
+    return entries, warnings, given
 
 
 def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
@@ -254,17 +262,36 @@ def check(
         str | None, typer.Option("--input", "-i", help="Read the list from FILE (- for stdin).")
     ] = None,
     strict: StrictOption = False,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--condition",
+            metavar="TEXT",
+            help="A condition of the patient (repeatable; split on , and ;), e.g. pregnant, OSA.",
+            show_default=False,
+        ),
+    ] = None,
+    bp: Annotated[
+        str | None,
+        typer.Option("--bp", metavar="SYS/DIA", help="Session-day blood pressure, e.g. 150/95."),
+    ] = None,
 ) -> None:
     """Check medications against ketamine and esketamine; exit 0 clear, 1 risk, 2 error, 3 incomplete."""
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
         from ketcheck.model import Route, Severity
+        from ketcheck.sources.patient import condition_arguments
 
         kb = load_bundled()
         when = _session_time(session)
         proto = _protocol(protocol, kb)
-        entries, warnings = _gather(names or [], input_file, kb)
+        conditions = condition_arguments(condition or [])
+        entries, warnings, given = _gather(
+            names or [], input_file, kb, allow_empty=bool(conditions or bp)
+        )
+        if given.bp is not None and bp is not None:
+            warnings.append("--bp given: the blood pressure in the input was not used")
         report = run(
             entries,
             route=Route(route.value) if route else None,
@@ -272,6 +299,8 @@ def check(
             protocol=proto,
             fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
             strict=strict,
+            conditions=(*given.conditions, *conditions),
+            bp=bp if bp is not None else given.bp,
         )
         if warnings:
             from dataclasses import replace

@@ -1,4 +1,4 @@
-"""The JSON report (schema_version 1): stable keys, input order kept, no timestamps."""
+"""The JSON report (schema_version 2): stable keys, input order kept, no timestamps."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from datetime import datetime
 from typing import Any
 
 from ketcheck.model import (
+    Amount,
     Ambiguous,
+    BloodPressure,
     Candidate,
+    Dose,
     Finding,
     Medication,
+    PatientCondition,
+    Remaining,
     Report,
     Resolved,
     ScheduleItem,
     Unresolved,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -56,6 +61,7 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
             "frequency": " ".join(m.parsed.frequency) or None,
             "release": " ".join(m.parsed.release) or None,
         },
+        "dose": dose_to_dict(m.dose),
     }
     match r:
         case Resolved():
@@ -96,6 +102,8 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
                 "source": f.hold.source,
+                "remaining": remaining_to_dict(f.hold.remaining),
+                "instruction": f.hold.instruction,
             }
             if f.hold is not None
             else None
@@ -106,6 +114,91 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "standing_note": f.standing_note,
         "applies_via": f.applies_via,
         "severity_source": f.severity_source,
+        "conditions": list(f.conditions),
+        "notes": list(f.notes),
+        "raised_from": f.raised_from.label if f.raised_from is not None else None,
+    }
+
+
+def _amount(a: Amount | None) -> dict[str, Any] | None:
+    return {"amount": a.amount, "unit": a.unit} if a is not None else None
+
+
+def dose_to_dict(d: Dose | None) -> dict[str, Any] | None:
+    """A medication's dose as the contract gives it (null when nothing could be read)."""
+    if d is None:
+        return None
+    return {
+        "ingredient": d.ingredient,
+        "per_dose": _amount(d.per_dose),
+        "doses_per_day": d.doses_per_day,
+        "prn": d.prn,
+        "daily": _amount(d.daily),
+        "equivalents": [
+            {
+                "kind": e.kind.value,
+                "amount": e.amount,
+                "unit": e.unit,
+                "table": e.table,
+                **({"low": e.low, "high": e.high} if e.low is not None else {}),
+            }
+            for e in d.equivalents
+        ],
+        "notes": list(d.notes),
+        "by_ingredient": [
+            {"ingredient": b.ingredient, "per_dose": _amount(b.per_dose), "daily": _amount(b.daily)}
+            for b in d.by_ingredient
+        ],
+        "when": d.when,
+    }
+
+
+def remaining_to_dict(r: Remaining | None) -> dict[str, Any] | None:
+    """What a hold leaves at the session, from the half-life range."""
+    if r is None:
+        return None
+    return {
+        "ingredient": r.ingredient,
+        "percent_low": r.percent_low,
+        "percent_typical": r.percent_typical,
+        "percent_high": r.percent_high,
+        "half_life": r.half_life,
+        "source": r.source,
+        "defeated": r.defeated,
+        "text": r.text,
+    }
+
+
+def bp_to_dict(bp: BloodPressure | None) -> dict[str, Any] | None:
+    """A blood-pressure reading and the level it reaches."""
+    if bp is None:
+        return None
+    return {
+        "systolic": bp.systolic,
+        "diastolic": bp.diastolic,
+        "input": bp.text,
+        "source": bp.source,
+        "level": bp.level,
+        "label": bp.label,
+        "severity": bp.severity.label if bp.severity is not None else None,
+    }
+
+
+def condition_to_dict(c: PatientCondition) -> dict[str, Any]:
+    """One condition entry as read."""
+    return {
+        "input": c.input,
+        "status": c.status.value,
+        "condition": c.condition,
+        "label": c.label,
+        "method": c.method,
+        "score": c.score,
+        "history": c.history,
+        "recent": c.recent,
+        "reason": c.reason,
+        "candidates": list(c.candidates),
+        "negates": c.negates,
+        "bp": bp_to_dict(c.bp),
     }
 
 
@@ -138,6 +231,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "route": report.route.value,
         "session": iso(report.session),
         "protocol": report.protocol,
+        "conditions": [condition_to_dict(c) for c in report.conditions],
+        "bp": bp_to_dict(report.bp),
         "medications": medications,
         "findings": [finding_to_dict(f) for f in report.findings],
         "schedule": [_schedule(i) for i in report.schedule],
@@ -158,6 +253,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "unresolved": s.unresolved,
                 "fuzzy": s.fuzzy,
                 "findings": len(report.findings),
+                "conditions": len(report.conditions),
+                "conditions_unresolved": s.conditions_unresolved,
+                "conditions_ambiguous": s.conditions_ambiguous,
             },
         },
     }
