@@ -183,6 +183,7 @@ class PatientCondition:
     candidates: tuple[str, ...] = ()
     negates: str | None = None
     bp: BloodPressure | None = None
+    plain: str = ""
 
 
 class EquivalentKind(StrEnum):

@@ -40,7 +40,9 @@ def bp_finding(bp: BloodPressure, tables: PatientTables, route: Route) -> Findin
     level = _level(tables, bp.level)
     if level is None or bp.severity is None or bp.severity <= Severity.NONE:
         return None
-    shown = f"{bp.systolic}/{bp.diastolic}" if bp.diastolic is not None else f"systolic {bp.systolic}"
+    shown = (
+        f"{bp.systolic}/{bp.diastolic}" if bp.diastolic is not None else f"systolic {bp.systolic}"
+    )
     other = "ketamine" if label_for(route) == "spravato" else "spravato"
     disagreement = level.disagreement
     if level.severity[other] != bp.severity:
@@ -84,8 +86,9 @@ def _severity(
             )
         elif pc.recent is None:
             notes.append(
-                f"No date (or only a year) given: graded as within {rule.recent_weeks:g} weeks; give the date "
-                f"(more than {rule.recent_weeks:g} weeks ago is {rule.older_severity.label})."
+                f"No date (or only a year) given: graded as within {rule.recent_weeks:g} "
+                f"weeks; give the date (more than {rule.recent_weeks:g} weeks ago is "
+                f"{rule.older_severity.label})."
             )
     return severity, notes
 
@@ -118,7 +121,9 @@ def condition_findings(
             continue
         disagreement = rule.disagreement
         if rule.severity[other] != rule.severity[family]:
-            where = "IV/IM/oral/sublingual ketamine" if other == "ketamine" else "Spravato (intranasal)"
+            where = (
+                "IV/IM/oral/sublingual ketamine" if other == "ketamine" else "Spravato (intranasal)"
+            )
             extra = f"For {where} the labels grade this {rule.severity[other].label}: {rule.position[other]}"
             disagreement = f"{disagreement} {extra}" if disagreement else extra
         which = "Spravato label (intranasal)" if family == "spravato" else "Ketamine labels"
@@ -188,7 +193,9 @@ def amplify(
             new = Severity(max(f.severity, target))
             notes = list(f.notes)
             if new > f.severity:
-                notes.append(f"Raised from {f.severity.label} to {new.label} because of {names}: {amp.why}")
+                notes.append(
+                    f"Raised from {f.severity.label} to {new.label} because of {names}: {amp.why}"
+                )
             else:
                 notes.append(f"Because of {names}: {amp.why}")
             notes.append(f"With {names}: {amp.management}")

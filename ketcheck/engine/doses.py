@@ -26,7 +26,9 @@ _MASS = re.compile(
     r"(?P<unit>mg|mgs|mcg|mcgs|ug|g|gm|grams?|milligrams?|micrograms?)(?![a-z])"
     rf"(?:\s*/\s*(?P<per_n>{_NUM})?\s*(?P<per>ml|cc|kg|h|hr|hrs|hour|24\s*h(?:r|rs|ours?)?|day|d)\b)?"
 )
-_BARE_COMBO = re.compile(rf"(?<![\d./])(?P<a>{_NUM})\s*/\s*(?P<b>{_NUM})(?![\d.]|\s*(?:ml|cc|h\b|hr))")
+_BARE_COMBO = re.compile(
+    rf"(?<![\d./])(?P<a>{_NUM})\s*/\s*(?P<b>{_NUM})(?![\d.]|\s*(?:ml|cc|h\b|hr))"
+)
 _VOLUME = re.compile(rf"(?<![\d./])(?P<n>{_NUM})\s*(?:ml|cc|mls)\b")
 _COUNT = re.compile(
     rf"(?<![\d./])(?:(?P<fa>\d+)\s*/\s*(?P<fb>\d+)|(?P<n>{_NUM}|half(?:\s+a)?|one|two|three|four))"
@@ -48,7 +50,16 @@ _MAX = re.compile(
     r"(?:/|per|a|in|each|every)\s*(?:day|24\s*h(?:ours?|rs?)?|d)\b"
 )
 _RELEASE = re.compile(r"\b(?:er|xr|xl|sr|cr|la|cd|extended|sustained|controlled|24\s*hr?)\b")
-_WORDS = {"half": 0.5, "half a": 0.5, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_WORDS = {
+    "half": 0.5,
+    "half a": 0.5,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,7 +112,7 @@ def _frequency(t: str, tables: PatientTables) -> tuple[float | None, str | None,
     if not found:
         return None, None, notes
     found.sort()
-    start, per_day, when, _ = found[0]
+    _start, per_day, when, _ = found[0]
     others = {round(f[1], 4) for f in found[1:] if f[1] != per_day and f[2] is None}
     if others:
         notes.append("the sig gives more than one frequency: the first was used")
@@ -113,7 +124,13 @@ def _max_cap(t: str) -> tuple[float | None, str | None]:
     if m is None:
         return None, None
     unit = (m.group("u") or "doses").rstrip("s")
-    kind = "mg" if unit in ("mg", "mcg") else "units" if unit in ("tab", "tablet", "cap", "capsule", "pill") else "doses"
+    kind = (
+        "mg"
+        if unit in ("mg", "mcg")
+        else "units"
+        if unit in ("tab", "tablet", "cap", "capsule", "pill")
+        else "doses"
+    )
     value = float(m.group("n"))
     if unit == "mcg":
         value /= 1000.0
@@ -136,7 +153,6 @@ def read_dose(
         return None
     mass = _MASS.search(t)
     numbers: list[float] = []
-    unit = "mg"
     rate: str | None = None
     concentration: float | None = None
     if mass is not None:
@@ -154,9 +170,7 @@ def read_dose(
             rate = "mcg/h" if raw_unit.startswith(("mcg", "ug", "micro")) else "mg/h"
         elif per.startswith("24") or per in ("day", "d"):
             rate = "per-day"
-        if rate is None and concentration is None:
-            numbers = [_to_mg(n, raw_unit) for n in numbers]
-        elif rate == "per-day":
+        if (rate is None and concentration is None) or rate == "per-day":
             numbers = [_to_mg(n, raw_unit) for n in numbers]
     elif len(ingredients) > 1:
         combo = _BARE_COMBO.search(t)
@@ -242,7 +256,9 @@ def read_dose(
                     f"the strength is for the whole product ({len(ingredients)} ingredients)"
                 )
             else:
-                notes.append("a combination strength whose numbers cannot be matched to ingredients")
+                notes.append(
+                    "a combination strength whose numbers cannot be matched to ingredients"
+                )
     else:
         notes.append("dose not stated")
     if cap is not None and cap_kind == "units" and per_dose is not None and per_day is not None:
@@ -323,7 +339,9 @@ def daily_mg(dose: Dose, ingredient: str) -> float | None:
     return None
 
 
-def equivalents(dose: Dose, ingredients: Sequence[str], tables: PatientTables) -> tuple[Equivalent, ...]:
+def equivalents(
+    dose: Dose, ingredients: Sequence[str], tables: PatientTables
+) -> tuple[Equivalent, ...]:
     """Diazepam equivalents by each table that lists the drug, and CDC 2022 morphine equivalents."""
     out: list[Equivalent] = []
     for ing in ingredients:
@@ -431,18 +449,30 @@ def apply_doses(
             bottom = min(e.low if e.low is not None else e.amount for e in dz_eq)
             head = f"{ing} {_fmt(mg or 0)} mg/day ≈ {shown} diazepam-equivalent"
             if bottom > threshold:
-                note(ing, f"{head}: above the {_fmt(threshold)} mg/day level linked to a blunted "
-                     f"response ({dz.get('threshold_cite', '')})")
+                note(
+                    ing,
+                    f"{head}: above the {_fmt(threshold)} mg/day level linked to a blunted "
+                    f"response ({dz.get('threshold_cite', '')})",
+                )
             elif top > threshold:
-                note(ing, f"{head}: the tables disagree on whether this is above the "
-                     f"{_fmt(threshold)} mg/day level linked to a blunted response "
-                     f"({dz.get('threshold_cite', '')})")
+                note(
+                    ing,
+                    f"{head}: the tables disagree on whether this is above the "
+                    f"{_fmt(threshold)} mg/day level linked to a blunted response "
+                    f"({dz.get('threshold_cite', '')})",
+                )
             else:
-                note(ing, f"{head}: at or below the {_fmt(threshold)} mg/day level linked to a "
-                     f"blunted response ({dz.get('threshold_cite', '')})")
+                note(
+                    ing,
+                    f"{head}: at or below the {_fmt(threshold)} mg/day level linked to a "
+                    f"blunted response ({dz.get('threshold_cite', '')})",
+                )
             if top > float(dz.get("band_high_above", 15)):
-                note(ing, f"high daily dose for withdrawal risk: {dz.get('band_source', '')} Any "
-                     "skipped dose must be agreed with the prescriber; never stop abruptly.")
+                note(
+                    ing,
+                    f"high daily dose for withdrawal risk: {dz.get('band_source', '')} Any "
+                    "skipped dose must be agreed with the prescriber; never stop abruptly.",
+                )
             if top > float(dz.get("trial_limit_mg_per_day", 60)):
                 note(ing, f"outside the trial population: {dz.get('trial_source', '')}")
             if ing in tables.diazepam_recalled:
@@ -460,13 +490,18 @@ def apply_doses(
                 note(ing, f"{text}: below the {_fmt(float(mo.get('band_low', 50)))} MME/day band")
         for ing in m.ingredients:
             factor = tables.morphine.get(ing)
-            if factor is not None and factor.note and any(
-                e.kind is EquivalentKind.MORPHINE for e in d.equivalents
+            if (
+                factor is not None
+                and factor.note
+                and any(e.kind is EquivalentKind.MORPHINE for e in d.equivalents)
             ):
                 note(ing, f"MME factor note: {factor.note}")
             if ing in ("buprenorphine",) and d.daily is not None:
-                note(ing, "buprenorphine is not in the CDC 2022 MME table (partial agonist): no "
-                     "MME computed")
+                note(
+                    ing,
+                    "buprenorphine is not in the CDC 2022 MME table (partial agonist): no "
+                    "MME computed",
+                )
             mg = daily_mg(d, ing)
             if mg is None:
                 continue

@@ -106,7 +106,9 @@ def with_remaining(
         if session is not None and hold.last_dose_by is not None and len(whens) == 1:
             (when,) = whens
             if when is not None and when in tables.dose_times:
-                hold = replace(hold, instruction=_instruction(hold, session, when, tables.dose_times))
+                hold = replace(
+                    hold, instruction=_instruction(hold, session, when, tables.dose_times)
+                )
         out.append(replace(f, hold=hold))
     return out
 
@@ -142,7 +144,9 @@ def _instruction(
         return f"no {word} dose falls inside the hold window ({assumed})"
     days = " and ".join(_day(s) for s in skipped)
     plural = "doses" if len(skipped) > 1 else "dose"
-    after = " (it can be taken after the session if the prescriber agrees)" if when == "morning" else ""
+    after = (
+        " (it can be taken after the session if the prescriber agrees)" if when == "morning" else ""
+    )
     return f"skip the {word} {plural} on {days}{after} ({assumed})"
 
 

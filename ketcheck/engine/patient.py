@@ -117,6 +117,4 @@ def apply_patient(
     for pc in read:
         if pc.status.value == "negated" and pc.reason and "rule-out" in pc.reason:
             warnings.append(f"condition {pc.input!r}: {pc.reason}")
-    return Outcome(
-        medications=meds, findings=out, conditions=tuple(read), bp=bp, warnings=warnings
-    )
+    return Outcome(medications=meds, findings=out, conditions=tuple(read), bp=bp, warnings=warnings)

@@ -215,9 +215,12 @@ class PatientTables:
     ambiguous: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
 
 
-EMPTY_LADDER = BpLadder(levels=(), systolic_range=(50, 300), diastolic_range=(20, 200), references=())
+EMPTY_LADDER = BpLadder(
+    levels=(), systolic_range=(50, 300), diastolic_range=(20, 200), references=()
+)
 
 # --- key specifications ----------------------------------------------------------------------
+
 
 def _sev_key(name: str, *, required: bool = False) -> Key:
     return Key(name=name, kind=Kind.STR, choices=_SEVERITIES, required=required)
@@ -399,14 +402,18 @@ MAXIMUM_SPEC = Spec(
     keys=(
         Key(name="mg_per_day", kind=Kind.NUMBER, required=True, minimum=0.001),
         Key(name="source", kind=Kind.STR, required=True, non_empty=True),
-        Key(name="tag", kind=Kind.STR, required=True, choices=("verified", "secondary", "recalled")),
+        Key(
+            name="tag", kind=Kind.STR, required=True, choices=("verified", "secondary", "recalled")
+        ),
     )
 )
 HALFLIFE_SPEC = Spec(
     keys=(
         Key(name="hours", kind=Kind.NUMBER_LIST, required=True, non_empty=True),
         Key(name="source", kind=Kind.STR, required=True, non_empty=True),
-        Key(name="tag", kind=Kind.STR, required=True, choices=("verified", "secondary", "recalled")),
+        Key(
+            name="tag", kind=Kind.STR, required=True, choices=("verified", "secondary", "recalled")
+        ),
         Key(name="metabolite", kind=Kind.STR, non_empty=True),
         Key(name="metabolite_hours", kind=Kind.NUMBER_LIST, non_empty=True),
         Key(name="misleads", kind=Kind.STR, non_empty=True),
@@ -620,9 +627,7 @@ def _check_drug(member: str, where: str, kb: KnowledgeBase | None) -> None:
         raise DataError(f"{where}: {member!r}: unknown {kind}")
 
 
-def _amplifier(
-    body: object, where: str, known: set[str], kb: KnowledgeBase | None
-) -> Amplifier:
+def _amplifier(body: object, where: str, known: set[str], kb: KnowledgeBase | None) -> Amplifier:
     table = AMPLIFIER_SPEC.check(body, where)
     where = f"{where} ({table['id']})"
     for c in table["conditions"]:
@@ -664,7 +669,7 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
     for when, text in table["dose_times"].items():
         m = re.fullmatch(r"(\d{1,2}):(\d{2})", str(text))
         if when not in ("morning", "evening", "bedtime") or m is None:
-            raise DataError(f"{where} [dose_times] {when}: a time of day such as \"22:00\"")
+            raise DataError(f'{where} [dose_times] {when}: a time of day such as "22:00"')
         times[when] = (int(m.group(1)), int(m.group(2)))
     dz = DIAZEPAM_SPEC.check(table["diazepam"], f"{where} [diazepam]")
     tables = tuple(

@@ -39,7 +39,9 @@ _BP_READING = re.compile(
     r"(?:\b(?:bp|b/p|blood\s+pressure|nibp|abp)\b\s*(?:[:=]|was|is|of|today)?\s*)?"
     r"(?P<sys>\d{2,4})\s*/\s*(?P<dia>\d{2,4})\s*(?:mm\s*hg|mmhg)?"
 )
-_SBP_ONLY = re.compile(r"^(?:sbp|systolic(?:\s+bp)?)\s*[:=]?\s*(?P<sys>\d{2,4})\s*(?:mm\s*hg|mmhg)?$")
+_SBP_ONLY = re.compile(
+    r"^(?:sbp|systolic(?:\s+bp)?)\s*[:=]?\s*(?P<sys>\d{2,4})\s*(?:mm\s*hg|mmhg)?$"
+)
 _BP_WORD = re.compile(r"^(?:bp|b/p)(?:\s*[:=])?$")
 _BP_BIPOLARISH = re.compile(r"^bp\s*(?:1|2|i|ii|one|two)$")
 _AGE = re.compile(
@@ -85,7 +87,9 @@ def resolve_conditions(
     return [resolve_condition(e, tables, index=i) for i, e in enumerate(entries)]
 
 
-def resolve_condition(entry: ConditionEntry, tables: PatientTables, *, index: int) -> PatientCondition:
+def resolve_condition(
+    entry: ConditionEntry, tables: PatientTables, *, index: int
+) -> PatientCondition:
     """Read one condition entry; codes first, then text."""
     text = entry.text
     base = PatientCondition(
@@ -345,6 +349,7 @@ def _resolved(
         method=method,
         score=score,
         history=history,
+        plain=rule.plain,
     )
 
 
@@ -435,6 +440,7 @@ def _blood_pressure(
         status=ConditionStatus.RESOLVED,
         condition="bp-reading",
         label=f"Blood pressure reading {shown} mmHg",
+        plain=f"your blood pressure reading was {shown}",
         method="reading",
         score=100.0,
         bp=bp,

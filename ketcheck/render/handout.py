@@ -24,8 +24,59 @@ def _when(moment: datetime) -> str:
     return f"{hour} on {moment:%A} {moment.day} {moment:%B}"
 
 
+def _which_dose(report: Report, ingredient: str) -> str:
+    """" That means: skip the bedtime dose on Sunday 22 Nov." when the sig says when it is due."""
+    for f in report.findings:
+        if f.hold is not None and f.hold.instruction and ingredient in f.ingredients:
+            text = f.hold.instruction.split(" (assuming")[0]
+            return f" That means: {text}."
+    return ""
+
+
 def _drug(f: Finding) -> str:
     return " and ".join(f.ingredients)
+
+
+_PLAIN_ADVICE = {
+    Severity.CONTRAINDICATED: "ketamine or esketamine is not usually given. Your care team will talk "
+    "with you about this before any session.",
+    Severity.MAJOR: "your care team needs to check this with you before your session, and may "
+    "decide to wait.",
+    Severity.MODERATE: "your care team will take extra care before and during your session.",
+    Severity.MINOR: "your care team will keep an eye on this during your session.",
+}
+
+
+def health_section(report: Report) -> Section:
+    """Conditions in plain words: "Because you are pregnant, ..."."""
+    section = Section(title="Your health and your session")
+    plain = {
+        c.condition: c.plain or f"of your {c.label.lower()}"
+        for c in report.conditions
+        if c.condition and c.status.value == "resolved"
+    }
+    for f in report.findings:
+        if not f.conditions or f.severity <= Severity.NONE:
+            continue
+        because = " and ".join(dict.fromkeys(plain.get(c, "of your health") for c in f.conditions))
+        if f.kind == "condition":
+            if "bp-reading" in f.conditions and report.bp is not None:
+                because = f"your blood pressure reading was {report.bp.systolic}" + (
+                    f"/{report.bp.diastolic}" if report.bp.diastolic is not None else ""
+                )
+            section.items.append(f"Because {because}, {_PLAIN_ADVICE[f.severity]}")
+        else:
+            section.items.append(
+                f"Because {because}, {_drug(f)} needs extra care with ketamine. Keep taking it "
+                "unless your prescriber tells you otherwise."
+            )
+    for c in report.conditions:
+        if c.status.value in ("unresolved", "ambiguous"):
+            section.items.append(
+                f"We could not read the health condition \"{md(c.input)}\": please tell your "
+                "clinic exactly what it is."
+            )
+    return section
 
 
 def sections(report: Report) -> tuple[str, list[Section]]:
@@ -39,6 +90,7 @@ def sections(report: Report) -> tuple[str, list[Section]]:
             hold.items.append(
                 f"Take your last dose of {item.ingredient} no later than {_when(item.last_dose_by)}. "
                 "Skip or move only the dose that falls in that window; do not stop the medicine."
+                + _which_dose(report, item.ingredient)
             )
         else:
             hold.items.append(
@@ -50,6 +102,8 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     held = {i.ingredient for i in report.schedule}
     for f in report.findings:
         name = _drug(f)
+        if f.kind == "condition":
+            continue
         if f.kind == "combined":
             talk.items.append(
                 f"Taking {name} together: the combination needs extra care on session day. "
@@ -84,7 +138,8 @@ def sections(report: Report) -> tuple[str, list[Section]]:
             "Bring this list and all your medicines, including vitamins and herbal products.",
         ],
     )
-    chosen = [s for s in (hold, talk, keep, unknown, notes) if s.items] + [day]
+    health = health_section(report)
+    chosen = [s for s in (health, hold, talk, keep, unknown, notes) if s.items] + [day]
     return title, chosen
 
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from ketcheck.model import (
-    Amount,
     Ambiguous,
+    Amount,
     BloodPressure,
     Candidate,
     Dose,

@@ -6,7 +6,15 @@ import re
 
 from ketcheck.model import Ambiguous, Finding, Method, Report, Resolved, Severity, Unresolved
 from ketcheck.render.literal import inert
-from ketcheck.render.table import FOOTER, clock
+from ketcheck.render.table import (
+    FOOTER,
+    bp_text,
+    clock,
+    condition_title,
+    dose_text,
+    finding_extras,
+    schedule_extras,
+)
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -31,11 +39,11 @@ def _match(m_res: Resolved | Ambiguous | Unresolved) -> str:
             return f"**unresolved**: {md(m_res.reason)}"
 
 
-def _finding(f: Finding) -> list[str]:
+def _finding(f: Finding, report: Report) -> list[str]:
     label = f"**{f.severity.label.upper()}**"
     inputs = "; ".join(md(i) for i in f.inputs[:5])
     out = [
-        f"### {label} — {', '.join(f.ingredients)} ({'/'.join(e.value for e in f.effects)})",
+        f"### {label} — {md(condition_title(f, report))} ({'/'.join(e.value for e in f.effects)})",
         "",
         f"- As typed: {inputs}",
         f"- What happens: {f.effect}",
@@ -45,11 +53,33 @@ def _finding(f: Finding) -> list[str]:
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
         out.append(f"- Hold: {f.hold.hours_before:g} h before the session{when} ({f.hold.basis})")
+    out += [f"- {name}: {md(value)}" for name, value in finding_extras(f)]
     if f.disagreement:
         out.append(f"- Sources disagree: {f.disagreement}")
     out.append(f"- Evidence: {f.evidence}")
     out.append(f"- References: {'; '.join(f.references)}")
     return [*out, ""]
+
+
+def patient_lines(report: Report) -> list[str]:
+    """Blood pressure, the conditions table and dose facts, each only when there is one."""
+    lines: list[str] = []
+    if report.bp is not None:
+        lines += [f"Blood pressure: **{md(bp_text(report.bp))}**", ""]
+    if report.conditions:
+        lines += ["| # | Condition as given | Status | Read as |", "|---|---|---|---|"]
+        for c in report.conditions:
+            read = " — ".join(x for x in (c.label, c.reason) if x) or "—"
+            lines.append(f"| {c.index + 1} | {md(c.input)} | {c.status.value} | {md(read)} |")
+        lines.append("")
+    doses = {m.input: m.dose for m in report.medications if m.dose is not None}
+    if doses:
+        lines += ["## Doses", ""]
+        for text, d in list(doses.items())[:50]:
+            notes = "".join(f"; {md(n)}" for n in d.notes)
+            lines.append(f"- {md(text)}: {md(dose_text(d))}{notes}")
+        lines.append("")
+    return lines
 
 
 def render_markdown(report: Report) -> str:
@@ -72,12 +102,13 @@ def render_markdown(report: Report) -> str:
             f"{', '.join(m.classes) or '—'} |"
         )
     lines.append("")
+    lines += patient_lines(report)
     real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
     none = [f for f in report.findings if f not in real]
     if real:
         lines += ["## Findings", ""]
         for f in real:
-            lines += _finding(f)
+            lines += _finding(f, report)
     if none:
         names = ", ".join(i for f in none for i in f.ingredients)
         lines += [f"No known interaction with ketamine: {names}.", ""]
@@ -90,6 +121,7 @@ def render_markdown(report: Report) -> str:
                 else f"{item.hours_before:g} h before the session"
             )
             lines.append(f"- Last {item.ingredient} dose {when} ({item.basis})")
+            lines += [f"  {md(x)}" for x in schedule_extras(report, item.ingredient)]
         lines.append("")
     if report.standing_notes:
         lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]

@@ -12,6 +12,8 @@ from rich.text import Text
 
 from ketcheck.model import (
     Ambiguous,
+    BloodPressure,
+    Dose,
     Finding,
     Medication,
     Method,
@@ -59,7 +61,103 @@ def _header(report: Report) -> Text:
     t.append(session)
     t.append("\nProtocol: ", style="bold")
     t.append(inert(report.protocol))
+    patient_header(report, t)
     return t
+
+
+def patient_header(report: Report, t: Text) -> None:
+    """Conditions and blood pressure as header lines (only when given)."""
+    if report.conditions:
+        t.append("\nConditions: ", style="bold")
+        t.append("; ".join(inert(c.input) for c in report.conditions))
+    if report.bp is not None:
+        t.append("\nBlood pressure: ", style="bold")
+        t.append(f"{bp_text(report.bp)}")
+
+
+def bp_text(bp: BloodPressure) -> str:
+    """A reading with the level it reaches: "150/95 mmHg — at or above the 140/90 guide (moderate)"."""
+    shown = f"{bp.systolic}/{bp.diastolic}" if bp.diastolic is not None else f"systolic {bp.systolic}"
+    grade = f" ({bp.severity.label})" if bp.severity is not None else ""
+    return f"{shown} mmHg — {bp.label}{grade}" if bp.label else f"{shown} mmHg"
+
+
+def dose_text(d: Dose) -> str:
+    """One line of dose arithmetic: per dose × per day = daily, and the equivalents."""
+    parts = []
+    if d.per_dose is not None:
+        parts.append(f"{_num(d.per_dose.amount)} {d.per_dose.unit}")
+    if d.doses_per_day is not None:
+        parts.append(f"× {_num(d.doses_per_day)}/day")
+    if d.daily is not None:
+        parts.append(f"= {_num(d.daily.amount)} {d.daily.unit}/day")
+    text = " ".join(parts) or "dose not stated"
+    if d.prn:
+        text += " (as needed: the most the sig allows)"
+    eq: dict[str, list[str]] = {}
+    for e in d.equivalents:
+        value = (
+            f"{_num(e.low)}-{_num(e.high)}"
+            if e.low is not None and e.high is not None
+            else _num(e.amount)
+        )
+        eq.setdefault(f"≈ {value} mg {e.kind.value}", []).append(e.table)
+    if eq:
+        text += "; " + "; ".join(f"{k} ({', '.join(v)})" for k, v in eq.items())
+    return text
+
+
+def _num(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def condition_title(f: Finding, report: Report) -> str:
+    """What a finding is about: its ingredients, or for a condition finding the condition."""
+    if f.ingredients:
+        return ", ".join(f.ingredients)
+    labels = {c.condition: c.label for c in report.conditions if c.condition}
+    if report.bp is not None:
+        labels.setdefault("bp-reading", "Blood pressure")
+    return ", ".join(labels.get(c, c) for c in f.conditions) or "condition"
+
+
+def patient_sections(report: Report) -> list[RenderableType]:
+    """The conditions table and the dose facts, each only when there is something to show."""
+    out: list[RenderableType] = []
+    if report.conditions:
+        table = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False, show_edge=False)
+        table.add_column("#", justify="right", style="dim", no_wrap=True)
+        table.add_column("Condition as given", overflow="fold", max_width=30)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("Read as", overflow="fold")
+        for c in report.conditions:
+            style = {"resolved": "green", "negated": "cyan"}.get(c.status.value, "bold red")
+            read = " — ".join(x for x in (c.label, c.reason) if x) or "—"
+            table.add_row(
+                str(c.index + 1),
+                Text(inert(c.input)),
+                Text(c.status.value, style=style),
+                Text(inert(read)),
+            )
+        out += [table, Text("")]
+    doses = [m for m in report.medications if m.dose is not None]
+    if doses:
+        lines = []
+        seen: set[str] = set()
+        for m in doses:
+            if m.input in seen or m.dose is None:
+                continue
+            seen.add(m.input)
+            t = Text()
+            t.append(inert(m.input), style="bold")
+            t.append(f": {dose_text(m.dose)}")
+            for note in m.dose.notes:
+                t.append(f"; {note}", style="dim")
+            lines.append(t)
+            if len(lines) >= 50:
+                break
+        out += [Text("Doses", style="bold underline"), _bullets(lines), Text("")]
+    return out
 
 
 def _match_text(m: Medication) -> Text:
@@ -148,11 +246,11 @@ class _Rows:
         yield grid
 
 
-def _finding(f: Finding) -> Group:
+def _finding(f: Finding, report: Report | None = None) -> Group:
     head = Text()
     head.append(f" {f.severity.label.upper()} ", style=SEVERITY_STYLE[f.severity])
     head.append(" ")
-    head.append(", ".join(f.ingredients), style="bold")
+    head.append(condition_title(f, report) if report else ", ".join(f.ingredients), style="bold")
     shown_inputs = [inert(i) for i in f.inputs[:3]]
     head.append(
         f" (as typed: {'; '.join(shown_inputs)}{'; …' if len(f.inputs) > 3 else ''})", style="dim"
@@ -160,6 +258,8 @@ def _finding(f: Finding) -> Group:
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
     if f.kind == "combined":
         head.append(" · combined risk", style="bold magenta")
+    if f.kind == "condition":
+        head.append(" · condition", style="bold magenta")
     rows: list[tuple[str, Text]] = []
 
     def field(label: str, value: str | None, style: str = "") -> None:
@@ -174,12 +274,27 @@ def _finding(f: Finding) -> Group:
         field(
             "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
         )
+    for label, value in finding_extras(f):
+        field(label, value)
     field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
     if f.severity_source != "data":
         field("Severity set by", f.severity_source, "dim")
     return Group(head, _Rows(rows, min_label=13, label_style="bold"))
+
+
+def finding_extras(f: Finding) -> list[tuple[str, str]]:
+    """Rows patient context adds to a finding: what remains after the hold, dose and condition facts."""
+    rows: list[tuple[str, str]] = []
+    if f.hold is not None and f.hold.instruction:
+        rows.append(("Which dose", f.hold.instruction))
+    if f.hold is not None and f.hold.remaining is not None:
+        rows.append(("Remaining", f.hold.remaining.text))
+    if f.raised_from is not None:
+        rows.append(("Raised", f"from {f.raised_from.label} to {f.severity.label}"))
+    rows.extend(("Note", n) for n in f.notes)
+    return rows
 
 
 def _bullets(items: list[Text]) -> _Rows:
@@ -203,11 +318,30 @@ def _schedule(report: Report) -> list[RenderableType]:
                 style="bold",
             )
         t.append(f" — {item.basis}", style="dim")
+        for extra in schedule_extras(report, item.ingredient):
+            t.append(f"\n{extra}")
         lines.append(t)
     out.append(_bullets(lines))
     if report.session is None:
         out.append(Text("  Give --session 2026-11-23T09:00 to see clock times.", style="dim"))
     return out
+
+
+def schedule_extras(report: Report, ingredient: str) -> list[str]:
+    """The dose to skip and what remains at the session, for one held ingredient."""
+    for f in report.findings:
+        if f.hold is not None and ingredient in f.ingredients:
+            out = []
+            if f.hold.instruction:
+                out.append(f.hold.instruction[:1].upper() + f.hold.instruction[1:] + ".")
+            if f.hold.remaining is not None:
+                r = f.hold.remaining
+                out.append(
+                    f"About {r.percent_low:.0f}-{r.percent_high:.0f}% remains at the session"
+                    + (": not a washout." if r.defeated else ".")
+                )
+            return out
+    return []
 
 
 def _verdict(report: Report) -> Text:
@@ -230,6 +364,10 @@ def _verdict(report: Report) -> Text:
             problems.append(f"{s.ambiguous} ambiguous")
         if report.strict and s.fuzzy:
             problems.append(f"{s.fuzzy} fuzzy (--strict)")
+        if s.conditions_unresolved or s.conditions_ambiguous:
+            problems.append(
+                f"{s.conditions_unresolved + s.conditions_ambiguous} condition(s) not read"
+            )
         t.append(" · CHECK INCOMPLETE: ", style="bold red")
         t.append(", ".join(problems) + " — confirm these by hand", style="red")
     t.append(f" · exit {s.exit_code}", style="dim")
@@ -239,6 +377,7 @@ def _verdict(report: Report) -> Text:
 def render_table(report: Report) -> RenderableType:
     """The full terminal report as one Rich renderable."""
     parts: list[RenderableType] = [_header(report), Text(""), _medications(report), Text("")]
+    parts += patient_sections(report)
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
     if problems:
         t = Text("Not checked — confirm by hand: ", style="bold red")
@@ -246,12 +385,17 @@ def render_table(report: Report) -> RenderableType:
         if len(problems) > 10:
             t.append(f" and {len(problems) - 10} more", style="red")
         parts += [t, Text("")]
+    unread = [c for c in report.conditions if c.status.value in ("unresolved", "ambiguous")]
+    if unread:
+        t = Text("Conditions not read — confirm by hand: ", style="bold red")
+        t.append(", ".join(repr(inert(c.input)) for c in unread[:10]), style="red")
+        parts += [t, Text("")]
     real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
     none = [f for f in report.findings if f not in real]
     if real:
         parts.append(Text("Findings", style="bold underline"))
         for f in real:
-            parts += [_finding(f), Text("")]
+            parts += [_finding(f, report), Text("")]
     if none:
         t = Text("No known interaction with ketamine: ", style="green")
         t.append(", ".join(ing for f in none for ing in f.ingredients))

@@ -113,7 +113,7 @@ def _observation(r: Mapping[str, Any]) -> tuple[ConditionEntry | None, str | Non
         return (ConditionEntry(text=f"pregnancy status: {text}") if text else None), None, when
     if BREASTFEEDING_STATUS in codes:
         text = (_text(value) or "").lower()
-        if text and ("not" in text or "no" == text.strip()):
+        if text and ("not" in text or text.strip() == "no"):
             return ConditionEntry(text="breastfeeding", negated=True), None, when
         return (ConditionEntry(text="breastfeeding") if text else None), None, when
     if codes & set(BP_PANEL) or codes & {SYSTOLIC}:
