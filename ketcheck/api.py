@@ -12,7 +12,15 @@ from ketcheck.engine.check import run_check
 from ketcheck.kb.load import load_bundled
 from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import BloodPressure, ConditionEntry, Entry, Report, Route, Severity
+from ketcheck.model import (
+    BloodPressure,
+    ConditionEntry,
+    Entry,
+    PatientContext,
+    Report,
+    Route,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
@@ -33,16 +41,12 @@ def check(
 ) -> Report:
     """Check medication names (and the patient's conditions and blood pressure) with bundled data."""
     global _resolver
-    from ketcheck.engine.patient import PatientContext
-    from ketcheck.kb.patient import load_patient_tables
-
     kb = load_bundled()
-    tables = load_patient_tables()
     context = PatientContext(
         conditions=tuple(
             c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in conditions
         ),
-        bp=reading(bp, tables) if isinstance(bp, str) else bp,
+        bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp,
     )
     if _resolver is None or _resolver.kb is not kb:
         _resolver = Resolver(kb)
@@ -59,8 +63,15 @@ def check(
         strict=strict,
         resolver=_resolver,
         context=context,
-        tables=tables,
+        tables=_patient_tables,
     )
+
+
+def _patient_tables() -> PatientTables:
+    """The bundled condition, dose and half-life tables, imported and loaded only when used."""
+    from ketcheck.kb.patient import load_patient_tables
+
+    return load_patient_tables()
 
 
 def reading(text: str, tables: PatientTables) -> BloodPressure:

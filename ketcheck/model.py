@@ -186,6 +186,14 @@ class PatientCondition:
     plain: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatientContext:
+    """What the patient brings besides the list: conditions and a session-day reading."""
+
+    conditions: tuple[ConditionEntry, ...] = ()
+    bp: BloodPressure | None = None
+
+
 class EquivalentKind(StrEnum):
     """Which reference drug a dose is expressed in."""
 

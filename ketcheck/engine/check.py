@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from ketcheck.model import (
     Medication,
     Method,
     PatientCondition,
+    PatientContext,
     Report,
     Resolution,
     Resolved,
@@ -32,7 +34,6 @@ from ketcheck.model import (
 )
 
 if TYPE_CHECKING:
-    from ketcheck.engine.patient import PatientContext
     from ketcheck.kb.patient import PatientTables
 
 
@@ -49,7 +50,7 @@ def run_check(
     resolver: Resolver | None = None,
     warnings: Sequence[str] = (),
     context: PatientContext | None = None,
-    tables: PatientTables | None = None,
+    tables: PatientTables | Callable[[], PatientTables] | None = None,
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
@@ -91,15 +92,15 @@ def run_check(
     findings = with_clock_times(findings, session)
     extra_warnings: list[str] = []
     patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
-    if tables is not None:
+    if tables is not None and _needs_patient(context, unique, findings):
         # The one seam for patient context: doses, conditions, blood pressure, half-lives.
-        from ketcheck.engine.patient import PatientContext, apply_patient
+        from ketcheck.engine.patient import apply_patient
 
         outcome = apply_patient(
             meds,
             findings,
             kb,
-            tables,
+            tables if not callable(tables) else tables(),
             context=context or PatientContext(),
             route=route,
             session=session,
@@ -126,6 +127,23 @@ def run_check(
         conditions=patient[0],
         bp=patient[1],
     )
+
+
+_SIG_HINT = re.compile(
+    r"\d|prn|daily|nightly|bedtime|weekly|morning|evening|\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b",
+    re.IGNORECASE,
+)
+
+
+def _needs_patient(
+    context: PatientContext | None, unique: Sequence[Medication], findings: Sequence[Finding]
+) -> bool:
+    """Whether anything could use the patient tables (their loading is skipped otherwise)."""
+    if context is not None and (context.conditions or context.bp is not None):
+        return True
+    if any(f.hold is not None for f in findings):
+        return True
+    return any(_SIG_HINT.search(m.input) for m in unique)
 
 
 def ingredients_for_code(kb: KnowledgeBase, rxcui: str) -> tuple[str, ...]:

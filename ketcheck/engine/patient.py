@@ -20,20 +20,12 @@ from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.conditions import resolve_conditions
 from ketcheck.model import (
     BloodPressure,
-    ConditionEntry,
     Finding,
     Medication,
     PatientCondition,
+    PatientContext,
     Route,
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PatientContext:
-    """What the patient brings besides the list: conditions and a session-day reading."""
-
-    conditions: tuple[ConditionEntry, ...] = ()
-    bp: BloodPressure | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
