@@ -31,7 +31,7 @@ _SPELLINGS = (
     ("breathalyser", "breathalyzer"),
 )
 FUZZY_MIN_LETTERS = 6
-FUZZY_THRESHOLD = 88.0
+FUZZY_THRESHOLD = 85.0
 FUZZY_MARGIN = 6.0
 SUGGEST_FLOOR = 72.0
 
@@ -57,6 +57,10 @@ _DURATION = re.compile(
     r"\b\d+(?:\.\d+)?\s*(?:d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)\b(?:\s+ago)?"
 )
 _RECENT = re.compile(r"\b(?:recent|recently|new|just had)\b")
+# "OSA on CPAP", "epilepsy (on Keppra)": a treatment after the condition does not change it.
+_TREATED = re.compile(
+    r"^(?P<head>.+?)\s*(?:\(\s*)?\b(?:on|using|uses|treated with|with)\s+[^()]+\)?$"
+)
 _WEEKS = {"d": 1 / 7, "w": 1.0, "m": 4.35, "y": 52.0}
 
 
@@ -108,9 +112,6 @@ def resolve_condition(
         return reading
     if not low.strip(" .?!-"):
         return replace(base, reason="empty condition")
-    exact = tables.phrases.get(phrase_key(low))
-    if exact is not None and not low.startswith(("no ", "not ")):
-        return _resolved(base, tables, exact[0], method="exact", score=100.0, history=entry.history)
     lead, rest = _strip_lead(low, tables.vocabulary.negation)
     if lead:
         inner = resolve_condition(ConditionEntry(text=rest), tables, index=index)
@@ -142,6 +143,14 @@ def resolve_condition(
     reading_ = _read(low, tables)
     history = entry.history or reading_.history
     found = _lookup(reading_.rest, tables)
+    if not isinstance(found, PatientCondition) and found[1] == "normalised":
+        if phrase_key(low) == phrase_key(reading_.rest):
+            found = (found[0], "exact", found[2])
+    treated = _TREATED.match(reading_.rest)
+    if isinstance(found, PatientCondition) and treated is not None:
+        head = _lookup(treated.group("head"), tables)
+        if not isinstance(head, PatientCondition) and head[1] != "fuzzy":
+            found = (head[0], "normalised", head[2])
     if isinstance(found, PatientCondition):
         return replace(found, index=index, input=text)
     cid, method, score = found
