@@ -143,9 +143,9 @@ def resolve_condition(
     reading_ = _read(low, tables)
     history = entry.history or reading_.history
     found = _lookup(reading_.rest, tables)
-    if not isinstance(found, PatientCondition) and found[1] == "normalised":
-        if phrase_key(low) == phrase_key(reading_.rest):
-            found = (found[0], "exact", found[2])
+    exact = phrase_key(low) == phrase_key(reading_.rest)
+    if not isinstance(found, PatientCondition) and found[1] == "normalised" and exact:
+        found = (found[0], "exact", found[2])
     treated = _TREATED.match(reading_.rest)
     if isinstance(found, PatientCondition) and treated is not None:
         head = _lookup(treated.group("head"), tables)
