@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING, Any
-
-# pip writes bytecode for installed packages; an editable install under PYTHONDONTWRITEBYTECODE
-# would otherwise recompile every ketcheck module on every run (tens of milliseconds).
-if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
-    sys.dont_write_bytecode = False
 
 __version__ = "0.1.0"
 __all__ = ["Report", "Route", "Severity", "__version__", "check", "load_bundled"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ketcheck import __version__
 from ketcheck.engine.check import run_check
 from ketcheck.kb.load import load_bundled
-from ketcheck.kb.protocol import DEFAULT, Protocol
+from ketcheck.kb.protocol import Protocol
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     BloodPressure,
@@ -21,6 +21,7 @@ from ketcheck.model import (
     Route,
     Severity,
 )
+from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
@@ -31,6 +32,7 @@ _resolver: Resolver | None = None
 def check(
     names: Iterable[str | Entry],
     *,
+    options: CheckOptions | None = None,
     route: Route | str | None = None,
     session: datetime | None = None,
     protocol: Protocol | None = None,
@@ -39,31 +41,61 @@ def check(
     conditions: Iterable[str | ConditionEntry] = (),
     bp: str | BloodPressure | None = None,
 ) -> Report:
-    """Check medication names (and the patient's conditions and blood pressure) with bundled data."""
+    """Check medication names (and the patient's conditions and blood pressure) with bundled data.
+
+    Give either `options` or the separate keywords (route, session, protocol, fail_on, strict);
+    `conditions` and `bp` may go with either.
+    """
     global _resolver
+    if options is None:
+        options = options_from(
+            route=route, session=session, protocol=protocol, fail_on=fail_on, strict=strict
+        )
+    elif (route, session, protocol, fail_on, strict) != (
+        None,
+        None,
+        None,
+        Severity.MODERATE,
+        False,
+    ):
+        raise TypeError("check(): give options or the separate keywords, not both")
     kb = load_bundled()
-    context = PatientContext(
-        conditions=tuple(
-            c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in conditions
-        ),
-        bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp,
-    )
+    given = tuple(c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in conditions)
+    if given or bp is not None:
+        context = PatientContext(
+            conditions=(*options.patient.conditions, *given),
+            bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp or options.patient.bp,
+        )
+        options = replace(options, patient=context)
     if _resolver is None or _resolver.kb is not kb:
         _resolver = Resolver(kb)
-    if isinstance(fail_on, str):
-        fail_on = None if fail_on == "never" else Severity.parse(fail_on)
     return run_check(
         list(names),
         kb,
+        options,
         tool_version=__version__,
+        resolver=_resolver,
+        tables=_patient_tables,
+    )
+
+
+def options_from(
+    *,
+    route: Route | str | None = None,
+    session: datetime | None = None,
+    protocol: Protocol | None = None,
+    fail_on: Severity | str | None = Severity.MODERATE,
+    strict: bool = False,
+) -> CheckOptions:
+    """Check options from plain values: route and severity names as strings, "never" for no fail."""
+    if isinstance(fail_on, str):
+        fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+    return CheckOptions(
         route=Route(route) if route is not None else None,
         session=session,
-        protocol=protocol or DEFAULT,
+        protocol=protocol or DEFAULT_OPTIONS.protocol,
         fail_on=fail_on,
         strict=strict,
-        resolver=_resolver,
-        context=context,
-        tables=_patient_tables,
     )
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
+    from ketcheck.options import CheckOptions
     from ketcheck.sources.patient import Given
 
 _SETTINGS: dict[str, object] = {
@@ -155,14 +156,12 @@ def _gather(
         warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
-    given = given_in(decoded.text)
-    if given.conditions or given.bp or allow_empty:
-        entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb)) if decoded.text.strip() else []
-        return entries, warnings, given
     entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
-    if not entries:
-        raise InputError("no medications found in the input (blank lines and # comments only)")
-    return entries, warnings, given
+    if not inputs.looks_like_json(decoded.text):
+        comments = inputs.comment_lines(decoded.text)
+        if comments:
+            warnings.append(f"skipped {comments} comment line(s) starting with '# '")
+    return entries, warnings, given_in(decoded.text)
 
 
 def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
@@ -203,6 +202,27 @@ def _session_time(session: str | None) -> "datetime | None":
         raise InputError(
             f"--session {session!r} is not an ISO 8601 date and time (e.g. 2026-11-23T09:00): {exc}"
         ) from None
+
+
+def _options(
+    kb: "KnowledgeBase",
+    fail_on: FailOn,
+    session: str | None,
+    route: RouteChoice | None,
+    protocol: Path | None,
+    strict: bool,
+) -> "CheckOptions":
+    """The options `check` and `batch` share, read once into one value."""
+    from ketcheck.model import Route, Severity
+    from ketcheck.options import CheckOptions
+
+    return CheckOptions(
+        route=Route(route.value) if route else None,
+        session=_session_time(session),
+        protocol=_protocol(protocol, kb),
+        fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
+        strict=strict,
+    )
 
 
 def _emit(report: "Report", fmt: OutputFormat) -> None:
@@ -280,25 +300,22 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
         from ketcheck.sources.patient import condition_arguments
+        from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
-        when = _session_time(session)
-        proto = _protocol(protocol, kb)
+        options = _options(kb, fail_on, session, route, protocol, strict)
         conditions = condition_arguments(condition or [])
         entries, warnings, given = _gather(
             names or [], input_file, kb, allow_empty=bool(conditions or bp)
         )
+        if inputs_say_none(entries):
+            entries = []  # "none" / "no medications": a complete check of an empty list
         if given.bp is not None and bp is not None:
             warnings.append("--bp given: the blood pressure in the input was not used")
         report = run(
             entries,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
+            options=options,
             conditions=(*given.conditions, *conditions),
             bp=bp if bp is not None else given.bp,
         )
@@ -326,7 +343,7 @@ def info(
         from ketcheck.describe import describe, describe_text
         from ketcheck.kb.load import load_bundled
         from ketcheck.matching.resolve import Resolver
-        from ketcheck.model import Route
+        from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
         parsed, resolution = Resolver(kb).resolve(name)
@@ -337,7 +354,7 @@ def info(
             typer.echo(dumps(detail))
         else:
             sys.stdout.write(describe_text(detail))
-    raise typer.Exit(0 if detail["status"] == "resolved" else 3)
+    raise typer.Exit(ExitCode.CLEARED if detail["status"] == "resolved" else ExitCode.INCOMPLETE)
 
 
 @protocol_app.command("init")
@@ -417,23 +434,11 @@ def batch(
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
         from ketcheck.kb.load import load_bundled
-        from ketcheck.model import Route, Severity
         from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
-        when = _session_time(session)
-        proto = _protocol(protocol, kb)
-        code = run_batch(
-            file,
-            kb,
-            route=Route(route.value) if route else None,
-            session=when,
-            protocol=proto,
-            fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
-            strict=strict,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
+        options = _options(kb, fail_on, session, route, protocol, strict)
+        code = run_batch(file, kb, options, out=sys.stdout, err=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -459,6 +464,10 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
+    # An editable install run under PYTHONDONTWRITEBYTECODE would compile every module it loads
+    # on every run (tens of ms). The command owns its process; `import ketcheck` changes nothing.
+    if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
+        sys.dont_write_bytecode = False
     code = 0
     try:
         _app_for(sys.argv[1:])(prog_name="ketcheck")

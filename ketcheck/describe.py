@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ketcheck.engine.rules import rules_for
-from ketcheck.kb.knowledge import SOURCE_FDA, KnowledgeBase, Rule
+from ketcheck.kb.knowledge import SOURCE_FDA, ClassKind, KnowledgeBase, Rule, TargetKind
 from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
 
@@ -39,7 +39,7 @@ def describe(
                         ],
                         "lookalikes": list(kb.lexicon.lookalike_partners((ing,))),
                         "rules": [_rule_dict(a.rule, a.via, route) for a in applied]
-                        or [_rule_dict(kb.default_rule, "default", route)],
+                        or [_rule_dict(kb.default_rule, None, route)],
                     }
                 )
             out["ingredients"] = ingredients
@@ -70,10 +70,11 @@ def _candidates(candidates: tuple[Candidate, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _rule_dict(rule: Rule, via: str, route: Route) -> dict[str, Any]:
+def _rule_dict(rule: Rule, via: str | None, route: Route) -> dict[str, Any]:
+    shown = f"class {via}" if via else "ingredient"
     return {
         "rule": rule.id,
-        "via": "default" if via == "default" else f"class {via}" if via else "ingredient",
+        "via": "default" if rule.target_kind is TargetKind.DEFAULT else shown,
         "severity": rule.severity_for(route).label,
         "route_severity": {r.value: s.label for r, s in rule.route_severity.items()},
         "effects": [e.value for e in rule.effects],
@@ -137,16 +138,16 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         "data_version": kb.version,
         "ingredients": len(kb.ingredients),
         "ingredients_with_interaction_class": sum(
-            any(kb.classes[c].kind == "interaction" for c in i.classes)
+            any(kb.classes[c].kind is ClassKind.INTERACTION for c in i.classes)
             for i in kb.ingredients.values()
         ),
         "classes": len(kb.classes),
-        "interaction_classes": sum(c.kind == "interaction" for c in kb.classes.values()),
+        "interaction_classes": sum(c.kind is ClassKind.INTERACTION for c in kb.classes.values()),
         "rules": len(kb.rules) + 1,
         "combination_rules": len(kb.combinations),
         "names": len(kb.lexicon.names),
-        "names_curated": sum(e[3] != SOURCE_FDA for e in entries),
-        "names_generated_fda": sum(e[3] == SOURCE_FDA for e in entries),
+        "names_curated": sum(e.source != SOURCE_FDA for e in entries),
+        "names_generated_fda": sum(e.source == SOURCE_FDA for e in entries),
         "combination_products": sum(len(s) > 1 for s in kb.lexicon.sets),
         "lookalike_ingredients": len(kb.lexicon.partners),
     }

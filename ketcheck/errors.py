@@ -6,7 +6,7 @@ from __future__ import annotations
 class KetcheckError(Exception):
     """A usage, input or data problem: nothing was checked."""
 
-    exit_code = 2
+    exit_code = 2  # ExitCode.ERROR; a test pins it (importing the model here would slow --help)
 
 
 class InputError(KetcheckError):

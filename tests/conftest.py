@@ -11,6 +11,7 @@ from ketcheck.engine.check import run_check
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.load import compile_knowledge
 from ketcheck.model import Report
+from ketcheck.options import CheckOptions
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,6 +42,6 @@ def bundled() -> KnowledgeBase:
     return load_bundled()
 
 
-def run(kb: KnowledgeBase, *names: str, **kwargs: object) -> Report:
-    """Check names against a knowledge base with a fixed tool version."""
-    return run_check(list(names), kb, tool_version="test", **kwargs)  # type: ignore[arg-type]
+def run(kb: KnowledgeBase, *names: str, **options: object) -> Report:
+    """Check names against a knowledge base with a fixed tool version; keywords are CheckOptions."""
+    return run_check(list(names), kb, CheckOptions(**options), tool_version="test")  # type: ignore[arg-type]

@@ -10,24 +10,13 @@ import pytest
 
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import DEFAULT
-from ketcheck.model import Severity
+from ketcheck.options import CheckOptions
 from ketcheck.sources.batch import run_batch
 
 
 def batch(kb: KnowledgeBase, path: Path) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
     out, err = io.StringIO(), io.StringIO()
-    code = run_batch(
-        str(path),
-        kb,
-        route=None,
-        session=None,
-        protocol=DEFAULT,
-        fail_on=Severity.MODERATE,
-        strict=False,
-        out=out,
-        err=err,
-    )
+    code = run_batch(str(path), kb, CheckOptions(), out=out, err=err)
     return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 

@@ -213,7 +213,8 @@ def test_batch_command(tmp_path: Path) -> None:
 def test_markup_and_escapes_are_shown_literally() -> None:
     code, out, _ = invoke("check", "[blink]xanax[/blink]", "\x1b[2J\x1b[31mzoloft")
     assert "[blink]xanax[/blink]" in out and "\x1b" not in out
-    assert code == 1  # alprazolam (moderate) was still recognised and checked
+    # "blink" is no drug name: the entry is held for a person to confirm, never read quietly
+    assert code == 3 and "'blink' is not a known drug name" in out
 
 
 def test_protocol_precedence_option_then_environment_then_user_file(

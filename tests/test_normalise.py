@@ -1,4 +1,4 @@
-"""Entry parsing: the drug name separated from dose, form, route, frequency, salt and release."""
+"""Lookup keys and the one labelled token pass every entry goes through."""
 
 from __future__ import annotations
 
@@ -6,38 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketcheck.matching.normalise import combination_parts, is_noise, name_key, parse_entry
-
-CASES = [
-    # entry, expected name, expected strength, release, frequency
-    ("Klonopin 0.5 mg PO BID PRN anxiety", "Klonopin", "0.5 mg", "", "BID PRN"),
-    ("Wellbutrin XL 300mg qAM", "Wellbutrin", "300mg", "XL", "qAM"),
-    ("* Seroquel XR 300 mg nightly", "Seroquel", "300 mg", "XR", "nightly"),
-    ("2) Lamictal 100 mg twice daily", "Lamictal", "100 mg", "", "twice daily"),
-    ("1. sertraline 100 mg P.O. daily", "sertraline", "100 mg", "", "daily"),
-    ("- gabapentin 600mg TID", "gabapentin", "600mg", "", "TID"),
-    ("• Lexapro 10mg", "Lexapro", "10mg", "", ""),
-    ("0.5 mg clonazepam", "clonazepam", "0.5 mg", "", ""),
-    ("metoprolol succinate ER 25 mg", "metoprolol", "25 mg", "ER", ""),
-    ("divalproex sodium DR 500 mg BID", "divalproex", "500 mg", "DR", "BID"),
-    ("Norco 5/325 1 tab q6h prn pain", "Norco", "5/325 1", "", "q6h prn"),
-    ("buprenorphine/naloxone 8 mg/2 mg SL film", "buprenorphine/naloxone", "8", "", ""),
-    ("lithium carbonate 300 mg three times a day", "lithium", "300 mg", "", ""),
-    ("quetiapine extended release 50 mg qhs", "quetiapine", "50 mg", "extended release", "qhs"),
-    ("Klonopin (clonazepam) 0.5 mg", "Klonopin", "0.5 mg", "", ""),
-    ("take sertraline with food", "sertraline", "", "", "food"),
-    ("vitamin D3 2000 IU", "vitamin D3", "2000 IU", "", ""),
-    ("Zoloft\u00a050\u00a0mg", "Zoloft", "50 mg", "", ""),
-]
-
-
-@pytest.mark.parametrize(("entry", "name", "strength", "release", "frequency"), CASES)
-def test_parse_entry(entry: str, name: str, strength: str, release: str, frequency: str) -> None:
-    p = parse_entry(entry)
-    assert p.name == name
-    assert " ".join(p.strength) == strength
-    assert " ".join(p.release) == release
-    assert " ".join(p.frequency) == frequency
+from ketcheck.matching.normalise import name_key
+from ketcheck.matching.tokens import Label, tokenise
 
 
 @pytest.mark.parametrize(
@@ -55,32 +25,43 @@ def test_name_key(text: str, key: str) -> None:
     assert name_key(text) == key
 
 
-@pytest.mark.parametrize(
-    ("rest", "noise"),
-    [
-        (["xl", "300mg", "qam"], True),
-        (["succinate", "er", "25", "mg"], True),
-        (["with", "food"], True),
-        (["cold", "and", "flu"], False),
-        (["with", "codeine"], False),
-        ([], True),
-    ],
-)
-def test_is_noise(rest: list[str], noise: bool) -> None:
-    assert is_noise(rest) is noise
+L = Label
+TOKEN_CASES = [
+    ("Klonopin 0.5 mg PO BID", [L.WORD, L.STRENGTH, L.STRENGTH, L.ROUTE, L.FREQUENCY]),
+    ("Wellbutrin XL 300mg qAM", [L.WORD, L.RELEASE, L.STRENGTH, L.FREQUENCY]),
+    ("Xanax 0,5 mg", [L.WORD, L.STRENGTH, L.STRENGTH]),
+    ("Lexapro 10mg, Xanax", [L.WORD, L.STRENGTH, L.SEPARATOR, L.WORD]),
+    ("Tylenol (Nardil)", [L.WORD, L.OPEN, L.WORD, L.CLOSE]),
+    ("HYDROCODONE/APAP 5/325MG TAB", [L.WORD, L.JOINER, L.WORD, L.STRENGTH, L.FORM]),
+    ("METOPROLOL SUCC ER", [L.WORD, L.SALT, L.RELEASE]),
+    ("120 ACTUAT zed 0.044 MG/ACTUAT", [L.STRENGTH, L.STRENGTH, L.WORD, L.STRENGTH, L.STRENGTH]),
+    ("NDA020503 albuterol", [L.QUALIFIER, L.WORD]),
+    ("Abuse-Deterrent 12 HR", [L.QUALIFIER, L.STRENGTH, L.FREQUENCY]),
+    ("Tylenol #3", [L.WORD, L.NUMBER_MARK]),
+    ("heparin sodium, porcine", [L.WORD, L.SALT, L.SEPARATOR, L.SALT]),
+    ("zoloft and xanax", [L.WORD, L.SEPARATOR, L.WORD]),
+    ("Norinyl 1+50", [L.WORD, L.STRENGTH]),
+    ("q4-6h prn pain", [L.FREQUENCY, L.FREQUENCY, L.SIG]),
+]
 
 
-@pytest.mark.parametrize(
-    ("name", "parts"),
-    [
-        ("buprenorphine/naloxone", ["buprenorphine", "naloxone"]),
-        ("dextroamphetamine-amphetamine", ["dextroamphetamine", "amphetamine"]),
-        ("oxycodone and acetaminophen", ["oxycodone", "acetaminophen"]),
-        ("sertraline", []),
-    ],
-)
-def test_combination_parts(name: str, parts: list[str]) -> None:
-    assert combination_parts(name) == parts
+@pytest.mark.parametrize(("text", "labels"), TOKEN_CASES)
+def test_every_token_gets_a_label(text: str, labels: list[Label]) -> None:
+    assert [t.label for t in tokenise(text)] == labels
+
+
+def test_bullets_and_numbering_are_not_tokens() -> None:
+    assert [t.text for t in tokenise("#2 Klonopin 1 mg")] == ["Klonopin", "1", "mg"]
+    assert [t.text for t in tokenise("- 2) Lamictal")] == ["Lamictal"]
+
+
+def test_brackets_are_recorded_on_the_tokens_inside() -> None:
+    tokens = tokenise("Zed (Bee) [Cee]")
+    assert [(t.text, t.bracket) for t in tokens if t.label is Label.WORD] == [
+        ("Zed", ""),
+        ("Bee", "("),
+        ("Cee", "["),
+    ]
 
 
 @given(st.text(max_size=200))
@@ -91,17 +72,11 @@ def test_name_key_is_idempotent(text: str) -> None:
 
 
 @given(st.text(max_size=300))
-def test_parse_never_fails_and_keeps_a_clean_name(text: str) -> None:
-    p = parse_entry(text)
-    assert not any(ord(ch) < 0x20 for ch in p.name)
-    assert name_key(p.name) == name_key(name_key(p.name))
+def test_tokenise_never_fails_and_keeps_every_word(text: str) -> None:
+    from ketcheck.matching.normalise import clean_text
+    from ketcheck.matching.tokens import strip_bullet
 
-
-@given(
-    st.lists(
-        st.sampled_from(["Zoloft", "50", "mg", "BID", "XR", "sodium", "po", "prn"]), max_size=8
-    )
-)
-def test_parse_is_stable_under_reparse(tokens: list[str]) -> None:
-    p = parse_entry(" ".join(tokens))
-    assert parse_entry(p.name).name == p.name
+    cleaned = strip_bullet(clean_text(text).strip())
+    tokens = tokenise(clean_text(text).strip())
+    # Every letter or digit of the (bullet-stripped) entry lands in exactly one token.
+    assert name_key(" ".join(t.text for t in tokens)) == name_key(cleaned)

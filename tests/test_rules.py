@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.protocol import Protocol
-from ketcheck.model import Effect, Route, Severity
+from ketcheck.model import Effect, Route, Severity, Source
 from tests.conftest import run
 
 
@@ -54,7 +54,8 @@ def test_protocol_zero_hours_removes_a_hold(kb: KnowledgeBase) -> None:
 def test_protocol_severity_override(kb: KnowledgeBase) -> None:
     r = run(kb, "sertraline", protocol=Protocol(name="p", severity={"ssri": Severity.MODERATE}))
     assert r.findings[0].severity is Severity.MODERATE
-    assert r.findings[0].severity_source == "protocol: p"
+    assert r.findings[0].severity_source is Source.PROTOCOL
+    assert r.to_dict()["findings"][0]["severity_source"] == "protocol: p"
     assert r.summary.exit_code == 1
 
 

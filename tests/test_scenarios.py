@@ -53,10 +53,11 @@ from typing import Any
 import pytest
 
 from ketcheck.api import reading
+from ketcheck.engine.check import run_check
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.patient import load_patient_tables
 from ketcheck.model import ConditionEntry, Finding, PatientContext, Route
-from tests.conftest import run
+from ketcheck.options import CheckOptions
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
 
@@ -115,12 +116,12 @@ def test_scenario(bundled: KnowledgeBase, path: Path) -> None:
         conditions=tuple(ConditionEntry(text=c) for c in sc.get("conditions", [])),
         bp=reading(sc["bp"], load_patient_tables()) if "bp" in sc else None,
     )
-    report = run(
+    options = CheckOptions(route=Route(sc.get("route", "iv")), session=session, patient=context)
+    report = run_check(
+        list(sc["medications"]),
         bundled,
-        *sc["medications"],
-        route=Route(sc.get("route", "iv")),
-        session=session,
-        context=context,
+        options,
+        tool_version="test",
         tables=load_patient_tables(),
     )
     exp = sc["expect"]

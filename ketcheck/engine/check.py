@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,6 @@ from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.rules import cumulative, evaluate
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
@@ -28,10 +26,10 @@ from ketcheck.model import (
     Report,
     Resolution,
     Resolved,
-    Route,
     Severity,
     Summary,
 )
+from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
@@ -40,21 +38,16 @@ if TYPE_CHECKING:
 def run_check(
     entries: Sequence[str | Entry],
     kb: KnowledgeBase,
+    options: CheckOptions = DEFAULT_OPTIONS,
     *,
     tool_version: str,
-    route: Route | None = None,
-    session: datetime | None = None,
-    protocol: Protocol = DEFAULT,
-    fail_on: Severity | None = Severity.MODERATE,
-    strict: bool = False,
     resolver: Resolver | None = None,
     warnings: Sequence[str] = (),
-    context: PatientContext | None = None,
     tables: PatientTables | Callable[[], PatientTables] | None = None,
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
-    route = route or protocol.default_route or Route.IV
+    route, protocol = options.effective_route, options.protocol
     meds: list[Medication] = []
     classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
     # Long lists repeat the same lines: the rules see each distinct (text, ingredients) once.
@@ -89,9 +82,10 @@ def run_check(
     unique = list(distinct.values())
     findings = evaluate(kb, unique, route=route, protocol=protocol)
     findings += cumulative(kb, unique, protocol=protocol)
-    findings = with_clock_times(findings, session)
+    findings = with_clock_times(findings, options.session)
     extra_warnings: list[str] = []
     patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
+    context = options.patient
     if tables is not None and _needs_patient(context, unique, findings):
         # The one seam for patient context: doses, conditions, blood pressure, half-lives.
         from ketcheck.engine.patient import apply_patient
@@ -101,23 +95,25 @@ def run_check(
             findings,
             kb,
             tables if not callable(tables) else tables(),
-            context=context or PatientContext(),
+            context=context,
             route=route,
-            session=session,
+            session=options.session,
         )
         meds, findings = outcome.medications, outcome.findings
         patient = (outcome.conditions, outcome.bp)
         extra_warnings = outcome.warnings
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
-    summary = summarise(meds, findings, fail_on=fail_on, strict=strict, conditions=patient[0])
+    summary = summarise(
+        meds, findings, fail_on=options.fail_on, strict=options.strict, conditions=patient[0]
+    )
     return Report(
         tool_version=tool_version,
         data_version=kb.version,
         route=route,
-        session=session,
+        session=options.session,
         protocol=protocol.name,
-        fail_on=fail_on,
-        strict=strict,
+        fail_on=options.fail_on,
+        strict=options.strict,
         medications=tuple(meds),
         findings=tuple(findings),
         schedule=tuple(plan(findings)),
@@ -136,10 +132,10 @@ _SIG_HINT = re.compile(
 
 
 def _needs_patient(
-    context: PatientContext | None, unique: Sequence[Medication], findings: Sequence[Finding]
+    context: PatientContext, unique: Sequence[Medication], findings: Sequence[Finding]
 ) -> bool:
     """Whether anything could use the patient tables (their loading is skipped otherwise)."""
-    if context is not None and (context.conditions or context.bp is not None):
+    if context.conditions or context.bp is not None:
         return True
     if any(f.hold is not None for f in findings):
         return True
@@ -220,7 +216,7 @@ def summarise(
     return Summary(
         highest_severity=highest,
         complete=complete,
-        exit_code=int(code),
+        exit_code=code,
         resolved=resolved,
         ambiguous=ambiguous,
         unresolved=unresolved,

@@ -11,6 +11,7 @@ from ketcheck.model import (
     ConditionStatus,
     Effect,
     Finding,
+    FindingKind,
     PatientCondition,
     Route,
     Severity,
@@ -52,7 +53,7 @@ def bp_finding(bp: BloodPressure, tables: PatientTables, route: Route) -> Findin
     note = "" if bp.diastolic is not None else " Only the systolic number was given."
     return Finding(
         rule=f"bp:{level.id}",
-        kind="condition",
+        kind=FindingKind.CONDITION,
         ingredients=(),
         inputs=(bp.text,),
         severity=bp.severity,
@@ -129,7 +130,7 @@ def condition_findings(
         which = "Spravato label (intranasal)" if family == "spravato" else "Ketamine labels"
         by_id[rule.id] = Finding(
             rule=f"condition:{rule.id}",
-            kind="condition",
+            kind=FindingKind.CONDITION,
             ingredients=(),
             inputs=(pc.input,),
             severity=severity,

@@ -14,6 +14,7 @@ from ketcheck.model import (
     Equivalent,
     EquivalentKind,
     Finding,
+    FindingKind,
     IngredientDose,
     Medication,
     Severity,
@@ -265,12 +266,12 @@ def read_dose(
         allowed = cap / max(count_hi, 1e-9)
         per_day = min(per_day, allowed)
     if per_dose is not None and per_day is not None and daily is None:
-        daily = Amount(amount=round(per_dose.amount * per_day, 6), unit=per_dose.unit)
+        daily = Amount(amount=round(per_dose.amount * per_day, 9), unit=per_dose.unit)
         if by_ingredient:
             by_ingredient = [
                 replace(
                     b,
-                    daily=Amount(amount=round(b.per_dose.amount * per_day, 6), unit="mg")
+                    daily=Amount(amount=round(b.per_dose.amount * per_day, 9), unit="mg")
                     if b.per_dose
                     else None,
                 )
@@ -545,7 +546,9 @@ def apply_doses(
                 f,
                 severity=best[0],
                 raised_from=f.raised_from or f.severity,
-                kind="interaction" if f.kind == "no-known-interaction" else f.kind,
+                kind=FindingKind.INTERACTION
+                if f.kind is FindingKind.NO_KNOWN_INTERACTION
+                else f.kind,
             )
         elif best is not None:
             extra.insert(0, best[1])

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+from collections.abc import Iterable
 
-from ketcheck.model import Severity
+from ketcheck.model import ExitCode, Severity
 
-
-class ExitCode(IntEnum):
-    """Exit codes scripts rely on; the README's table is tested against this."""
-
-    CLEARED = 0
-    RISK = 1
-    ERROR = 2
-    INCOMPLETE = 3
+__all__ = ["ExitCode", "exit_code", "worst_of"]
 
 
 def exit_code(*, highest: Severity | None, complete: bool, fail_on: Severity | None) -> ExitCode:
@@ -25,3 +18,12 @@ def exit_code(*, highest: Severity | None, complete: bool, fail_on: Severity | N
     if not complete:
         return ExitCode.INCOMPLETE
     return ExitCode.CLEARED
+
+
+# Which verdict wins when several checks are summed up (a batch): risk, then incomplete, then clear.
+_RANK = (ExitCode.CLEARED, ExitCode.INCOMPLETE, ExitCode.RISK)
+
+
+def worst_of(codes: Iterable[ExitCode]) -> ExitCode:
+    """The exit code of many checks: any risk exits 1, else any incomplete exits 3, else 0."""
+    return max(codes, key=_RANK.index, default=ExitCode.CLEARED)

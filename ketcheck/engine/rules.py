@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
-from ketcheck.kb.knowledge import Combination, KnowledgeBase, Rule
+from ketcheck.kb.knowledge import Combination, KnowledgeBase, Rule, TargetKind
 from ketcheck.kb.protocol import Protocol
-from ketcheck.model import Finding, Hold, Medication, Route, Severity
+from ketcheck.model import Advice, Finding, FindingKind, Hold, Medication, Route, Severity, Source
+
+# What `Finding.applies_via` says for a combination (a class id or an ingredient id otherwise).
+VIA_COMBINATION = "combination"
+_ADVICE_FIELDS = tuple(f.name for f in fields(Advice))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Applied:
-    """A rule that applies to an ingredient, and the class it came through ("" = own rule)."""
+    """A rule that applies to an ingredient, and the class it came through (None: its own rule)."""
 
     rule: Rule
-    via: str
+    via: str | None = None
 
 
 def rules_for(kb: KnowledgeBase, ingredient: str) -> list[Applied]:
@@ -27,7 +32,7 @@ def rules_for(kb: KnowledgeBase, ingredient: str) -> list[Applied]:
     replaced: set[str] = set()
     if own is not None:
         replaced = set(own.replaces) if own.replaces is not None else set(info.classes)
-    applied = [Applied(rule=own, via="")] if own is not None else []
+    applied = [Applied(rule=own)] if own is not None else []
     for cid in info.classes:
         if cid in replaced:
             continue
@@ -59,9 +64,7 @@ def evaluate(
         elif own_findings:
             findings.append(own_findings[0])
         else:
-            findings.append(
-                _finding(Applied(rule=kb.default_rule, via=""), ing, inputs, route, protocol)
-            )
+            findings.append(_finding(Applied(rule=kb.default_rule), ing, inputs, route, protocol))
     return _merge_same_entries(findings)
 
 
@@ -83,37 +86,35 @@ def _finding(
 ) -> Finding:
     rule = applied.rule
     severity = rule.severity_for(route)
-    severity_source = "data"
+    severity_source = Source.DATA
     override = protocol.severity_for(ingredient, applied.via, route)
     if override is not None and override != severity:
-        severity, severity_source = override, f"protocol: {protocol.name}"
+        severity, severity_source = override, Source.PROTOCOL
     hold: Hold | None = None
     hours = rule.hold_hours
-    basis, source = rule.hold_basis or "", "data"
-    custom = protocol.hold_for(ingredient, applied.via) if rule.target_kind != "default" else None
+    basis, source = rule.hold_basis or "", Source.DATA
+    is_default = rule.target_kind is TargetKind.DEFAULT
+    custom = None if is_default else protocol.hold_for(ingredient, applied.via)
     if custom is not None and custom != hours:
         hours = custom
-        basis, source = f"clinic protocol ({protocol.name})", "protocol"
+        basis, source = f"clinic protocol ({protocol.name})", Source.PROTOCOL
     if hours is not None and hours > 0:
         hold = Hold(hours_before=hours, basis=basis, source=source)
     return Finding(
+        **(advice_of(rule) | {"severity": severity}),
         rule=rule.id,
-        kind="interaction" if rule.target_kind != "default" else "no-known-interaction",
+        kind=FindingKind.NO_KNOWN_INTERACTION if is_default else FindingKind.INTERACTION,
         ingredients=(ingredient,),
         inputs=tuple(dict.fromkeys(inputs)),
-        severity=severity,
-        effects=rule.effects,
-        effect=rule.effect,
-        mechanism=rule.mechanism,
-        management=rule.management,
-        evidence=rule.evidence,
-        references=rule.references,
         hold=hold,
-        disagreement=rule.disagreement,
-        standing_note=rule.standing_note,
         applies_via=applied.via or ingredient,
         severity_source=severity_source,
     )
+
+
+def advice_of(advice: Advice) -> dict[str, Any]:
+    """The advice a rule of any kind carries, as keywords for the `Finding` it produces."""
+    return {name: getattr(advice, name) for name in _ADVICE_FIELDS}
 
 
 def cumulative(
@@ -135,18 +136,13 @@ def cumulative(
         inputs = tuple(dict.fromkeys(i for ing in members for i in present[ing]))
         out.append(
             Finding(
+                **advice_of(combo),
                 rule=combo.id,
-                kind="combined",
+                kind=FindingKind.COMBINED,
                 ingredients=tuple(members),
                 inputs=inputs,
-                severity=combo.severity,
-                effects=combo.effects,
-                effect=combo.effect,
-                mechanism=combo.mechanism,
-                management=combo.management,
-                evidence=combo.evidence,
-                references=combo.references,
-                applies_via="combination",
+                applies_via=VIA_COMBINATION,
+                duplicate_therapy=combo.duplicate_therapy,
             )
         )
     return out

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
+from dataclasses import fields
+from enum import Enum
 from typing import Any, TypeVar
 
 from ketcheck.kb.knowledge import (
+    ClassKind,
     Combination,
     DrugClass,
     Ingredient,
     KnowledgeBase,
     Matching,
     Rule,
+    TargetKind,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
 from ketcheck.model import Effect, Route, Severity
@@ -139,100 +143,165 @@ def _unpack_names(_key: str, packed: str) -> tuple[NameEntry, ...]:
     out = []
     for row in packed.split(_ENTRY):
         display, index, kind, source = row.split(_FIELD)
-        out.append((display, int(index), kind, source))
+        out.append(NameEntry(display, int(index), kind, source))
     return tuple(out)
 
 
+# --- records packed from their dataclass fields ---------------------------------------------
+# A record is a list of its field values in `fields()` order, each encoded by `_encode`; the
+# field names of every record type are stored beside them, so a cache written for other fields
+# is rebuilt rather than misread. A field type needs a decoder here only if it is not plain.
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _optional(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else decode(value)
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _effects(value: Any) -> tuple[Effect, ...]:
+    return tuple(Effect(e) for e in value)
+
+
+def _route_severity(value: Any) -> dict[Route, Severity]:
+    return {Route(k): Severity(s) for k, s in value.items()}
+
+
+# Decoders by field annotation (as written in the dataclass); a missing one fails the build.
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "str": _same,
+    "int": _same,
+    "float": _same,
+    "bool": _same,
+    "str | None": _same,
+    "float | None": _same,
+    "tuple[str, ...]": _str_tuple,
+    "tuple[str, ...] | None": _optional(_str_tuple),
+    "tuple[Effect, ...]": _effects,
+    "Severity": Severity,
+    "ClassKind": ClassKind,
+    "TargetKind": TargetKind,
+    "Mapping[Route, Severity]": _route_severity,
+}
+
+R = TypeVar("R")
+
+
+def _encode(value: Any) -> Any:
+    """A field value as plain marshal- and JSON-ready data."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {_encode(k): _encode(v) for k, v in value.items()}
+    return value
+
+
+Layout = tuple[tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
+_LAYOUTS: dict[type, Layout] = {}
+
+
+def _layout(cls: type) -> Layout:
+    """Field names of a record type, and the decoder of each (None where values are plain)."""
+    known = _LAYOUTS.get(cls)
+    if known is not None:
+        return known
+    names, decoders = [], []
+    for f in fields(cls):
+        decode = _DECODERS.get(str(f.type))
+        if decode is None:
+            raise TypeError(f"compiled.py: no decoder for {cls.__name__}.{f.name}: {f.type}")
+        names.append(f.name)
+        decoders.append(None if decode is _same else decode)
+    layout = _LAYOUTS[cls] = (tuple(names), tuple(decoders))
+    return layout
+
+
+def pack(record: object) -> list[Any]:
+    """A knowledge record as a list of plain values, in field order."""
+    names, _ = _layout(type(record))
+    return [_encode(getattr(record, n)) for n in names]
+
+
+def unpack(cls: type[R], values: list[Any]) -> R:
+    """The record `pack` wrote."""
+    names, decoders = _layout(cls)
+    if len(values) != len(names):
+        raise ValueError(f"a packed {cls.__name__} has {len(values)} fields, not {len(names)}")
+    return cls(
+        **{n: v if d is None else d(v) for n, d, v in zip(names, decoders, values, strict=True)}
+    )
+
+
+_RECORDS = (DrugClass, Ingredient, Rule, Combination, Matching)
+
+
+def _layouts() -> list[list[str]]:
+    return [list(_layout(cls)[0]) for cls in _RECORDS]
+
+
+# Ingredients live in a packed table of strings (a thousand of them; only those a check names
+# are built). Each field becomes text: plain types by hand, anything else as JSON, loaded lazily
+# (add a text form here for a new field type, so the table path need not import json).
+def _text_out(annotation: str, value: Any) -> str:
+    if annotation == "str":
+        return str(value)
+    if annotation == "str | None":
+        return value or ""  # optional text is never empty when present
+    if annotation == "tuple[str, ...]":
+        if any("," in v for v in value):
+            raise ValueError(f"compiled.py: cannot pack {value!r} (a comma inside an id)")
+        return ",".join(value)
+    import json
+
+    return json.dumps(_encode(value))  # JSON escapes control characters: no separator inside
+
+
+def _text_in(annotation: str, text: str) -> Any:
+    if annotation == "str":
+        return text
+    if annotation == "str | None":
+        return text or None
+    if annotation == "tuple[str, ...]":
+        return tuple(text.split(",")) if text else ()
+    import json
+
+    return _DECODERS[annotation](json.loads(text))
+
+
 def _ingredient_out(i: Ingredient) -> str:
-    return _FIELD.join((",".join(i.classes), i.rxcui or ""))
+    return _FIELD.join(_text_out(a, getattr(i, n)) for n, a in _INGREDIENT_FIELDS.items())
 
 
 def _ingredient_in(key: str, packed: str) -> Ingredient:
-    classes, _, rxcui = packed.partition(_FIELD)
-    return Ingredient(
-        id=key, classes=tuple(classes.split(",")) if classes else (), rxcui=rxcui or None
-    )
+    values = dict(zip(_INGREDIENT_FIELDS, packed.split(_FIELD), strict=True))
+    return Ingredient(id=key, **{n: _text_in(a, values[n]) for n, a in _INGREDIENT_FIELDS.items()})
 
 
-def _rule_out(r: Rule) -> list[Any]:
-    return [
-        r.id,
-        r.target_kind,
-        r.target,
-        int(r.severity),
-        [e.value for e in r.effects],
-        r.effect,
-        r.mechanism,
-        r.management,
-        r.evidence,
-        list(r.references),
-        r.hold_hours,
-        r.hold_basis,
-        r.disagreement,
-        r.standing_note,
-        {k.value: int(v) for k, v in r.route_severity.items()},
-        list(r.replaces) if r.replaces is not None else None,
-    ]
-
-
-def _rule_in(v: list[Any]) -> Rule:
-    return Rule(
-        id=v[0],
-        target_kind=v[1],
-        target=v[2],
-        severity=Severity(v[3]),
-        effects=tuple(Effect(e) for e in v[4]),
-        effect=v[5],
-        mechanism=v[6],
-        management=v[7],
-        evidence=v[8],
-        references=tuple(v[9]),
-        hold_hours=v[10],
-        hold_basis=v[11],
-        disagreement=v[12],
-        standing_note=v[13],
-        route_severity={Route(k): Severity(s) for k, s in v[14].items()},
-        replaces=tuple(v[15]) if v[15] is not None else None,
-    )
+_INGREDIENT_FIELDS = {f.name: str(f.type) for f in fields(Ingredient)[1:]}
 
 
 def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
     """Flatten a knowledge base to plain values (marshal- and JSON-ready)."""
-    m = kb.matching
+    assert fields(Ingredient)[0].name == "id"  # the packed table's key
     return {
+        "layouts": _layouts(),
         "release": kb.release,
         "version": kb.version,
         "licence": kb.licence,
-        "classes": [[c.id, c.label, c.kind] for c in kb.classes.values()],
+        "classes": [pack(c) for c in kb.classes.values()],
         "ingredients": pack_table({i.id: _ingredient_out(i) for i in kb.ingredients.values()}),
-        "rules": [_rule_out(r) for r in kb.rules],
-        "default_rule": _rule_out(kb.default_rule),
-        "combinations": [
-            [
-                c.id,
-                list(c.members),
-                c.min_distinct,
-                list(c.require),
-                int(c.severity),
-                [e.value for e in c.effects],
-                c.effect,
-                c.mechanism,
-                c.management,
-                c.evidence,
-                list(c.references),
-            ]
-            for c in kb.combinations
-        ],
-        "matching": [
-            m.min_letters,
-            m.threshold,
-            m.margin,
-            m.lookalike_floor,
-            m.lookalike_window,
-            m.suggest_floor,
-            m.scorer,
-            m.limit,
-        ],
+        "rules": [pack(r) for r in kb.rules],
+        "default_rule": pack(kb.default_rule),
+        "combinations": [pack(c) for c in kb.combinations],
+        "matching": pack(kb.matching),
         "names": pack_table({k: _pack_names(tuple(v)) for k, v in kb.lexicon.names.items()}),
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
@@ -241,48 +310,26 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def from_compact(d: dict[str, Any]) -> KnowledgeBase:
-    """Rebuild a knowledge base from `to_compact` output."""
-    rules = tuple(_rule_in(v) for v in d["rules"])
-    m = d["matching"]
+    """Rebuild a knowledge base from `to_compact` output; KeyError when its layout is stale."""
+    if d.get("layouts") != _layouts():
+        raise KeyError("layouts")
+    rules = tuple(unpack(Rule, v) for v in d["rules"])
+    classes = (unpack(DrugClass, c) for c in d["classes"])
     return KnowledgeBase(
         release=d["release"],
         version=d["version"],
         licence=d["licence"],
-        classes={c[0]: DrugClass(id=c[0], label=c[1], kind=c[2]) for c in d["classes"]},
+        classes={c.id: c for c in classes},
         ingredients=PackedTable(d["ingredients"], _ingredient_in),
         rules=rules,
-        default_rule=_rule_in(d["default_rule"]),
-        combinations=tuple(
-            Combination(
-                id=c[0],
-                members=tuple(c[1]),
-                min_distinct=c[2],
-                require=tuple(c[3]),
-                severity=Severity(c[4]),
-                effects=tuple(Effect(e) for e in c[5]),
-                effect=c[6],
-                mechanism=c[7],
-                management=c[8],
-                evidence=c[9],
-                references=tuple(c[10]),
-            )
-            for c in d["combinations"]
-        ),
+        default_rule=unpack(Rule, d["default_rule"]),
+        combinations=tuple(unpack(Combination, c) for c in d["combinations"]),
         lexicon=Lexicon(
             names=PackedTable(d["names"], _unpack_names),
             sets=tuple(tuple(s) for s in d["sets"]),
             partners=d["partners"],
             dropped_generated=d["dropped"],
         ),
-        matching=Matching(
-            min_letters=m[0],
-            threshold=m[1],
-            margin=m[2],
-            lookalike_floor=m[3],
-            lookalike_window=m[4],
-            suggest_floor=m[5],
-            scorer=m[6],
-            limit=m[7],
-        ),
+        matching=unpack(Matching, d["matching"]),
         rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
     )

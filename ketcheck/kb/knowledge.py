@@ -5,20 +5,36 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ketcheck.errors import DataError
 from ketcheck.kb.lexicon import Lexicon, NameEntry
 from ketcheck.kb.spec import Key, Kind, Spec
 from ketcheck.matching.normalise import name_key
-from ketcheck.model import Effect, Route, Severity
+from ketcheck.model import Advice, Effect, Route, Severity
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
-CLASS_KINDS = ("interaction", "descriptive")
 # The rapidfuzz scorers matching.toml may name (matching/resolve.py builds them).
 SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
+
+
+class ClassKind(StrEnum):
+    """Whether a class carries a rule, or is reviewed and known not to interact."""
+
+    INTERACTION = "interaction"
+    DESCRIPTIVE = "descriptive"
+
+
+class TargetKind(StrEnum):
+    """What a rule is attached to: a class, one ingredient, or every reviewed drug (the default)."""
+
+    CLASS = "class"
+    INGREDIENT = "ingredient"
+    DEFAULT = "default"
+
 
 # The knowledge types are entities, loaded once per process: they compare by identity (eq=False),
 # which also spares defining field-wise __eq__ and __hash__ for each at every start.
@@ -30,7 +46,7 @@ class DrugClass:
 
     id: str
     label: str
-    kind: str
+    kind: ClassKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -43,23 +59,14 @@ class Ingredient:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Rule:
+class Rule(Advice):
     """One sourced interaction rule for a class or an ingredient."""
 
     id: str
-    target_kind: str
+    target_kind: TargetKind
     target: str
-    severity: Severity
-    effects: tuple[Effect, ...]
-    effect: str
-    mechanism: str
-    management: str
-    evidence: str
-    references: tuple[str, ...]
     hold_hours: float | None = None
     hold_basis: str | None = None
-    disagreement: str | None = None
-    standing_note: str | None = None
     route_severity: Mapping[Route, Severity] = field(default_factory=dict)
     replaces: tuple[str, ...] | None = None
 
@@ -69,20 +76,14 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Combination:
+class Combination(Advice):
     """A risk that appears only when several drugs add up."""
 
     id: str
     members: tuple[str, ...]
     min_distinct: int
     require: tuple[str, ...]
-    severity: Severity
-    effects: tuple[Effect, ...]
-    effect: str
-    mechanism: str
-    management: str
-    evidence: str
-    references: tuple[str, ...]
+    duplicate_therapy: bool = False  # the members are the session drug itself (FHIR DUPTHPY)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -176,6 +177,21 @@ def _effects(value: Any, where: str) -> tuple[Effect, ...]:
         raise DataError(f"{where}: 'effects' must contain only 'safety' or 'efficacy'") from None
 
 
+def _advice(body: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The advice fields every rule kind carries, validated once for all of them."""
+    return {
+        "severity": _severity(_need(body, "severity", str, where), where),
+        "effects": _effects(body.get("effects"), where),
+        "effect": _need(body, "effect", str, where),
+        "mechanism": _need(body, "mechanism", str, where),
+        "management": _need(body, "management", str, where),
+        "evidence": _need(body, "evidence", str, where),
+        "references": tuple(_str_list(body, "references", where)),
+        "disagreement": _opt(body, "disagreement", str, where),
+        "standing_note": _opt(body, "standing_note", str, where),
+    }
+
+
 _KNOWN_RULE_KEYS = frozenset(
     [
         "id",
@@ -230,15 +246,15 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         idx = index_of(ings)
         existing = entries.get(key)
         if existing:
-            if any(e[1] == idx for e in existing):
+            if any(e.set_index == idx for e in existing):
                 return True
             if source == SOURCE_FDA:
                 return False  # curated names win over the generated table
-            other = sets[existing[0][1]]
+            other = sets[existing[0].set_index]
             raise DataError(
                 f"{where}: name {name!r} maps to {'+'.join(ings)} but already to {'+'.join(other)}"
             )
-        entries[key] = [(name, idx, kind, source)]
+        entries[key] = [NameEntry(name, idx, kind, source)]
         return True
 
     for ing_id, kind, name, where in curated_names:
@@ -286,9 +302,11 @@ def _build_classes(table: Mapping[str, Any]) -> dict[str, DrugClass]:
         if not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", cid):
             raise DataError(f"{where}: class ids are lowercase letters, digits and hyphens")
         kind = _need(body, "kind", str, where)
-        if kind not in CLASS_KINDS:
-            raise DataError(f"{where}: kind must be one of {', '.join(CLASS_KINDS)}")
-        classes[cid] = DrugClass(id=cid, label=_need(body, "label", str, where), kind=kind)
+        if kind not in tuple(ClassKind):
+            raise DataError(f"{where}: kind must be one of {', '.join(ClassKind)}")
+        classes[cid] = DrugClass(
+            id=cid, label=_need(body, "label", str, where), kind=ClassKind(kind)
+        )
     return classes
 
 
@@ -380,8 +398,7 @@ def _build_rules(
             if applies in seen_targets:
                 raise DataError(f"{where}: {applies} already has rule {seen_targets[applies]!r}")
             seen_targets[applies] = rid
-        references = _str_list(body, "references", where)
-        if not references:
+        if not _str_list(body, "references", where):
             raise DataError(f"{where}: every rule needs at least one reference")
         hold = body.get("hold_hours")
         if hold is not None:
@@ -407,20 +424,12 @@ def _build_rules(
                 if c not in ingredients[target].classes:
                     raise DataError(f"{where}: replaces {c!r}, which {target} is not a member of")
         rule = Rule(
+            **_advice(body, where),
             id=rid,
-            target_kind=kind,
+            target_kind=TargetKind(kind),
             target=target,
-            severity=_severity(_need(body, "severity", str, where), where),
-            effects=_effects(body.get("effects"), where),
-            effect=_need(body, "effect", str, where),
-            mechanism=_need(body, "mechanism", str, where),
-            management=_need(body, "management", str, where),
-            evidence=_need(body, "evidence", str, where),
-            references=tuple(references),
             hold_hours=float(hold) if hold is not None else None,
             hold_basis=_opt(body, "hold_basis", str, where),
-            disagreement=_opt(body, "disagreement", str, where),
-            standing_note=_opt(body, "standing_note", str, where),
             route_severity=route_sev,
             replaces=tuple(replaces) if replaces is not None else None,
         )
@@ -433,7 +442,7 @@ def _build_rules(
     if default is None:
         raise DataError("rules.toml: no rule with applies_to = 'default' (no known interaction)")
     for cid, cls in classes.items():
-        if cls.kind == "interaction" and f"class:{cid}" not in seen_targets:
+        if cls.kind is ClassKind.INTERACTION and f"class:{cid}" not in seen_targets:
             raise DataError(f"rules.toml: interaction class {cid!r} has no rule")
     return tuple(rules), default
 
@@ -455,23 +464,17 @@ def _build_combinations(
             known = classes if kind == "class" else ingredients if kind == "ingredient" else None
             if known is None or target not in known:
                 raise DataError(f"{where}: unknown member {m!r}")
-        refs = _str_list(body, "references", where)
-        if not refs:
+        if not _str_list(body, "references", where):
             raise DataError(f"{where}: needs at least one reference")
         min_distinct = _need(body, "min_distinct", int, where)
         out.append(
             Combination(
+                **_advice(body, where),
                 id=cid,
                 members=tuple(members),
                 min_distinct=min_distinct,
                 require=tuple(require),
-                severity=_severity(_need(body, "severity", str, where), where),
-                effects=_effects(body.get("effects"), where),
-                effect=_need(body, "effect", str, where),
-                mechanism=_need(body, "mechanism", str, where),
-                management=_need(body, "management", str, where),
-                evidence=_need(body, "evidence", str, where),
-                references=tuple(refs),
+                duplicate_therapy=bool(_opt(body, "duplicate_therapy", bool, where)),
             )
         )
     return tuple(out)
@@ -519,7 +522,7 @@ def _build_lookalikes(
         groups: list[set[str]] = []
         for n in names:
             hits = entries.get(name_key(n))
-            groups.append({ing for h in hits for ing in sets[h[1]]} if hits else set())
+            groups.append({ing for h in hits for ing in sets[h.set_index]} if hits else set())
         for a_idx, a in enumerate(groups):
             for b_idx, b in enumerate(groups):
                 if a_idx == b_idx:

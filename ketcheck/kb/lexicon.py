@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
-# (display name, index into Lexicon.sets, kind: generic|brand|synonym|product, source)
-NameEntry = tuple[str, int, str, str]
+
+class NameEntry(NamedTuple):
+    """One known name: as written, its ingredient set, its kind and where it comes from."""
+
+    display: str
+    set_index: int  # index into Lexicon.sets
+    kind: str  # generic | brand | synonym | product
+    source: str  # curated | fda-unii
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -24,7 +31,7 @@ class Lexicon:
 
     def ingredients(self, entry: NameEntry) -> tuple[str, ...]:
         """The ingredient set a name entry stands for."""
-        return self.sets[entry[1]]
+        return self.sets[entry.set_index]
 
     def lookalike_partners(self, ingredients: tuple[str, ...]) -> frozenset[str]:
         """Ingredients that are known look-alikes of any of these."""

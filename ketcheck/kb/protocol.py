@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ketcheck.errors import ProtocolError
-from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.knowledge import KnowledgeBase, TargetKind
 from ketcheck.model import Route, Severity
 
 SeveritySetting = Severity | Mapping[Route, Severity]
@@ -22,7 +22,7 @@ class Protocol:
     holds: Mapping[str, float] = field(default_factory=dict)
     severity: Mapping[str, SeveritySetting] = field(default_factory=dict)
 
-    def hold_for(self, ingredient: str, via: str) -> float | None:
+    def hold_for(self, ingredient: str, via: str | None) -> float | None:
         """Protocol hold hours for this ingredient, ingredient key first, then the class key."""
         if ingredient in self.holds:
             return self.holds[ingredient]
@@ -30,7 +30,7 @@ class Protocol:
             return self.holds[via]
         return None
 
-    def severity_for(self, ingredient: str, via: str, route: Route) -> Severity | None:
+    def severity_for(self, ingredient: str, via: str | None, route: Route) -> Severity | None:
         """Protocol severity for this ingredient, ingredient key first, then the class key."""
         for key in (ingredient, via):
             if key and key in self.severity:
@@ -119,7 +119,7 @@ def default_table(kb: KnowledgeBase, route: Route = Route.IV) -> dict[str, Any]:
     """The bundled defaults as a protocol table: loading it back changes no result."""
     holds: dict[str, float | int] = {}
     severity: dict[str, Any] = {}
-    for rule in sorted(kb.rules, key=lambda r: (r.target_kind != "class", r.target)):
+    for rule in sorted(kb.rules, key=lambda r: (r.target_kind is not TargetKind.CLASS, r.target)):
         if rule.hold_hours is not None:
             h = rule.hold_hours
             holds[rule.target] = int(h) if float(h).is_integer() else h

@@ -1,24 +1,23 @@
-"""Resolve typed entries to ingredients: exact first, fuzzy only when the winner is clear."""
+"""Resolve typed entries to ingredients: every word accounted for, fuzzy only when the winner is clear."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ketcheck.kb.lexicon import NameEntry
-from ketcheck.matching.normalise import (
-    combination_parts,
-    is_noise,
-    letter_count,
-    name_key,
-    parse_entry,
-    prefixes,
-)
+from ketcheck.matching import vocabulary as vocab
+from ketcheck.matching.normalise import clean_text, letter_count, name_key
+from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise
 from ketcheck.model import (
     Ambiguous,
     Candidate,
     Method,
     Parsed,
+    Part,
     Resolution,
     Resolved,
     Unresolved,
@@ -28,6 +27,18 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
 
 Scorer = Callable[[str, str], float]
+_PACK = re.compile(r"^\s*\{(?P<inner>.*)\}\s*(?P<rest>.*)$", re.DOTALL)
+_PACK_ITEM = re.compile(r"\d+\s*\(([^()]*)\)")
+_BRAND = re.compile(r"\[([^\[\]]*)\]")
+# Parsed fields by label; everything set aside that is not a dose, form or the like is a note.
+_FIELDS = {
+    Label.STRENGTH: "strength",
+    Label.FORM: "form",
+    Label.ROUTE: "route",
+    Label.FREQUENCY: "frequency",
+    Label.RELEASE: "release",
+    Label.SALT: "salt",
+}
 
 
 def make_scorer(name: str) -> tuple[Callable[..., float], float]:
@@ -50,6 +61,18 @@ def make_scorer(name: str) -> tuple[Callable[..., float], float]:
     return scorers[name]
 
 
+@dataclass(slots=True, kw_only=True)
+class _Found:
+    """What the cover of one entry found: its medicines, and anything that stops a clear answer."""
+
+    parts: list[Part] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    ambiguous_name: Ambiguous | None = None
+    fuzzy_result: Resolution | None = None
+
+
 class Resolver:
     """Resolves entries against one knowledge base, caching by entry text and by name key."""
 
@@ -62,52 +85,339 @@ class Resolver:
         self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
         self._scorer: tuple[Callable[..., float], float] | None = None
+        self._first_words: dict[str, int] | None = None
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
         hit = self._cache.get(text)
         if hit is None:
-            parsed = parse_entry(text)
-            hit = (parsed, self._resolve(text, parsed))
+            hit = self._resolve(clean_text(text).strip())
             self._cache[text] = hit
         return hit
 
-    # --- tiers ---------------------------------------------------------------------------
+    # --- the whole entry -----------------------------------------------------------------
 
-    def _resolve(self, text: str, parsed: Parsed) -> Resolution:
-        full = name_key(parsed.text)
+    def _resolve(self, cleaned: str) -> tuple[Parsed, Resolution]:
+        full = name_key(cleaned)
+        if not full:
+            return Parsed(text=cleaned, name=""), Unresolved(
+                reason="no drug name found in the entry"
+            )
         entries = self.lexicon.exact(full)
         if entries:
-            return self._from_entries(entries, Method.EXACT)
-        partial: tuple[NameEntry, ...] = ()
-        partial_rest: list[str] = []
-        for key, rest in prefixes(text):
-            entries = self.lexicon.exact(key)
-            if not entries:
+            return Parsed(text=cleaned, name=cleaned), self._from_entries(entries, Method.EXACT)
+        pack = _PACK.match(cleaned)
+        if pack:
+            return self._pack(cleaned, pack)
+        return self._cover(cleaned, tokenise(cleaned))
+
+    def _cover(self, cleaned: str, tokens: list[Token]) -> tuple[Parsed, Resolution]:
+        """Find every name on the line, label every other word, and decide."""
+        labels = [t.label for t in tokens]
+        found = _Found()
+        spans = self._name_spans(tokens, labels)
+        for start, end, entries in spans:
+            self._add_span(found, tokens, start, end, entries)
+        self._leftovers(found, tokens, labels, bool(spans))
+        parsed = _parsed(cleaned, tokens, labels)
+        return parsed, self._decide(found, tokens, labels)
+
+    # --- names ---------------------------------------------------------------------------
+
+    def _name_spans(
+        self, tokens: list[Token], labels: list[Label]
+    ) -> list[tuple[int, int, tuple[NameEntry, ...]]]:
+        """The exact names that cover the most words of the line (linear in its tokens).
+
+        Every exact name starting at each token is a candidate; the chosen set covers the most
+        unknown words, then uses the fewest names ("Tylenol with Codeine" over two), then the
+        most tokens. So "daily vitamin A" reads "vitamin A", not "daily vitamin" and "A".
+        """
+        first_words = self._first_word_index()
+        n = len(tokens)
+        starts: list[list[tuple[int, tuple[NameEntry, ...]]]] = [[] for _ in range(n)]
+        for i, t in enumerate(tokens):
+            if t.label in _NEVER_STARTS or not t.key:
                 continue
-            if is_noise(rest):
-                return self._from_entries(entries, Method.NORMALISED)
-            if not partial:
-                partial, partial_rest = entries, rest
-        key = name_key(parsed.name)
-        if not key:
-            return Unresolved(reason="no drug name found in the entry")
-        entries = self.lexicon.exact(key)
-        if entries:
-            return self._from_entries(entries, Method.NORMALISED)
-        combined = self._combination(parsed.name)
-        if combined is not None:
-            return combined
-        fuzzy = self._fuzzy(key)
-        if partial and not isinstance(fuzzy, Resolved):
-            extra = " ".join(partial_rest)
-            cands = self._candidates_from_entries(partial)
-            return Ambiguous(
-                reason=f"recognised {partial[0][0]!r} but not the words after it ({extra!r}); "
-                "a combination product may contain more ingredients",
-                candidates=cands,
+            longest = first_words.get(t.key.split(" ", 1)[0], 0)
+            words = 0
+            keys: list[str] = []
+            j = i
+            while longest and j < n and tokens[j].label not in (Label.OPEN, Label.CLOSE):
+                if tokens[j].key:
+                    keys.append(tokens[j].key)
+                    words += tokens[j].key.count(" ") + 1
+                if words > longest:
+                    break
+                j += 1
+                last = tokens[j - 1]
+                if last.label in (Label.JOINER, Label.PUNCT) or not last.key:
+                    continue
+                if t.label is Label.STRENGTH and j - i == 1:
+                    continue  # a number alone is not a name ("5-HTP" is)
+                entries = self.lexicon.exact(" ".join(keys))
+                if entries:
+                    starts[i].append((j, entries))
+        # "penicillin G procaine": a salt word right after where a name may end is its salt
+        name_ends = {j for spans in starts for j, _ in spans}
+        for i in range(n):
+            starts[i] = [
+                (j, e) for j, e in starts[i] if _name_allowed(tokens, i, j, i in name_ends)
+            ]
+        # best[i], from token i on: (unknown words covered, words covered, -names starting on
+        # an instruction word, -names used)
+        best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (n + 1)
+        choice: list[tuple[int, tuple[NameEntry, ...]] | None] = [None] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            best[i], choice[i] = best[i + 1], None
+            for j, entries in starts[i]:
+                inside = tokens[i:j]
+                unknown = sum(1 for t in inside if t.label is Label.WORD)
+                words = sum(1 for t in inside if t.key)
+                on_vocab = tokens[i].label not in (Label.WORD, Label.SALT, Label.STRENGTH)
+                r = best[j]
+                score = (unknown + r[0], words + r[1], r[2] - on_vocab, r[3] - 1)
+                if score > best[i]:
+                    best[i], choice[i] = score, (j, entries)
+        spans: list[tuple[int, int, tuple[NameEntry, ...]]] = []
+        i = 0
+        while i < n:
+            picked = choice[i]
+            if picked is None:
+                i += 1
+                continue
+            j, entries = picked
+            for k in range(i, j):
+                labels[k] = Label.NAME
+            spans.append((i, j, entries))
+            i = j
+        return spans
+
+    def _first_word_index(self) -> dict[str, int]:
+        """First word of every known name -> the most words a name starting with it has."""
+        if self._first_words is None:
+            index: dict[str, int] = {}
+            for key in self.lexicon.names:
+                head, _, _ = key.partition(" ")
+                size = key.count(" ") + 1
+                if size > index.get(head, 0):
+                    index[head] = size
+            self._first_words = index
+        return self._first_words
+
+    def _add_span(
+        self,
+        found: _Found,
+        tokens: list[Token],
+        start: int,
+        end: int,
+        entries: tuple[NameEntry, ...],
+    ) -> None:
+        text = " ".join(t.text for t in tokens[start:end])
+        if len({e[1] for e in entries}) > 1:
+            found.doubts.append(f"{text!r} is used for more than one drug")
+            found.candidates.extend(self._candidates_from_entries(entries))
+            return
+        e = entries[0]
+        found.parts.append(
+            Part(
+                text=text,
+                matched=e[0],
+                method=Method.NORMALISED,
+                score=100.0,
+                ingredients=self.lexicon.ingredients(e),
+                name_kind=e[2],
+                source=e[3],
             )
-        return fuzzy
+        )
+        found.spans.append((start, end))
+
+    # --- words that are not names --------------------------------------------------------
+
+    def _leftovers(
+        self, found: _Found, tokens: list[Token], labels: list[Label], named: bool
+    ) -> None:
+        """Every word outside the names is an instruction, a second medicine, or a doubt."""
+        n = len(tokens)
+        i = 0
+        while i < n:
+            label = labels[i]
+            after_name = _follows_name(labels, i)
+            word = tokens[i].word
+            if label is not Label.NAME and after_name and word in vocab.PRODUCT_SUFFIXES:
+                found.doubts.append(_more_ingredients(tokens, labels, i))
+                labels[i] = Label.WORD
+                i += 1
+                continue
+            if label is Label.NUMBER_MARK and after_name:
+                found.doubts.append(_more_ingredients(tokens, labels, i))
+                i += 1
+                continue
+            if label is not Label.WORD:
+                i += 1
+                continue
+            end = i + 1
+            while end < n and (
+                labels[end] is Label.WORD
+                or (labels[end] is Label.JOINER and end + 1 < n and labels[end + 1] is Label.WORD)
+            ):
+                end += 1
+            self._run(found, tokens, labels, i, end, named)
+            i = end
+
+    def _run(
+        self,
+        found: _Found,
+        tokens: list[Token],
+        labels: list[Label],
+        start: int,
+        end: int,
+        named: bool,
+    ) -> None:
+        """A run of unknown words: a misspelt medicine, harmless words, or a reason to doubt."""
+        words = [t for t in tokens[start:end] if t.label is not Label.JOINER]
+        text = " ".join(t.text for t in tokens[start:end])
+        key = " ".join(t.key for t in words if t.key)
+        if named and _in_trailing_brackets(tokens, start):
+            return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
+        outcome: Resolution | None = None
+        if letter_count(key) >= self.matching.min_letters or (key and not named):
+            outcome = self._fuzzy(key)
+        if isinstance(outcome, Resolved):
+            for k in range(start, end):
+                labels[k] = Label.NAME
+            found.parts.append(
+                Part(
+                    text=text,
+                    matched=outcome.matched,
+                    method=Method.FUZZY,
+                    score=outcome.score,
+                    ingredients=outcome.ingredients,
+                    name_kind=outcome.name_kind,
+                    source=outcome.source,
+                )
+            )
+            found.spans.append((start, end))
+            if not named and found.fuzzy_result is None:
+                found.fuzzy_result = outcome  # keeps margin and runner-up for a one-name entry
+            return
+        if isinstance(outcome, Ambiguous):
+            found.doubts.append(f"{text!r}: {outcome.reason}")
+            found.candidates.extend(outcome.candidates)
+            if found.ambiguous_name is None:
+                found.ambiguous_name = outcome
+            return
+        strictness = _strictness(tokens, labels, start, end)
+        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
+            strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
+        longest = max(letter_count(t.key) for t in words) if words else 0
+        if longest >= strictness:
+            found.doubts.append(f"{text!r} is not a known drug name")
+            if outcome is not None and found.fuzzy_result is None:
+                found.fuzzy_result = outcome
+        # otherwise a short word of no consequence: kept visibly in the parsed note
+
+    # --- the decision --------------------------------------------------------------------
+
+    def _decide(self, found: _Found, tokens: list[Token], labels: list[Label]) -> Resolution:
+        parts = _distinct_parts(found, tokens)
+        if found.doubts:
+            if not parts:
+                if len(found.doubts) == 1 and found.ambiguous_name is not None:
+                    return found.ambiguous_name
+                if len(found.doubts) == 1 and isinstance(found.fuzzy_result, Unresolved):
+                    return found.fuzzy_result
+                reason = "; ".join(found.doubts)
+                if found.candidates:
+                    return Ambiguous(reason=reason, candidates=tuple(_unique(found.candidates)))
+                return Unresolved(reason=reason)
+            shown = ", ".join(repr(p.text) for p in parts)
+            cands = [self._candidate_of(p) for p in parts] + found.candidates
+            product_only = all(_PRODUCT_DOUBT in d for d in found.doubts)
+            question = "" if product_only else "more than one medicine on this line? "
+            return Ambiguous(
+                reason=f"{question}recognised {shown}, but " + "; ".join(found.doubts),
+                candidates=tuple(_unique(cands)),
+            )
+        if not parts:
+            if isinstance(found.fuzzy_result, Unresolved):
+                return found.fuzzy_result
+            return Unresolved(reason="no drug name found in the entry")
+        if len(parts) == 1:
+            p = parts[0]
+            miss = found.fuzzy_result
+            if p.method is Method.FUZZY and isinstance(miss, Resolved):
+                return miss
+            return Resolved(
+                matched=p.matched,
+                method=p.method,
+                score=p.score,
+                ingredients=p.ingredients,
+                name_kind=p.name_kind,
+                source=p.source,
+            )
+        ingredients = tuple(sorted({i for p in parts for i in p.ingredients}))
+        fuzzy = any(p.method is Method.FUZZY for p in parts)
+        product = _one_product(tokens, labels)
+        return Resolved(
+            matched=" + ".join(p.matched for p in parts),
+            method=Method.FUZZY if fuzzy else Method.COMBINATION,
+            score=min(p.score for p in parts),
+            ingredients=ingredients,
+            name_kind="combination" if product else "multiple",
+            source="parts" if product else "line",
+            parts=tuple(parts),
+        )
+
+    def _pack(self, cleaned: str, pack: re.Match[str]) -> tuple[Parsed, Resolution]:
+        """An RxNorm pack "{n (product) / m (product)} Pack [Brand]": the union of its products."""
+        parts: list[Part] = []
+        doubts: list[str] = []
+        for item in _PACK_ITEM.findall(pack["inner"]):
+            if name_key(item).startswith("inert ingredient"):
+                continue
+            _, res = self.resolve(item)
+            if isinstance(res, Resolved):
+                parts.append(
+                    Part(
+                        text=item.strip(),
+                        matched=res.matched,
+                        method=res.method,
+                        score=res.score,
+                        ingredients=res.ingredients,
+                        name_kind=res.name_kind,
+                        source=res.source,
+                    )
+                )
+            else:
+                doubts.append(f"{item.strip()!r}: {res.reason}")
+        brand = _BRAND.search(pack["rest"])
+        brand_text = brand[1].strip() if brand else ""
+        parsed = Parsed(text=cleaned, name=brand_text or cleaned, form=("pack",))
+        union = tuple(sorted({i for p in parts for i in p.ingredients}))
+        if brand_text:
+            _, named = self.resolve(brand_text)
+            if isinstance(named, Resolved) and set(named.ingredients) != set(union):
+                doubts.append(
+                    f"the pack's brand {brand_text!r} names {'+'.join(named.ingredients)}, "
+                    f"its contents {'+'.join(union) or 'nothing known'}"
+                )
+        if doubts or not parts:
+            return parsed, Ambiguous(
+                reason="a pack whose contents could not all be read: " + "; ".join(doubts),
+                candidates=tuple(self._candidate_of(p) for p in parts),
+            )
+        return parsed, Resolved(
+            matched=brand_text or " + ".join(p.matched for p in parts),
+            method=Method.COMBINATION,
+            score=min(p.score for p in parts),
+            ingredients=union,
+            name_kind="pack",
+            source="rxnorm-pack",
+            parts=tuple(parts) if len({p.ingredients for p in parts}) > 1 else (),
+        )
+
+    # --- lexicon helpers -----------------------------------------------------------------
 
     def _from_entries(self, entries: Sequence[NameEntry], method: Method) -> Resolution:
         if len({e[1] for e in entries}) > 1:
@@ -137,29 +447,16 @@ class Resolver:
                 )
         return tuple(seen.values())
 
+    def _candidate_of(self, part: Part) -> Candidate:
+        return Candidate(
+            name=part.matched,
+            ingredients=part.ingredients,
+            classes=self._labels(part.ingredients),
+            score=part.score,
+        )
+
     def _labels(self, ingredients: Sequence[str]) -> tuple[str, ...]:
         return self.kb.classes_of(ingredients)
-
-    def _combination(self, name: str) -> Resolution | None:
-        parts = combination_parts(name)
-        if not parts:
-            return None
-        found: list[str] = []
-        shown: list[str] = []
-        for part in parts:
-            entries = self.lexicon.exact(name_key(part))
-            if not entries or len({e[1] for e in entries}) > 1:
-                return None
-            found.extend(self.lexicon.ingredients(entries[0]))
-            shown.append(entries[0][0])
-        return Resolved(
-            matched=" + ".join(shown),
-            method=Method.COMBINATION,
-            score=100.0,
-            ingredients=tuple(sorted(set(found))),
-            name_kind="combination",
-            source="parts",
-        )
 
     # --- fuzzy ---------------------------------------------------------------------------
 
@@ -289,3 +586,209 @@ class Resolver:
                 e = self.lexicon.exact(best_key)[0]
                 close.append(self._candidate(e, best_score))
         return close
+
+
+# --- pure helpers over the labelled tokens ---------------------------------------------------
+
+_NEVER_STARTS = frozenset(
+    {Label.OPEN, Label.CLOSE, Label.SEPARATOR, Label.JOINER, Label.NUMBER_MARK, Label.PUNCT}
+)
+# How many letters an unknown word needs before it casts doubt, by where it stands.
+_RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
+_NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
+_IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
+_ORDINARY_WORD_LETTERS = 6
+_PRODUCT_DOUBT = "may be a product with more ingredients"
+
+
+def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:
+    j = i - 1
+    while j >= 0 and labels[j] in skip:
+        j -= 1
+    return labels[j] if j >= 0 else None
+
+
+def _name_allowed(tokens: list[Token], start: int, end: int, after_name: bool) -> bool:
+    """A name made only of instruction words ("magnesium") counts only where a name can stand."""
+    if any(t.label is Label.WORD for t in tokens[start:end]):
+        return True
+    j = start - 1
+    while j >= 0 and tokens[j].label is Label.PUNCT:
+        j -= 1
+    before = tokens[j].label if j >= 0 else None
+    if tokens[start].label is Label.SALT:
+        # "losartan potassium" is a salt; "sertraline 50 mg magnesium 400 mg" a second medicine,
+        # and so is a name of several words ("savella potassium citrate")
+        return end - start > 1 or not (after_name or before in (Label.WORD, Label.SALT))
+    return before in (None, Label.SEPARATOR, Label.OPEN)
+
+
+def _in_trailing_brackets(tokens: list[Token], i: int) -> bool:
+    """Inside the "[Brand]" that ends an RxNorm branded-drug name."""
+    if tokens[i].bracket != "[":
+        return False
+    rest = tokens[i:]
+    close = (
+        next(k for k, t in enumerate(rest) if t.label is Label.CLOSE)
+        if any(t.label is Label.CLOSE for t in rest)
+        else len(rest)
+    )
+    return all(t.label in (Label.CLOSE, Label.PUNCT) for t in rest[close:])
+
+
+def _follows_name(labels: list[Label], i: int) -> bool:
+    before = _previous(labels, i)
+    if before is Label.JOINER:
+        before = _previous(labels, i - 1)
+    return before is Label.NAME
+
+
+def _strictness(tokens: list[Token], labels: list[Label], start: int, end: int) -> int:
+    if _follows_name(labels, start):
+        return _RIGHT_AFTER_NAME
+    if end < len(labels) and labels[end] is Label.STRENGTH:
+        return _NEW_ITEM  # "Zoloft 50 mg Xanx 1 mg": a word with its own dose is a medicine
+    before = _previous(labels, start, skip=frozenset({Label.PUNCT}))
+    if before in (None, Label.SEPARATOR, Label.OPEN):
+        return _NEW_ITEM
+    return _IN_INSTRUCTIONS
+
+
+def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
+    j = i - 1
+    while j >= 0 and labels[j] is not Label.NAME:
+        j -= 1
+    k = j
+    while k > 0 and labels[k - 1] is Label.NAME:
+        k -= 1
+    name = " ".join(t.text for t in tokens[k : j + 1])
+    return f"{name} {tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
+
+
+def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
+    """The medicines of the line, with doubts added where a name may not be a second medicine.
+
+    A bracketed name that only confirms the others is dropped ("ALPRAZolam (XANAX)"), and so is
+    a repeat. A second name is doubted, not added, when it is a trailing "[Brand]" that names
+    other ingredients than the clinical name before it, a one-word generated brand ("Choice"),
+    or it follows "for" ("omeprazole for acid reflux": what it treats, or a medicine?).
+    """
+    pairs = list(zip(found.parts, found.spans, strict=True))
+    outside = {i for p, (a, _) in pairs if not tokens[a].bracket for i in p.ingredients}
+    several = len({p.ingredients for p in found.parts}) > 1
+    kept: list[Part] = []
+    for n, (p, (a, b)) in enumerate(pairs):
+        mine = set(p.ingredients)
+        if tokens[a].bracket and outside and mine <= outside:
+            continue
+        if several and tokens[a].bracket == "[" and outside and _in_trailing_brackets(tokens, a):
+            found.doubts.append(
+                f"the brand {p.text!r} names {'+'.join(p.ingredients)}, "
+                f"the name before it {'+'.join(sorted(outside))}"
+            )
+            continue
+        if several and _ordinary_word(p, tokens, a, b):
+            found.doubts.append(f"{p.text!r} is also a brand name of {'+'.join(p.ingredients)}")
+            continue
+        marker = _indication_before(tokens, a)
+        if several and n and marker:
+            found.doubts.append(
+                f"{p.text!r} follows {marker!r}: what the medicine treats, or a second medicine?"
+            )
+            continue
+        kept.append(p)
+    out: list[Part] = []
+    for p in kept:
+        mine = set(p.ingredients)
+        if any(mine < set(q.ingredients) for q in kept) or any(
+            q.ingredients == p.ingredients for q in out
+        ):
+            continue  # "hydrocodone (Norco)": Norco says it all; a repeat says nothing new
+        out.append(p)
+    return out
+
+
+def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> bool:
+    """A short one-word generated brand ("Choice", "Depo") reads like an ordinary word."""
+    return (
+        part.source == "fda-unii"
+        and part.method is not Method.FUZZY
+        and end - start == 1
+        and len(tokens[start].key) <= _ORDINARY_WORD_LETTERS
+    )
+
+
+def _indication_before(tokens: list[Token], start: int) -> str | None:
+    """The "for" (or "dx", "indication") earlier in this item of the line, if any."""
+    for t in reversed(tokens[:start]):
+        if t.label in (Label.OPEN, Label.CLOSE) or (
+            t.label is Label.SEPARATOR and t.word not in ("with",)
+        ):
+            return None
+        if t.word in vocab.INDICATION_MARKERS:
+            return t.text
+    return None
+
+
+def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
+    """True when the names are joined as one product ("A 5 MG / B 10 MG", "co-codamol")."""
+    names = [i for i, label in enumerate(labels) if label is Label.NAME]
+    gaps: list[list[int]] = []
+    for a, b in itertools.pairwise(names):
+        if b > a + 1:
+            gaps.append(list(range(a + 1, b)))
+    if not gaps:
+        return True
+    for gap in gaps:
+        joiners = [
+            k
+            for k in gap
+            if labels[k] is Label.JOINER
+            or (labels[k] is Label.SEPARATOR and tokens[k].word in vocab.PRODUCT_JOINERS)
+        ]
+        rest = [k for k in gap if k not in joiners and labels[k] is not Label.STRENGTH]
+        if len(joiners) != 1 or rest:
+            return False
+        if tokens[joiners[0]].word == "with" and len(gap) != 1:
+            return False
+    return True
+
+
+def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
+    fields: dict[str, list[str]] = {f: [] for f in (*_FIELDS.values(), "note")}
+    name: list[str] = []
+    for t, label in zip(tokens, labels, strict=True):
+        if label is Label.NAME:
+            name.append(t.text)
+        elif label in _FIELDS:
+            fields[_FIELDS[label]].append(t.text)
+        elif label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
+            fields["note"].append(t.text)
+    if not name:  # nothing known: the unclaimed words are what was tried as a name
+        name = [t.text for t, label in zip(tokens, labels, strict=True) if label is Label.WORD]
+        fields["note"] = [w for w in fields["note"] if w not in name]
+    return Parsed(
+        text=cleaned,
+        name=" ".join(name),
+        strength=tuple(fields["strength"]),
+        form=tuple(fields["form"]),
+        route=tuple(fields["route"]),
+        frequency=tuple(fields["frequency"]),
+        release=tuple(fields["release"]),
+        salt=tuple(fields["salt"]),
+        note=tuple(fields["note"]),
+    )
+
+
+_UNCLAIMED = frozenset({Label.WORD, Label.NUMBER_MARK})
+_QUIET = frozenset({Label.OPEN, Label.CLOSE, Label.JOINER, Label.PUNCT, Label.SEPARATOR})
+
+
+def _unique(cands: list[Candidate]) -> list[Candidate]:
+    seen: set[tuple[str, ...]] = set()
+    out: list[Candidate] = []
+    for c in cands:
+        if c.ingredients not in seen:
+            seen.add(c.ingredients)
+            out.append(c)
+    return out

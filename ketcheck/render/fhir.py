@@ -38,7 +38,7 @@ def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
         for m in report.medications
         if isinstance(m.resolution, Resolved) and m.resolution.method is Method.FUZZY
     }
-    code = "DUPTHPY" if f.rule == "duplicate-ketamine" else "DRG"
+    code = "DUPTHPY" if f.duplicate_therapy else "DRG"
     display = "Duplicate Therapy Alert" if code == "DUPTHPY" else "Drug Interaction Alert"
     detail = f"{', '.join(f.ingredients)} with ketamine/esketamine: {f.effect} {f.mechanism}"
     mitigation = [{"action": {"text": f.management}}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ketcheck.model import Finding, Report, Severity, Status
+from ketcheck.model import Finding, FindingKind, Report, Severity, Status
 from ketcheck.render.literal import inert
 from ketcheck.render.markdown import md
 
@@ -102,9 +102,9 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     held = {i.ingredient for i in report.schedule}
     for f in report.findings:
         name = _drug(f)
-        if f.kind == "condition":
+        if f.kind is FindingKind.CONDITION:
             continue
-        if f.kind == "combined":
+        if f.kind is FindingKind.COMBINED:
             talk.items.append(
                 f"Taking {name} together: the combination needs extra care on session day. "
                 "Your team will plan for it."

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import re
 
-from ketcheck.model import Ambiguous, Finding, Method, Report, Resolved, Severity, Unresolved
+from ketcheck.model import (
+    Ambiguous,
+    Finding,
+    Medication,
+    Method,
+    Report,
+    Resolved,
+    Severity,
+    Unresolved,
+)
 from ketcheck.render.literal import inert
 from ketcheck.render.table import (
     FOOTER,
+    NO_MEDICATIONS,
     bp_text,
     clock,
     condition_title,
@@ -29,14 +39,23 @@ def _match(m_res: Resolved | Ambiguous | Unresolved) -> str:
         case Resolved():
             mark = "≈ " if m_res.method is Method.FUZZY else ""
             score = f" ({m_res.score:.0f})" if m_res.method is Method.FUZZY else ""
-            return f"{mark}{md(m_res.matched)}{score} → {', '.join(m_res.ingredients)}"
+            several = (
+                f" ({len(m_res.parts)} medicines on this line)"
+                if m_res.name_kind == "multiple"
+                else ""
+            )
+            return f"{mark}{md(m_res.matched)}{score} → {', '.join(m_res.ingredients)}{several}"
         case Ambiguous():
             opts = " or ".join(
                 f"{md(c.name)} ({', '.join(c.ingredients)})" for c in m_res.candidates[:4]
             )
-            return f"**ambiguous**: did you mean {opts}?"
+            return f"**ambiguous**: {md(m_res.reason)}; did you mean {opts}?"
         case Unresolved():
             return f"**unresolved**: {md(m_res.reason)}"
+
+
+def _aside(m: Medication) -> str:
+    return f" (set aside: {md(' '.join(m.parsed.note))})" if m.parsed.note else ""
 
 
 def _finding(f: Finding, report: Report) -> list[str]:
@@ -95,10 +114,12 @@ def render_markdown(report: Report) -> str:
         "| # | As typed | Status | Matched → ingredients | Classes |",
         "|---|---|---|---|---|",
     ]
+    if not report.medications:
+        lines[-2:] = [NO_MEDICATIONS]
     for m in report.medications:
         status = m.status.value + (" (recent)" if m.recent else "")
         lines.append(
-            f"| {m.index + 1} | {md(m.input)} | {status} | {_match(m.resolution)} | "
+            f"| {m.index + 1} | {md(m.input)} | {status} | {_match(m.resolution)}{_aside(m)} | "
             f"{', '.join(m.classes) or '—'} |"
         )
     lines.append("")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_SEVERITY = {"enum": ["contraindicated", "major", "moderate", "minor", "none"]}
+from ketcheck.model import ExitCode, FindingKind, Severity, Source
+
+# Enumerations come from the model, so a new kind or source is in the schema as soon as it exists.
+_SEVERITY = {"enum": [s.label for s in reversed(Severity)]}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 _CANDIDATE = {
@@ -109,6 +112,7 @@ _MEDICATION = {
         "reason",
         "recent",
         "parsed",
+        "parts",
     ],
     "properties": {
         "input": {"type": "string", "description": "The entry exactly as given."},
@@ -127,13 +131,33 @@ _MEDICATION = {
         "recent": {"type": "boolean", "description": "Marked stopped/completed by the source."},
         "parsed": {
             "type": "object",
+            "description": "How the entry was read: the name words, and every other word "
+            "by kind; `note` holds what was set aside as instructions, so nothing vanishes.",
             "required": ["name", "strength", "form", "route", "frequency", "release"],
             "properties": dict.fromkeys(
-                ("strength", "form", "route", "frequency", "release"), _STR_OR_NULL
+                ("strength", "form", "route", "frequency", "release", "salt", "note"),
+                _STR_OR_NULL,
             )
             | {"name": {"type": "string"}},
         },
         "dose": _DOSE,
+        "parts": {
+            "type": "array",
+            "description": "When one entry names several medicines (a combination product, "
+            "or a list on one line): each medicine with its own match; empty otherwise.",
+            "items": {
+                "type": "object",
+                "required": ["text", "matched", "method", "score", "ingredients", "name_kind"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "matched": {"type": "string"},
+                    "method": {"enum": ["exact", "normalised", "combination", "fuzzy", "rxnorm"]},
+                    "score": {"type": "number"},
+                    "ingredients": _STR_LIST,
+                    "name_kind": {"type": "string"},
+                },
+            },
+        },
     },
 }
 _HOLD = {
@@ -143,7 +167,7 @@ _HOLD = {
         "hours_before": {"type": "number", "minimum": 0},
         "last_dose_by": {**_STR_OR_NULL, "description": "ISO 8601, when --session is given."},
         "basis": {"type": "string"},
-        "source": {"enum": ["data", "protocol"]},
+        "source": {"enum": [s.value for s in Source]},
         "remaining": {
             "type": ["object", "null"],
             "description": "How much of the drug is still there at the session after the hold.",
@@ -178,7 +202,7 @@ _FINDING = {
     ],
     "properties": {
         "rule": {"type": "string"},
-        "kind": {"enum": ["interaction", "combined", "no-known-interaction", "condition"]},
+        "kind": {"enum": [k.value for k in FindingKind]},
         "ingredients": {**_STR_LIST, "description": "Empty for a condition finding."},
         "inputs": {**_STR_LIST, "minItems": 1},
         "severity": _SEVERITY,
@@ -257,8 +281,8 @@ REPORT_SCHEMA: dict[str, Any] = {
             "properties": {
                 "highest_severity": {"enum": [*_SEVERITY["enum"], None]},
                 "complete": {"type": "boolean"},
-                "exit_code": {"enum": [0, 1, 3]},
-                "fail_on": {"enum": ["contraindicated", "major", "moderate", "minor", "never"]},
+                "exit_code": {"enum": [int(c) for c in ExitCode if c is not ExitCode.ERROR]},
+                "fail_on": {"enum": [*(s.label for s in reversed(Severity) if s), "never"]},
                 "strict": {"type": "boolean"},
                 "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
             },

@@ -14,12 +14,15 @@ from ketcheck.model import (
     Ambiguous,
     BloodPressure,
     Dose,
+    ExitCode,
     Finding,
+    FindingKind,
     Medication,
     Method,
     Report,
     Resolved,
     Severity,
+    Source,
     Status,
     Unresolved,
 )
@@ -37,6 +40,7 @@ STATUS_STYLE = {
     Status.AMBIGUOUS: "bold yellow",
     Status.UNRESOLVED: "bold red",
 }
+NO_MEDICATIONS = "No medications reported: the input says the patient takes none."
 FOOTER = "Decision support for clinicians, not a substitute for their judgement."
 
 
@@ -173,7 +177,10 @@ def _match_text(m: Medication) -> Text:
                 t.append(inert(r.matched))
             t.append(" → ")
             t.append(", ".join(r.ingredients), style="bold")
+            if r.name_kind == "multiple":
+                t.append(f" ({len(r.parts)} medicines on this line)", style="bold yellow")
         case Ambiguous():
+            t.append(inert(r.reason) + "; ", style="yellow")
             t.append("did you mean ", style="yellow")
             t.append(_candidates(r.candidates))
             t.append("?", style="yellow")
@@ -182,6 +189,8 @@ def _match_text(m: Medication) -> Text:
             if r.suggestions:
                 t.append("; closest: ")
                 t.append(_candidates(r.suggestions))
+    if m.parsed.note:
+        t.append(" · set aside: " + inert(" ".join(m.parsed.note)), style="dim")
     return t
 
 
@@ -246,7 +255,7 @@ class _Rows:
         yield grid
 
 
-def _finding(f: Finding, report: Report | None = None) -> Group:
+def _finding(f: Finding, protocol: str, report: Report | None = None) -> Group:
     head = Text()
     head.append(f" {f.severity.label.upper()} ", style=SEVERITY_STYLE[f.severity])
     head.append(" ")
@@ -256,9 +265,9 @@ def _finding(f: Finding, report: Report | None = None) -> Group:
         f" (as typed: {'; '.join(shown_inputs)}{'; …' if len(f.inputs) > 3 else ''})", style="dim"
     )
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
-    if f.kind == "combined":
+    if f.kind is FindingKind.COMBINED:
         head.append(" · combined risk", style="bold magenta")
-    if f.kind == "condition":
+    if f.kind is FindingKind.CONDITION:
         head.append(" · condition", style="bold magenta")
     rows: list[tuple[str, Text]] = []
 
@@ -279,8 +288,8 @@ def _finding(f: Finding, report: Report | None = None) -> Group:
     field("Disagreement", f.disagreement)
     field("Evidence", f.evidence, "dim")
     field("References", "; ".join(f.references), "dim")
-    if f.severity_source != "data":
-        field("Severity set by", f.severity_source, "dim")
+    if f.severity_source is Source.PROTOCOL:
+        field("Severity set by", f"protocol: {protocol}", "dim")
     return Group(head, _Rows(rows, min_label=13, label_style="bold"))
 
 
@@ -348,7 +357,11 @@ def _verdict(report: Report) -> Text:
     s = report.summary
     t = Text()
     t.append("Verdict: ", style="bold")
-    if s.highest_severity is not None and report.fail_on is not None and s.exit_code == 1:
+    if (
+        s.highest_severity is not None
+        and report.fail_on is not None
+        and s.exit_code is ExitCode.RISK
+    ):
         t.append(f"{s.highest_severity.label} risk found", style=SEVERITY_STYLE[s.highest_severity])
     elif s.highest_severity is not None and s.highest_severity > Severity.NONE:
         t.append(
@@ -376,6 +389,15 @@ def _verdict(report: Report) -> Text:
 
 def render_table(report: Report) -> RenderableType:
     """The full terminal report as one Rich renderable."""
+    if not report.medications:
+        return Group(
+            _header(report),
+            Text(""),
+            Text(NO_MEDICATIONS, style="bold"),
+            Text(""),
+            _verdict(report),
+            Text(FOOTER, style="dim italic"),
+        )
     parts: list[RenderableType] = [_header(report), Text(""), _medications(report), Text("")]
     parts += patient_sections(report)
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
@@ -395,7 +417,7 @@ def render_table(report: Report) -> RenderableType:
     if real:
         parts.append(Text("Findings", style="bold underline"))
         for f in real:
-            parts += [_finding(f, report), Text("")]
+            parts += [_finding(f, report.protocol, report), Text("")]
     if none:
         t = Text("No known interaction with ketamine: ", style="green")
         t.append(", ".join(ing for f in none for ing in f.ingredients))

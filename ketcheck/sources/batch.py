@@ -9,17 +9,16 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from typing import IO, Any
 
 from ketcheck import __version__
 from ketcheck.engine.check import run_check
-from ketcheck.engine.exit_policy import ExitCode
+from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.kb.protocol import Protocol
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import Entry, Route, Severity
+from ketcheck.model import Entry
+from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.sources.text import MAX_ENTRY_CHARS
 
@@ -146,12 +145,8 @@ def _spill(path: str, db: sqlite3.Connection) -> int:
 def run_batch(
     path: str,
     kb: KnowledgeBase,
+    options: CheckOptions,
     *,
-    route: Route | None,
-    session: datetime | None,
-    protocol: Protocol,
-    fail_on: Severity | None,
-    strict: bool,
     out: IO[str],
     err: IO[str],
 ) -> int:
@@ -165,7 +160,7 @@ def run_batch(
         patients = _spill(path, db)
         db.execute("CREATE INDEX rows_by_patient ON rows (patient, seq)")
         resolver = Resolver(kb)
-        counts = dict.fromkeys((0, 1, 3), 0)
+        counts = dict.fromkeys((ExitCode.CLEARED, ExitCode.RISK, ExitCode.INCOMPLETE), 0)
         progress = _progress(err, patients)
         try:
             for idx, pid in db.execute("SELECT idx, id FROM patients ORDER BY idx"):
@@ -176,15 +171,7 @@ def run_batch(
                     )
                 ]
                 report = run_check(
-                    entries,
-                    kb,
-                    tool_version=__version__,
-                    route=route,
-                    session=session,
-                    protocol=protocol,
-                    fail_on=fail_on,
-                    strict=strict,
-                    resolver=resolver,
+                    entries, kb, options, tool_version=__version__, resolver=resolver
                 )
                 record: dict[str, Any] = {"patient_id": pid, **report_to_dict(report)}
                 out.write(dumps(record, indent=None) + "\n")
@@ -195,10 +182,11 @@ def run_batch(
             if progress is not None:
                 progress.stop()
             db.close()
-    worst = ExitCode.RISK if counts[1] else ExitCode.INCOMPLETE if counts[3] else ExitCode.CLEARED
+    worst = worst_of(code for code, n in counts.items() if n)
     err.write(
-        f"ketcheck: {patients} patient(s): {counts[1]} with risk at or above the threshold, "
-        f"{counts[3]} incomplete, {counts[0]} cleared; exit {int(worst)}\n"
+        f"ketcheck: {patients} patient(s): {counts[ExitCode.RISK]} with risk at or above the "
+        f"threshold, {counts[ExitCode.INCOMPLETE]} incomplete, {counts[ExitCode.CLEARED]} cleared; "
+        f"exit {int(worst)}\n"
     )
     return int(worst)
 

@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ketcheck.errors import InputError
+from ketcheck.matching.tokens import Label, vocabulary_label, word_of
 from ketcheck.model import Entry
 
 E = TypeVar("E", str, Entry)
 
 MAX_ENTRY_CHARS = 1000
 MAX_ENTRIES = 100_000
-_ARG_SPLIT = re.compile(r"[;,](?!\d{3}\b)")
+# A separator between entries: `;`, or a comma that is not between two digits.
+_ARG_SPLIT = re.compile(r";|,(?!\d)|(?<!\d),")
+# Arguments made only of these are a dose or sig that belongs to the name before them.
+_INSTRUCTION_ONLY = frozenset(
+    {
+        Label.STRENGTH,
+        Label.FORM,
+        Label.ROUTE,
+        Label.FREQUENCY,
+        Label.RELEASE,
+        Label.SIG,
+        Label.PUNCT,
+    }
+)
+NONE_PHRASES = frozenset(
+    {
+        "none",
+        "nil",
+        "nothing",
+        "no medications",
+        "no medication",
+        "no medicines",
+        "no meds",
+        "no current medications",
+        "no current medicines",
+        "no current meds",
+        "no regular medications",
+        "no known medications",
+        "not taking any medications",
+        "none reported",
+    }
+)
 _JSON_START = re.compile(r"^\s*(?:\{|\[\s*(?:[\"{\[\]]|$))")
 
 
@@ -40,22 +73,81 @@ def decode(raw: bytes) -> Decoded:
 
 
 def from_arguments(args: Iterable[str]) -> list[Entry]:
-    """Entries from command-line arguments: each may hold several, split on `,` and `;`."""
-    out: list[Entry] = []
-    for arg in args:
-        for piece in _ARG_SPLIT.split(arg.replace("\x00", "")):
-            if piece.strip():
-                out.append(Entry(text=piece.strip()))
+    """Entries from command-line arguments: split on `,` and `;`; lone doses join their name.
+
+    `ketcheck check Klonopin 0.5 mg BID, Lamictal 200 mg` (unquoted) is two entries: when any
+    argument holds a separator the arguments are joined and split on the separators. A comma
+    between digits is a decimal or thousands mark ("Xanax 0,5 mg", "lithium 1,200 mg").
+    """
+    cleaned = [a.replace("\x00", "") for a in args]
+    if any(_ARG_SPLIT.search(a) for a in cleaned):
+        # Unquoted words arrive one per argument and are joined; a quoted argument (it holds a
+        # space) is an entry boundary of its own.
+        joined = cleaned[0] if cleaned else ""
+        for before, arg in itertools.pairwise(cleaned):
+            quoted = any(ch.isspace() for ch in before.strip() + arg.strip())
+            joined += ("; " if quoted else " ") + arg
+        pieces = [p.strip() for p in _ARG_SPLIT.split(joined)]
+    else:
+        pieces = _attach_lone_instructions([a.strip() for a in cleaned])
+    out = [Entry(text=p) for p in pieces if p]
+    if not out:
+        raise InputError("no medications given: the arguments are empty")
     return _limited(out)
 
 
-def from_lines(text: str) -> list[str]:
-    """Entries from plain text: one per line; blank lines and `#` comments are skipped.
+def _attach_lone_instructions(args: list[str]) -> list[str]:
+    """["Klonopin", "0.5", "mg", "BID"] -> ["Klonopin 0.5 mg BID"]; a lone "and" only separates."""
+    out: list[str] = []
+    pending: list[str] = []  # instructions typed before any name ("0.5 mg clonazepam")
+    for arg in args:
+        if not arg:
+            continue
+        labels = {vocabulary_label(word_of(w)) for w in arg.split()}
+        if labels == {Label.SEPARATOR}:
+            pending = []
+            out.append("")  # a lone "and" / "+" ends the entry before it
+            continue
+        if labels <= _INSTRUCTION_ONLY:
+            if out and out[-1]:
+                out[-1] = f"{out[-1]} {arg}"
+            else:
+                pending.append(arg)
+            continue
+        out.append(" ".join([*pending, arg]))
+        pending = []
+    if pending:
+        out.append(" ".join(pending))
+    return [a for a in out if a]
 
-    Plain lines carry nothing but their text, so they stay strings (`check` accepts both).
+
+def from_lines(text: str) -> list[str]:
+    """Entries from plain text: one per line; blank lines and `# ` comments are skipped.
+
+    `#` starts a comment only before a space or at the end of the line, so a numbered
+    "#2 Klonopin 1 mg" is an entry. Plain lines carry nothing but their text, so they stay
+    strings (`check` accepts both).
     """
     stripped = (line.strip() for line in text.split("\n"))
-    return _limited([line for line in stripped if line and not line.startswith("#")])
+    return _limited([line for line in stripped if line and not is_comment(line)])
+
+
+def is_comment(line: str) -> bool:
+    """A `# note` line (or a lone `#`), never `#2 Klonopin`."""
+    return line == "#" or line.startswith(("# ", "#\t", "##"))
+
+
+def comment_lines(text: str) -> int:
+    """How many lines of plain-text input are comments (stderr reports the count)."""
+    return sum(1 for line in text.split("\n") if is_comment(line.strip()))
+
+
+def says_none(entries: Sequence[str | Entry]) -> bool:
+    """True when the whole list says there are no medicines ("none", "no medications", "nil")."""
+    from ketcheck.matching.normalise import name_key
+
+    texts = [e if isinstance(e, str) else e.text for e in entries]
+    return bool(texts) and all(name_key(t) in NONE_PHRASES for t in texts)
 
 
 def looks_like_json(text: str) -> bool:
@@ -68,7 +160,10 @@ def from_text(
 ) -> Sequence[str | Entry]:
     """Entries from stdin or a file: JSON (array or FHIR) when it looks like JSON, else lines."""
     if not looks_like_json(text):
-        return from_lines(text)
+        lines = from_lines(text)
+        if not lines:
+            raise InputError("no medications found in the input (blank lines and # comments only)")
+        return lines
     import json  # only JSON and FHIR input need it
 
     try:

@@ -1,0 +1,156 @@
+"""Split an entry once into tokens and label each: what resolution works on, and accounts for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from ketcheck.matching import vocabulary as v
+from ketcheck.matching.normalise import key_of_clean
+
+
+class Label(Enum):
+    """What a token of a medication line is."""
+
+    NAME = "name"
+    WORD = "word"  # not yet accounted for: a name part, a second medicine, or unknown
+    STRENGTH = "strength"
+    FORM = "form"
+    ROUTE = "route"
+    FREQUENCY = "frequency"
+    SIG = "sig"
+    RELEASE = "release"
+    SALT = "salt"
+    QUALIFIER = "qualifier"
+    NUMBER_MARK = "number-mark"  # "#3" in "Tylenol #3"
+    SEPARATOR = "separator"
+    JOINER = "joiner"  # the "-" or "/" inside one word: "co-codamol", "HYDROCODONE/APAP"
+    OPEN = "open"
+    CLOSE = "close"
+    PUNCT = "punct"
+
+
+# Labels a resolved entry may keep outside its names without losing a medicine.
+INSTRUCTION_LABELS = frozenset(
+    {
+        Label.STRENGTH,
+        Label.FORM,
+        Label.ROUTE,
+        Label.FREQUENCY,
+        Label.SIG,
+        Label.RELEASE,
+        Label.SALT,
+        Label.QUALIFIER,
+        Label.SEPARATOR,
+        Label.JOINER,
+        Label.OPEN,
+        Label.CLOSE,
+        Label.PUNCT,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Token:
+    """One token: its text, lookup key, vocabulary label and the bracket it sits in."""
+
+    text: str
+    key: str
+    word: str
+    label: Label
+    bracket: str = ""  # "(" / "[" / "{" when inside brackets, else ""
+
+
+_BULLET = re.compile(
+    r"^\s*(?:[-*•·▪‣◦o+>]\s+|[-*•·▪‣◦]+(?=\S)|\(?\d{1,3}(?:[.:]\s+|\)\s*)|\(?[a-z]\)\s+|#\d+[.):]?\s+)"
+)
+# Brackets and list separators stand alone; a comma between digits is a decimal ("0,5 mg").
+_SPLIT_MARKS = re.compile(r"([()\[\]{};]|,(?!\d)|(?<!\d),)")
+_INNER_JOINER = re.compile(r"(?<=[^\W_])([-/+])(?=[^\W_])")
+_UNIT_RATE = re.compile(r"^(?:mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)/[a-z0-9.]+$")
+_WORD_EDGES = ".,;:\"'!?*"
+
+
+def strip_bullet(text: str) -> str:
+    """Remove list bullets and numbering ("- ", "2. ", "#2 ") from the start of a line."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _BULLET.sub("", text, count=1)
+    return text
+
+
+def word_of(text: str) -> str:
+    """A token's comparable word: casefolded, edge punctuation removed."""
+    return text.casefold().strip(_WORD_EDGES)
+
+
+def vocabulary_label(word: str) -> Label:
+    """The label a word has from the instruction vocabulary alone (WORD when none)."""
+    if not word:
+        return Label.PUNCT
+    if word in v.SEPARATORS:
+        return Label.SEPARATOR
+    if v.NUMBER_MARK.match(word):
+        return Label.NUMBER_MARK
+    if v.DOSE_TOKEN.match(word) or word in v.UNITS or _UNIT_RATE.match(word):
+        return Label.STRENGTH
+    bare = word.replace(".", "") if not word[0].isdigit() else word
+    if v.RXNORM_CODE.match(bare):
+        return Label.QUALIFIER
+    if bare in v.RELEASE:
+        return Label.RELEASE
+    if word in v.FORMS:
+        return Label.FORM
+    if bare in v.ROUTES:
+        return Label.ROUTE
+    if bare in v.FREQUENCY or v.FREQUENCY_TOKEN.match(bare):
+        return Label.FREQUENCY
+    if word in v.SALTS:
+        return Label.SALT
+    if word in v.QUALIFIERS or bare in v.QUALIFIERS:
+        return Label.QUALIFIER
+    if word in v.SIG:
+        return Label.SIG
+    if not any(ch.isalnum() for ch in word):
+        return Label.PUNCT
+    return Label.WORD
+
+
+def tokenise(text: str) -> list[Token]:
+    """Tokens of a cleaned entry, in order; words joined by "-", "/" or "+" are split apart."""
+    spaced = _SPLIT_MARKS.sub(r" \1 ", strip_bullet(text))
+    out: list[Token] = []
+    stack: list[str] = []
+    for piece in spaced.split():
+        if piece in v.OPEN:
+            out.append(_token(piece, Label.OPEN, stack))
+            stack.append(piece)
+            continue
+        if piece in v.CLOSE:
+            if stack:
+                stack.pop()
+            out.append(_token(piece, Label.CLOSE, stack))
+            continue
+        word = word_of(piece)
+        label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word)
+        if label is Label.WORD and _INNER_JOINER.search(piece):
+            for part in _INNER_JOINER.split(piece):
+                if part in ("-", "/", "+"):
+                    out.append(_token(part, Label.JOINER, stack))
+                elif part:
+                    out.append(_token(part, vocabulary_label(word_of(part)), stack))
+            continue
+        out.append(_token(piece, label, stack))
+    return out
+
+
+def _token(text: str, label: Label, stack: list[str]) -> Token:
+    return Token(
+        text=text,
+        key=key_of_clean(text) if label not in (Label.OPEN, Label.CLOSE, Label.JOINER) else "",
+        word=word_of(text),
+        label=label,
+        bracket=stack[-1] if stack else "",
+    )
