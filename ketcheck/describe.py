@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ketcheck.engine.rules import rules_for
-from ketcheck.kb.knowledge import SOURCE_FDA, ClassKind, KnowledgeBase, Rule, TargetKind
+from ketcheck.kb.knowledge import (
+    SOURCE_FDA,
+    SPECIAL_TARGETS,
+    ClassKind,
+    KnowledgeBase,
+    ReviewOutcome,
+    Rule,
+)
 from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
 
@@ -38,8 +46,19 @@ def describe(
                             for c in info.classes
                         ],
                         "lookalikes": list(kb.lexicon.lookalike_partners((ing,))),
+                        "review": (
+                            {"outcome": info.review.outcome.value, "basis": info.review.basis}
+                            if info.review is not None
+                            else None
+                        ),
                         "rules": [_rule_dict(a.rule, a.via, route) for a in applied]
-                        or [_rule_dict(kb.default_rule, None, route)],
+                        or [
+                            _rule_dict(
+                                kb.default_rule if info.review else kb.not_reviewed_rule,
+                                None,
+                                route,
+                            )
+                        ],
                     }
                 )
             out["ingredients"] = ingredients
@@ -74,7 +93,7 @@ def _rule_dict(rule: Rule, via: str | None, route: Route) -> dict[str, Any]:
     shown = f"class {via}" if via else "ingredient"
     return {
         "rule": rule.id,
-        "via": "default" if rule.target_kind is TargetKind.DEFAULT else shown,
+        "via": rule.target_kind.value if rule.target_kind in SPECIAL_TARGETS else shown,
         "severity": rule.severity_for(route).label,
         "route_severity": {r.value: s.label for r, s in rule.route_severity.items()},
         "effects": [e.value for e in rule.effects],
@@ -112,6 +131,12 @@ def describe_text(d: dict[str, Any]) -> str:
         ]
         if ing["lookalikes"]:
             lines.append(f"Look-alikes: {', '.join(ing['lookalikes'])}")
+        review = ing["review"]
+        lines.append(
+            f"Review:     {review['outcome']} — {review['basis']}"
+            if review
+            else "Review:     NOT REVIEWED for ketamine (check by hand)"
+        )
         for r in ing["rules"]:
             route_note = ""
             if r["route_severity"]:
@@ -132,8 +157,17 @@ def describe_text(d: dict[str, Any]) -> str:
 
 
 def stats(kb: KnowledgeBase) -> dict[str, int | str]:
-    """Counts that show the knowledge base's scale."""
+    """Counts that show the knowledge base's scale and its review coverage."""
     entries = [e for es in kb.lexicon.names.values() for e in es]
+    outcomes = [i.review.outcome if i.review else None for i in kb.ingredients.values()]
+    unreviewed = [i.id for i in kb.ingredients.values() if i.review is None]
+    reviewed = len(outcomes) - len(unreviewed)
+    bases = Counter(
+        i.review.basis.partition(":")[0] for i in kb.ingredients.values() if i.review is not None
+    )
+    shown = ", ".join(unreviewed[:12]) + (
+        f" and {len(unreviewed) - 12} more" if len(unreviewed) > 12 else ""
+    )
     return {
         "data_version": kb.version,
         "ingredients": len(kb.ingredients),
@@ -143,11 +177,18 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         ),
         "classes": len(kb.classes),
         "interaction_classes": sum(c.kind is ClassKind.INTERACTION for c in kb.classes.values()),
-        "rules": len(kb.rules) + 1,
+        "rules": len(kb.rules) + 3,
         "combination_rules": len(kb.combinations),
         "names": len(kb.lexicon.names),
         "names_curated": sum(e.source != SOURCE_FDA for e in entries),
         "names_generated_fda": sum(e.source == SOURCE_FDA for e in entries),
         "combination_products": sum(len(s) > 1 for s in kb.lexicon.sets),
         "lookalike_ingredients": len(kb.lexicon.partners),
+        "reviewed": reviewed,
+        "reviewed_interaction": sum(o is ReviewOutcome.INTERACTION for o in outcomes),
+        "reviewed_no_interaction": sum(o is ReviewOutcome.NO_INTERACTION for o in outcomes),
+        "review_top_bases": ", ".join(f"{b} {n}" for b, n in bases.most_common(10)),
+        "not_reviewed": len(unreviewed),
+        "review_coverage": f"{100 * reviewed / max(len(outcomes), 1):.1f}%",
+        "not_reviewed_ingredients": shown or "none",
     }

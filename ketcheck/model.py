@@ -54,7 +54,9 @@ class FindingKind(StrEnum):
     INTERACTION = "interaction"
     COMBINED = "combined"
     NO_KNOWN_INTERACTION = "no-known-interaction"
-    CONDITION = "condition"
+    NOT_REVIEWED = "not-reviewed"  # recognised, but nobody reviewed it for ketamine: unknown
+    SESSION_MEDICINE = "session-medicine"  # the drug this session gives, not a duplicate
+    CONDITION = "condition"  # from the patient's conditions or blood pressure
 
 
 class Source(StrEnum):
@@ -334,6 +336,9 @@ class Hold:
     basis: str
     source: Source
     last_dose_by: datetime | None = None
+    hours_after: float | None = (
+        None  # also avoid it this long after the session (alcohol, cannabis)
+    )
     remaining: Remaining | None = None
     instruction: str | None = None
 
@@ -394,6 +399,7 @@ class Summary:
     ambiguous: int
     unresolved: int
     fuzzy: int
+    not_reviewed: int = 0
     conditions_unresolved: int = 0
     conditions_ambiguous: int = 0
 
@@ -520,6 +526,7 @@ def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
         "hold": (
             {
                 "hours_before": f.hold.hours_before,
+                "hours_after": f.hold.hours_after,
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
                 "source": f.hold.source.value,
@@ -675,6 +682,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "ambiguous": s.ambiguous,
                 "unresolved": s.unresolved,
                 "fuzzy": s.fuzzy,
+                "not_reviewed": s.not_reviewed,
                 "findings": len(report.findings),
                 "conditions": len(report.conditions),
                 "conditions_unresolved": s.conditions_unresolved,

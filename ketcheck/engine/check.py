@@ -19,6 +19,7 @@ from ketcheck.model import (
     ConditionStatus,
     Entry,
     Finding,
+    FindingKind,
     Medication,
     Method,
     PatientCondition,
@@ -210,7 +211,9 @@ def summarise(
     c_unresolved = sum(c.status is ConditionStatus.UNRESOLVED for c in conditions)
     c_ambiguous = sum(c.status is ConditionStatus.AMBIGUOUS for c in conditions)
     c_fuzzy = sum(c.method == "fuzzy" for c in conditions)
-    complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy)
+    # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
+    not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)
+    complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy) and not not_reviewed
     complete = complete and c_unresolved == 0 and c_ambiguous == 0 and not (strict and c_fuzzy)
     code = exit_code(highest=highest, complete=complete, fail_on=fail_on)
     return Summary(
@@ -221,6 +224,7 @@ def summarise(
         ambiguous=ambiguous,
         unresolved=unresolved,
         fuzzy=fuzzy,
+        not_reviewed=not_reviewed,
         conditions_unresolved=c_unresolved,
         conditions_ambiguous=c_ambiguous,
     )

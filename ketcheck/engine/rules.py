@@ -6,13 +6,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from ketcheck.kb.knowledge import Combination, KnowledgeBase, Rule, TargetKind
+from ketcheck.engine.session_medicine import is_session_medicine
+from ketcheck.kb.knowledge import SPECIAL_TARGETS, Combination, KnowledgeBase, Rule, TargetKind
 from ketcheck.kb.protocol import Protocol
 from ketcheck.model import Advice, Finding, FindingKind, Hold, Medication, Route, Severity, Source
 
 # What `Finding.applies_via` says for a combination (a class id or an ingredient id otherwise).
 VIA_COMBINATION = "combination"
 _ADVICE_FIELDS = tuple(f.name for f in fields(Advice))
+# The finding kind each special rule reports as; every other rule is an interaction.
+FINDING_KIND = {
+    TargetKind.DEFAULT: FindingKind.NO_KNOWN_INTERACTION,
+    TargetKind.NOT_REVIEWED: FindingKind.NOT_REVIEWED,
+    TargetKind.SESSION_MEDICINE: FindingKind.SESSION_MEDICINE,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,15 +58,27 @@ def evaluate(
 ) -> list[Finding]:
     """Pairwise findings (each drug with ketamine), merged across entries naming the same drug."""
     inputs_of: dict[str, dict[str, None]] = {}
-    for text, ingredients in _distinct(medications):
-        for ing in ingredients:
-            inputs_of.setdefault(ing, {})[text] = None
-    findings: list[Finding] = []
+    session_inputs: dict[str, dict[str, None]] = {}
+    for med in medications:
+        target = session_inputs if is_session_medicine(med, route) else inputs_of
+        for ing in med.ingredients:
+            target.setdefault(ing, {})[med.input] = None
+    findings: list[Finding] = [
+        _finding(Applied(rule=kb.session_rule), ing, inputs, route, protocol)
+        for ing, inputs in session_inputs.items()
+    ]
     for ing, inputs in inputs_of.items():
         applied = rules_for(kb, ing)
         own_findings = [_finding(a, ing, inputs, route, protocol) for a in applied]
         real = [f for f in own_findings if f.severity > Severity.NONE or f.hold is not None]
-        if real:
+        info = kb.ingredients.get(ing)
+        if info is not None and info.review is None:
+            # Unknown is not safe: whatever rules apply are shown, and the gap is reported.
+            findings.append(
+                _finding(Applied(rule=kb.not_reviewed_rule), ing, inputs, route, protocol)
+            )
+            findings.extend(real)
+        elif real:
             findings.extend(real)
         elif own_findings:
             findings.append(own_findings[0])
@@ -93,17 +112,17 @@ def _finding(
     hold: Hold | None = None
     hours = rule.hold_hours
     basis, source = rule.hold_basis or "", Source.DATA
-    is_default = rule.target_kind is TargetKind.DEFAULT
-    custom = None if is_default else protocol.hold_for(ingredient, applied.via)
+    special = rule.target_kind in SPECIAL_TARGETS
+    custom = None if special else protocol.hold_for(ingredient, applied.via)
     if custom is not None and custom != hours:
         hours = custom
         basis, source = f"clinic protocol ({protocol.name})", Source.PROTOCOL
     if hours is not None and hours > 0:
-        hold = Hold(hours_before=hours, basis=basis, source=source)
+        hold = Hold(hours_before=hours, basis=basis, source=source, hours_after=rule.after_hours)
     return Finding(
         **(advice_of(rule) | {"severity": severity}),
         rule=rule.id,
-        kind=FindingKind.NO_KNOWN_INTERACTION if is_default else FindingKind.INTERACTION,
+        kind=FINDING_KIND.get(rule.target_kind, FindingKind.INTERACTION),
         ingredients=(ingredient,),
         inputs=tuple(dict.fromkeys(inputs)),
         hold=hold,

@@ -15,6 +15,8 @@ from ketcheck.kb.knowledge import (
     Ingredient,
     KnowledgeBase,
     Matching,
+    Review,
+    ReviewOutcome,
     Rule,
     TargetKind,
 )
@@ -187,6 +189,8 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "Severity": Severity,
     "ClassKind": ClassKind,
     "TargetKind": TargetKind,
+    "ReviewOutcome": ReviewOutcome,
+    "Review | None": _optional(lambda value: unpack(Review, value)),
     "Mapping[Route, Severity]": _route_severity,
 }
 
@@ -197,6 +201,8 @@ def _encode(value: Any) -> Any:
     """A field value as plain marshal- and JSON-ready data."""
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, Review):
+        return pack(value)
     if isinstance(value, tuple):
         return [_encode(v) for v in value]
     if isinstance(value, Mapping):
@@ -240,7 +246,7 @@ def unpack(cls: type[R], values: list[Any]) -> R:
     )
 
 
-_RECORDS = (DrugClass, Ingredient, Rule, Combination, Matching)
+_RECORDS = (DrugClass, Ingredient, Review, Rule, Combination, Matching)
 
 
 def _layouts() -> list[list[str]]:
@@ -300,6 +306,8 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "ingredients": pack_table({i.id: _ingredient_out(i) for i in kb.ingredients.values()}),
         "rules": [pack(r) for r in kb.rules],
         "default_rule": pack(kb.default_rule),
+        "not_reviewed_rule": pack(kb.not_reviewed_rule),
+        "session_rule": pack(kb.session_rule),
         "combinations": [pack(c) for c in kb.combinations],
         "matching": pack(kb.matching),
         "names": pack_table({k: _pack_names(tuple(v)) for k, v in kb.lexicon.names.items()}),
@@ -323,6 +331,8 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
         ingredients=PackedTable(d["ingredients"], _ingredient_in),
         rules=rules,
         default_rule=unpack(Rule, d["default_rule"]),
+        not_reviewed_rule=unpack(Rule, d["not_reviewed_rule"]),
+        session_rule=unpack(Rule, d["session_rule"]),
         combinations=tuple(unpack(Combination, c) for c in d["combinations"]),
         lexicon=Lexicon(
             names=PackedTable(d["names"], _unpack_names),

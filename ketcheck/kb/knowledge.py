@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,8 @@ class TargetKind(StrEnum):
     CLASS = "class"
     INGREDIENT = "ingredient"
     DEFAULT = "default"
+    NOT_REVIEWED = "not-reviewed"  # a recognised ingredient whose data carries no review
+    SESSION_MEDICINE = "session-medicine"  # the session's own drug on the list
 
 
 # The knowledge types are entities, loaded once per process: they compare by identity (eq=False),
@@ -49,13 +51,29 @@ class DrugClass:
     kind: ClassKind
 
 
+class ReviewOutcome(StrEnum):
+    """What a reviewer concluded about an ingredient and ketamine."""
+
+    INTERACTION = "interaction"
+    NO_INTERACTION = "no-interaction"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Review:
+    """The recorded review of one ingredient: the outcome and, in a few words, why."""
+
+    outcome: ReviewOutcome
+    basis: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Ingredient:
-    """A parent substance with the classes it belongs to."""
+    """A parent substance with the classes it belongs to and its review (None = not reviewed)."""
 
     id: str
     classes: tuple[str, ...]
     rxcui: str | None = None
+    review: Review | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -67,6 +85,7 @@ class Rule(Advice):
     target: str
     hold_hours: float | None = None
     hold_basis: str | None = None
+    after_hours: float | None = None
     route_severity: Mapping[Route, Severity] = field(default_factory=dict)
     replaces: tuple[str, ...] | None = None
 
@@ -110,6 +129,8 @@ class KnowledgeBase:
     ingredients: Mapping[str, Ingredient]
     rules: tuple[Rule, ...]
     default_rule: Rule
+    not_reviewed_rule: Rule
+    session_rule: Rule
     combinations: tuple[Combination, ...]
     lexicon: Lexicon
     matching: Matching
@@ -203,6 +224,7 @@ _KNOWN_RULE_KEYS = frozenset(
         "management",
         "hold_hours",
         "hold_basis",
+        "after_hours",
         "evidence",
         "disagreement",
         "standing_note",
@@ -211,7 +233,29 @@ _KNOWN_RULE_KEYS = frozenset(
         "replaces",
     ]
 )
-_KNOWN_INGREDIENT_KEYS = frozenset(["classes", "brands", "synonyms", "rxcui", "note"])
+INGREDIENT_SPEC = Spec(
+    keys=(
+        Key(name="classes", kind=Kind.STR_LIST, required=True),
+        Key(name="brands", kind=Kind.STR_LIST),
+        Key(name="synonyms", kind=Kind.STR_LIST),
+        Key(name="rxcui", kind=Kind.STR),
+        Key(name="note", kind=Kind.STR),
+        Key(name="review", kind=Kind.TABLE),
+    )
+)
+REVIEW_SPEC = Spec(
+    keys=(
+        Key(
+            name="outcome",
+            kind=Kind.STR,
+            required=True,
+            choices=tuple(o.value for o in ReviewOutcome),
+        ),
+        Key(name="basis", kind=Kind.STR, required=True, non_empty=True),
+    )
+)
+# Rules with these `applies_to` values are not attached to a class or an ingredient.
+SPECIAL_TARGETS = (TargetKind.DEFAULT, TargetKind.NOT_REVIEWED, TargetKind.SESSION_MEDICINE)
 
 
 def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
@@ -221,9 +265,10 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
     licence = str(meta.get("licence", ""))
 
     classes = _build_classes(sources.get("classes.toml", {}))
-    ingredients, curated_names = _build_ingredients(sources, classes)
+    ingredients, curated_names, defined_in = _build_ingredients(sources, classes)
     products = _build_products(sources, ingredients)
-    rules, default_rule = _build_rules(sources.get("rules.toml", {}), classes, ingredients)
+    rules, special = _build_rules(sources.get("rules.toml", {}), classes, ingredients)
+    _check_reviews(ingredients, classes, rules, defined_in)
     combinations = _build_combinations(sources.get("combinations.toml", {}), classes, ingredients)
     matching = _build_matching(sources.get("matching.toml", {}))
 
@@ -284,7 +329,9 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         classes=classes,
         ingredients=ingredients,
         rules=rules,
-        default_rule=default_rule,
+        default_rule=special["default"],
+        not_reviewed_rule=special["not-reviewed"],
+        session_rule=special["session-medicine"],
         combinations=combinations,
         lexicon=lexicon,
         matching=matching,
@@ -312,35 +359,69 @@ def _build_classes(table: Mapping[str, Any]) -> dict[str, DrugClass]:
 
 def _build_ingredients(
     sources: Mapping[str, Any], classes: Mapping[str, DrugClass]
-) -> tuple[dict[str, Ingredient], list[tuple[str, str, str, str]]]:
+) -> tuple[dict[str, Ingredient], list[tuple[str, str, str, str]], dict[str, str]]:
     ingredients: dict[str, Ingredient] = {}
     defined_in: dict[str, str] = {}
     names: list[tuple[str, str, str, str]] = []
     for filename in sorted(f for f in sources if f.startswith("ingredients/")):
         for ing_id, body in sources[filename].items():
-            where = f"{filename} [{ing_id}]"
-            if not isinstance(body, dict):
-                raise DataError(f"{where}: must be a table")
+            where = f"{filename}: [{ing_id}]"
             if not ID_PATTERN.match(ing_id):
                 raise DataError(f"{where}: ingredient ids are lowercase generic names")
             if ing_id in ingredients:
                 raise DataError(f"{where}: ingredient already defined in {defined_in[ing_id]}")
-            unknown = set(body) - _KNOWN_INGREDIENT_KEYS
-            if unknown:
-                raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-            cls = _str_list(body, "classes", where) if "classes" in body else None
-            if cls is None:
-                raise DataError(f"{where}: missing key 'classes' (use [] for none)")
-            for c in cls:
+            INGREDIENT_SPEC.check(body, where)
+            for c in body["classes"]:
                 if c not in classes:
-                    raise DataError(f"{where}: unknown class {c!r}")
-            rxcui = _opt(body, "rxcui", str, where)
-            ingredients[ing_id] = Ingredient(id=ing_id, classes=tuple(cls), rxcui=rxcui)
+                    raise DataError(f"{where}: classes: unknown class {c!r}")
+            review: Review | None = None
+            if "review" in body:
+                table = REVIEW_SPEC.check(body["review"], f"{where}: review")
+                if any(ch < " " or ch == "\x7f" for ch in table["basis"]):
+                    raise DataError(f"{where}: review: basis: contains a control character")
+                review = Review(
+                    outcome=ReviewOutcome(table["outcome"]), basis=table["basis"].strip()
+                )
+            ingredients[ing_id] = Ingredient(
+                id=ing_id, classes=tuple(body["classes"]), rxcui=body.get("rxcui"), review=review
+            )
             defined_in[ing_id] = filename
             names.append((ing_id, "generic", ing_id, where))
-            names.extend((ing_id, "brand", n, where) for n in _str_list(body, "brands", where))
-            names.extend((ing_id, "synonym", n, where) for n in _str_list(body, "synonyms", where))
-    return ingredients, names
+            names.extend((ing_id, "brand", n, where) for n in body.get("brands", []))
+            names.extend((ing_id, "synonym", n, where) for n in body.get("synonyms", []))
+    return ingredients, names, defined_in
+
+
+def has_interaction(
+    ingredient: Ingredient, classes: Mapping[str, DrugClass], rule_targets: Iterable[str]
+) -> bool:
+    """True when an interaction-kind class or an own rule applies to the ingredient."""
+    own = f"ingredient:{ingredient.id}"
+    return any(classes[c].kind == "interaction" for c in ingredient.classes) or own in rule_targets
+
+
+def _check_reviews(
+    ingredients: Mapping[str, Ingredient],
+    classes: Mapping[str, DrugClass],
+    rules: Sequence[Rule],
+    defined_in: Mapping[str, str],
+) -> None:
+    """A review's outcome must agree with the ingredient's classes and rules."""
+    targets = {f"{r.target_kind}:{r.target}" for r in rules}
+    for ing in ingredients.values():
+        if ing.review is None:
+            continue  # reported at run time as "not reviewed"; a data test lists these
+        interacts = has_interaction(ing, classes, targets)
+        where = f"{defined_in[ing.id]}: [{ing.id}]: review: outcome"
+        if ing.review.outcome is ReviewOutcome.NO_INTERACTION and interacts:
+            raise DataError(
+                f"{where}: 'no-interaction', but the ingredient has an interaction class or rule"
+            )
+        if ing.review.outcome is ReviewOutcome.INTERACTION and not interacts:
+            raise DataError(
+                f"{where}: 'interaction', but no interaction class or own rule applies"
+                " (add one in classes.toml/rules.toml, or record 'no-interaction')"
+            )
 
 
 def _build_products(
@@ -369,9 +450,9 @@ def _build_rules(
     table: Mapping[str, Any],
     classes: Mapping[str, DrugClass],
     ingredients: Mapping[str, Ingredient],
-) -> tuple[tuple[Rule, ...], Rule]:
+) -> tuple[tuple[Rule, ...], dict[str, Rule]]:
     rules: list[Rule] = []
-    default: Rule | None = None
+    special: dict[str, Rule] = {}
     seen_ids: set[str] = set()
     seen_targets: dict[str, str] = {}
     for i, body in enumerate(table.get("rule", [])):
@@ -385,8 +466,8 @@ def _build_rules(
             raise DataError(f"{where}: duplicate rule id")
         seen_ids.add(rid)
         applies = _need(body, "applies_to", str, where)
-        if applies == "default":
-            kind, target = "default", ""
+        if applies in SPECIAL_TARGETS:
+            kind, target = applies, ""
         else:
             kind, _, target = applies.partition(":")
             if kind == "class" and target not in classes:
@@ -406,6 +487,12 @@ def _build_rules(
                 raise DataError(f"{where}: hold_hours must be a number of hours >= 0")
             if not isinstance(body.get("hold_basis"), str):
                 raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
+        after = body.get("after_hours")
+        if after is not None:
+            if isinstance(after, bool) or not isinstance(after, int | float) or after < 0:
+                raise DataError(f"{where}: after_hours must be a number of hours >= 0")
+            if hold is None:
+                raise DataError(f"{where}: after_hours goes with hold_hours and its hold_basis")
         route_sev: dict[Route, Severity] = {}
         for route_name, sev in (_opt(body, "route_severity", dict, where) or {}).items():
             try:
@@ -430,21 +517,27 @@ def _build_rules(
             target=target,
             hold_hours=float(hold) if hold is not None else None,
             hold_basis=_opt(body, "hold_basis", str, where),
+            after_hours=float(after) if after is not None else None,
             route_severity=route_sev,
             replaces=tuple(replaces) if replaces is not None else None,
         )
-        if kind == "default":
-            if default is not None:
-                raise DataError(f"{where}: only one rule may apply to 'default'")
-            default = rule
+        if kind in SPECIAL_TARGETS:
+            if kind in special:
+                raise DataError(f"{where}: only one rule may apply to '{kind}'")
+            special[kind] = rule
         else:
             rules.append(rule)
-    if default is None:
-        raise DataError("rules.toml: no rule with applies_to = 'default' (no known interaction)")
+    for kind, meaning in zip(
+        SPECIAL_TARGETS,
+        ("no known interaction", "not reviewed for ketamine", "the session medicine"),
+        strict=True,
+    ):
+        if kind not in special:
+            raise DataError(f"rules.toml: no rule with applies_to = '{kind}' ({meaning})")
     for cid, cls in classes.items():
         if cls.kind is ClassKind.INTERACTION and f"class:{cid}" not in seen_targets:
             raise DataError(f"rules.toml: interaction class {cid!r} has no rule")
-    return tuple(rules), default
+    return tuple(rules), special
 
 
 def _build_combinations(

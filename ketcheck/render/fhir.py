@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ketcheck.model import Finding, Method, Report, Resolved, Severity, Status
+from ketcheck.model import Finding, FindingKind, Method, Report, Resolved, Severity, Status
+from ketcheck.render.hold import after_text
 from ketcheck.render.json import dumps, iso
 
 # How ketcheck severities map onto the HL7 DetectedIssue severity code system.
@@ -48,7 +49,7 @@ def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
             {
                 "action": {
                     "text": f"Hold {f.hold.hours_before:g} h before the session"
-                    f"{when} ({f.hold.basis})"
+                    f"{when}{after_text(f.hold)} ({f.hold.basis})"
                 }
             }
         )
@@ -148,7 +149,8 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
                 }
             )
     problems = [m for m in report.medications if m.status is not Status.RESOLVED]
-    if problems:
+    unreviewed = [f for f in report.findings if f.kind is FindingKind.NOT_REVIEWED]
+    if problems or unreviewed:
         outcome = {
             "resourceType": "OperationOutcome",
             "issue": [
@@ -159,6 +161,14 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
                     "expression": [f"Bundle.entry[{m.index}]"],
                 }
                 for m in problems
+            ]
+            + [
+                {
+                    "severity": "warning",
+                    "code": "incomplete",
+                    "diagnostics": f"{', '.join(f.ingredients)}: not reviewed for ketamine",
+                }
+                for f in unreviewed
             ],
         }
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, 'outcome')}", "resource": outcome})

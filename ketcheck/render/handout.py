@@ -102,6 +102,8 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     held = {i.ingredient for i in report.schedule}
     for f in report.findings:
         name = _drug(f)
+        if f.kind in (FindingKind.NOT_REVIEWED, FindingKind.SESSION_MEDICINE):
+            continue  # listed under "Medicines we could not check" / not a medicine to hold
         if f.kind is FindingKind.CONDITION:
             continue
         if f.kind is FindingKind.COMBINED:
@@ -125,7 +127,12 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     unknown = Section(
         title="Medicines we could not check",
         intro="Please tell your clinic exactly what these are (bring the box or bottle):",
-        items=[md(m.input) for m in report.medications if m.status is not Status.RESOLVED],
+        items=[md(m.input) for m in report.medications if m.status is not Status.RESOLVED]
+        + [
+            f"{_drug(f)} (recognised, but not yet reviewed for use with ketamine)"
+            for f in report.findings
+            if f.kind is FindingKind.NOT_REVIEWED
+        ],
     )
     notes = Section(title="Important", items=list(report.standing_notes))
     day = Section(

@@ -7,6 +7,7 @@ import re
 from ketcheck.model import (
     Ambiguous,
     Finding,
+    FindingKind,
     Medication,
     Method,
     Report,
@@ -14,6 +15,7 @@ from ketcheck.model import (
     Severity,
     Unresolved,
 )
+from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
 from ketcheck.render.table import (
     FOOTER,
@@ -71,7 +73,10 @@ def _finding(f: Finding, report: Report) -> list[str]:
     ]
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
-        out.append(f"- Hold: {f.hold.hours_before:g} h before the session{when} ({f.hold.basis})")
+        out.append(
+            f"- Hold: {f.hold.hours_before:g} h before the session{when}{after_text(f.hold)}"
+            f" ({f.hold.basis})"
+        )
     out += [f"- {name}: {md(value)}" for name, value in finding_extras(f)]
     if f.disagreement:
         out.append(f"- Sources disagree: {f.disagreement}")
@@ -125,11 +130,22 @@ def render_markdown(report: Report) -> str:
     lines.append("")
     lines += patient_lines(report)
     real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
-    none = [f for f in report.findings if f not in real]
+    unreviewed = [f for f in report.findings if f.kind is FindingKind.NOT_REVIEWED]
+    own = [f for f in report.findings if f.kind is FindingKind.SESSION_MEDICINE]
+    none = [f for f in report.findings if f not in real and f not in unreviewed and f not in own]
+    if unreviewed:
+        names = ", ".join(i for f in unreviewed for i in f.ingredients)
+        lines += [
+            f"**NOT REVIEWED for ketamine — confirm by hand:** {names}. {unreviewed[0].management}",
+            "",
+        ]
     if real:
         lines += ["## Findings", ""]
         for f in real:
             lines += _finding(f, report)
+    if own:
+        names = ", ".join(i for f in own for i in f.ingredients)
+        lines += [f"The session medicine (not a duplicate): {names}.", ""]
     if none:
         names = ", ".join(i for f in none for i in f.ingredients)
         lines += [f"No known interaction with ketamine: {names}.", ""]
@@ -147,7 +163,11 @@ def render_markdown(report: Report) -> str:
     if report.standing_notes:
         lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]
     verdict = s.highest_severity.label if s.highest_severity is not None else "no findings"
-    complete = "complete" if s.complete else "**INCOMPLETE — confirm unresolved names by hand**"
+    complete = (
+        "complete"
+        if s.complete
+        else "**INCOMPLETE — confirm unresolved or not-reviewed names by hand**"
+    )
     lines += [
         f"**Verdict:** highest severity {verdict}; check {complete}; exit {s.exit_code}.",
         "",

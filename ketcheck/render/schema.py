@@ -165,6 +165,11 @@ _HOLD = {
     "required": ["hours_before", "last_dose_by", "basis"],
     "properties": {
         "hours_before": {"type": "number", "minimum": 0},
+        "hours_after": {
+            "type": ["number", "null"],
+            "minimum": 0,
+            "description": "Also avoid it this many hours after the session.",
+        },
         "last_dose_by": {**_STR_OR_NULL, "description": "ISO 8601, when --session is given."},
         "basis": {"type": "string"},
         "source": {"enum": [s.value for s in Source]},

@@ -26,6 +26,7 @@ from ketcheck.model import (
     Status,
     Unresolved,
 )
+from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
 
 SEVERITY_STYLE = {
@@ -281,7 +282,10 @@ def _finding(f: Finding, protocol: str, report: Report | None = None) -> Group:
     if f.hold is not None:
         when = f", last dose by {clock(f.hold.last_dose_by)}" if f.hold.last_dose_by else ""
         field(
-            "Hold", f"{f.hold.hours_before:g} h before the session{when} — {f.hold.basis}", "bold"
+            "Hold",
+            f"{f.hold.hours_before:g} h before the session{when}{after_text(f.hold)}"
+            f" — {f.hold.basis}",
+            "bold",
         )
     for label, value in finding_extras(f):
         field(label, value)
@@ -367,6 +371,8 @@ def _verdict(report: Report) -> Text:
         t.append(
             f"highest severity {s.highest_severity.label}", style=SEVERITY_STYLE[s.highest_severity]
         )
+    elif s.not_reviewed:
+        t.append("no known interaction among the reviewed medicines", style="yellow")
     else:
         t.append("no known interaction", style="green")
     if not s.complete:
@@ -377,6 +383,8 @@ def _verdict(report: Report) -> Text:
             problems.append(f"{s.ambiguous} ambiguous")
         if report.strict and s.fuzzy:
             problems.append(f"{s.fuzzy} fuzzy (--strict)")
+        if s.not_reviewed:
+            problems.append(f"{s.not_reviewed} not reviewed for ketamine")
         if s.conditions_unresolved or s.conditions_ambiguous:
             problems.append(
                 f"{s.conditions_unresolved + s.conditions_ambiguous} condition(s) not read"
@@ -413,11 +421,23 @@ def render_table(report: Report) -> RenderableType:
         t.append(", ".join(repr(inert(c.input)) for c in unread[:10]), style="red")
         parts += [t, Text("")]
     real = [f for f in report.findings if f.severity > Severity.NONE or f.hold is not None]
-    none = [f for f in report.findings if f not in real]
+    unreviewed = [f for f in report.findings if f.kind is FindingKind.NOT_REVIEWED]
+    session = [f for f in report.findings if f.kind is FindingKind.SESSION_MEDICINE]
+    none = [
+        f for f in report.findings if f not in real and f not in unreviewed and f not in session
+    ]
+    if unreviewed:
+        t = Text("NOT REVIEWED for ketamine — confirm by hand: ", style="bold red")
+        t.append(", ".join(ing for f in unreviewed for ing in f.ingredients), style="red")
+        parts += [t, _Rows([("  ", Text(unreviewed[0].management, style="red"))]), Text("")]
     if real:
         parts.append(Text("Findings", style="bold underline"))
         for f in real:
             parts += [_finding(f, report.protocol, report), Text("")]
+    if session:
+        t = Text("The session medicine (not a duplicate): ", style="cyan")
+        t.append(", ".join(ing for f in session for ing in f.ingredients))
+        parts += [t, Text("")]
     if none:
         t = Text("No known interaction with ketamine: ", style="green")
         t.append(", ".join(ing for f in none for ing in f.ingredients))
