@@ -61,3 +61,31 @@ def test_bad_batch_input(kb: KnowledgeBase, tmp_path: Path, content: str, messag
     f.write_text(content)
     with pytest.raises(InputError, match=message):
         batch(kb, f)
+
+
+def test_batch_reads_conditions_from_jsonl_and_a_csv_condition_column(
+    tmp_path: Path, bundled: KnowledgeBase
+) -> None:
+    jsonl = tmp_path / "p.jsonl"
+    jsonl.write_text(
+        '{"patient_id": "a", "medications": ["tramadol 50 mg QID"], "conditions": ["epilepsy"], '
+        '"bp": "150/95"}\n{"patient_id": "b", "medications": [], "conditions": ["zorbitis"]}\n',
+        encoding="utf-8",
+    )
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text(
+        "patient_id,medication,condition\np1,gabapentin,OSA\np2,,pregnant\np3,sertraline,\n",
+        encoding="utf-8",
+    )
+    for path, expect in (
+        (jsonl, {"a": ("seizure-disorder", 1), "b": (None, 3)}),
+        (csv_file, {"p1": ("osa", 1), "p2": ("pregnancy", 1), "p3": (None, 0)}),
+    ):
+        out, err = io.StringIO(), io.StringIO()
+        run_batch(str(path), bundled, CheckOptions(), out=out, err=err)
+        for line in out.getvalue().splitlines():
+            rec = json.loads(line)
+            cond, code = expect[rec["patient_id"]]
+            got = rec["conditions"][0]["condition"] if rec["conditions"] else None
+            assert (got, rec["summary"]["exit_code"]) == (cond, code), rec["patient_id"]
+    assert json.loads(out.getvalue().splitlines()[0])["findings"]

@@ -9,7 +9,8 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Any
+from dataclasses import dataclass, field, replace
+from typing import IO, TYPE_CHECKING, Any
 
 from ketcheck import __version__
 from ketcheck.engine.check import run_check
@@ -17,10 +18,13 @@ from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import Entry
+from ketcheck.model import ConditionEntry, Entry, PatientContext
 from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.sources.text import MAX_ENTRY_CHARS
+
+if TYPE_CHECKING:
+    from ketcheck.kb.patient import PatientTables
 
 _CHUNK = 5000
 
@@ -34,7 +38,60 @@ def _open(path: str) -> IO[str]:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str, bool]]:
+# --- patient context (conditions, blood pressure): kept per patient beside the rows ----------
+
+
+@dataclass(slots=True)
+class _Patient:
+    """Conditions and a blood pressure given for one patient in a batch file."""
+
+    conditions: list[str] = field(default_factory=list)
+    bp: str | None = None
+
+
+def _context_of(
+    context: dict[str, _Patient] | None, pid: str, conditions: object, bp: object, where: str
+) -> bool:
+    """Record a row's conditions and bp; True when it carried any (it may then have no medicine)."""
+    if context is None or (not conditions and bp in (None, "")):
+        return False
+    items = conditions if isinstance(conditions, list) else [conditions] if conditions else []
+    texts = [c for c in items if isinstance(c, str)]
+    if len(texts) != len(items) or not (bp is None or isinstance(bp, str)):
+        raise InputError(f'{where}: "conditions" must be strings and "bp" a string like "150/95"')
+    entry = context.setdefault(pid, _Patient())
+    for c in texts:
+        entry.conditions += [p.strip() for p in c.split(";") if p.strip()]
+    if bp:
+        entry.bp = bp.strip()
+    return True
+
+
+def _patient_options(options: CheckOptions, patient: _Patient | None) -> CheckOptions:
+    if patient is None:
+        return options
+    from ketcheck.api import reading
+    from ketcheck.kb.patient import load_patient_tables
+
+    bp = reading(patient.bp, load_patient_tables()) if patient.bp else None
+    context = PatientContext(
+        conditions=tuple(ConditionEntry(text=c) for c in patient.conditions), bp=bp
+    )
+    return replace(options, patient=context)
+
+
+def _tables() -> PatientTables:
+    from ketcheck.kb.patient import load_patient_tables
+
+    return load_patient_tables()
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _rows_csv(
+    handle: IO[str], first: str, name: str, context: dict[str, _Patient] | None = None
+) -> Iterator[tuple[str, str, bool]]:
     reader = csv.reader(_chain(first, handle))
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -46,6 +103,7 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
         )
     pid_col, med_col = header.index("patient_id"), header.index("medication")
     status_col = header.index("status") if "status" in header else None
+    cond_col = header.index("condition") if "condition" in header else None
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -55,6 +113,10 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
         pid, med = row[pid_col].strip(), row[med_col].replace("\x00", "").strip()
         if not pid:
             raise InputError(f"{name}: line {line}: empty patient_id")
+        cond = row[cond_col].strip() if cond_col is not None and len(row) > cond_col else ""
+        if _context_of(context, pid, cond, None, f"{name}: line {line}") and not med:
+            yield pid, "", False  # a condition-only row: the patient is still checked
+            continue
         if not med:
             raise InputError(f"{name}: line {line}: empty medication for patient {pid!r}")
         if len(med) > MAX_ENTRY_CHARS:
@@ -69,7 +131,9 @@ def _rows_csv(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str
         yield pid, med, recent
 
 
-def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, str, bool]]:
+def _rows_jsonl(
+    handle: IO[str], first: str, name: str, context: dict[str, _Patient] | None = None
+) -> Iterator[tuple[str, str, bool]]:
     for number, line in enumerate(_chain(first, handle), start=1):
         if not line.strip():
             continue
@@ -90,6 +154,9 @@ def _rows_jsonl(handle: IO[str], first: str, name: str) -> Iterator[tuple[str, s
         pid = str(obj["patient_id"]).strip()
         if not pid:
             raise InputError(f"{name}: line {number}: empty patient_id")
+        given = obj.get("conditions"), obj.get("bp")
+        if _context_of(context, pid, *given, f"{name}: line {number}") and not obj["medications"]:
+            yield pid, "", False  # conditions only: the patient is still checked
         for med in obj["medications"]:
             recent = False
             if isinstance(med, dict):
@@ -110,7 +177,7 @@ def _chain(first: str, handle: IO[str]) -> Iterator[str]:
     yield from handle
 
 
-def _spill(path: str, db: sqlite3.Connection) -> int:
+def _spill(path: str, db: sqlite3.Connection, context: dict[str, _Patient] | None = None) -> int:
     """Read every row once into a temporary table; returns the number of patients."""
     handle = _open(path)
     name = "stdin" if path == "-" else path
@@ -121,9 +188,9 @@ def _spill(path: str, db: sqlite3.Connection) -> int:
         if not first:
             raise InputError(f"{name}: no rows")
         rows = (
-            _rows_jsonl(handle, first, name)
+            _rows_jsonl(handle, first, name, context)
             if first.lstrip().startswith("{")
-            else _rows_csv(handle, first, name)
+            else _rows_csv(handle, first, name, context)
         )
         order: dict[str, int] = {}
         chunk: list[tuple[int, int, str, int]] = []
@@ -157,7 +224,8 @@ def run_batch(
         db.execute("PRAGMA synchronous=OFF")
         db.execute("CREATE TABLE patients (idx INTEGER PRIMARY KEY, id TEXT)")
         db.execute("CREATE TABLE rows (patient INTEGER, seq INTEGER, med TEXT, recent INTEGER)")
-        patients = _spill(path, db)
+        context: dict[str, _Patient] = {}
+        patients = _spill(path, db, context)
         db.execute("CREATE INDEX rows_by_patient ON rows (patient, seq)")
         resolver = Resolver(kb)
         counts = dict.fromkeys((ExitCode.CLEARED, ExitCode.RISK, ExitCode.INCOMPLETE), 0)
@@ -169,9 +237,15 @@ def run_batch(
                     for med, recent in db.execute(
                         "SELECT med, recent FROM rows WHERE patient = ? ORDER BY seq", (idx,)
                     )
+                    if med
                 ]
                 report = run_check(
-                    entries, kb, options, tool_version=__version__, resolver=resolver
+                    entries,
+                    kb,
+                    _patient_options(options, context.get(pid)),
+                    tool_version=__version__,
+                    resolver=resolver,
+                    tables=_tables,
                 )
                 record: dict[str, Any] = {"patient_id": pid, **report_to_dict(report)}
                 out.write(dumps(record, indent=None) + "\n")
