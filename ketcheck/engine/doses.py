@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 
 from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.normalise import clean_text
@@ -100,16 +101,17 @@ def _frequency(t: str, tables: PatientTables) -> tuple[float | None, str | None,
     for m in _TIMES.finditer(t):
         n = m.group("n") or m.group("m")
         found.append((m.start(), _number(n), None, m.group(0)))
-    for phrase, freq in sorted(tables.frequencies.items(), key=lambda kv: -len(kv[0])):
-        for m in re.finditer(rf"(?<![a-z0-9/]){re.escape(phrase)}(?![a-z0-9])", t):
-            if any(s <= m.start() < s + len(txt) for s, _, _, txt in found):
-                continue
-            found.append((m.start(), freq.per_day, freq.when, m.group(0)))
-            if freq.error_prone:
-                notes.append(
-                    f"'{phrase.upper()}' is on the ISMP error-prone list: read as "
-                    f"{_fmt(freq.per_day)} a day"
-                )
+    for m in _phrases(tables).finditer(t):
+        phrase = m.group(0)
+        if any(s <= m.start() < s + len(txt) for s, _, _, txt in found):
+            continue
+        freq = tables.frequencies[phrase]
+        found.append((m.start(), freq.per_day, freq.when, phrase))
+        if freq.error_prone:
+            notes.append(
+                f"'{phrase.upper()}' is on the ISMP error-prone list: read as "
+                f"{_fmt(freq.per_day)} a day"
+            )
     if not found:
         return None, None, notes
     found.sort()
@@ -118,6 +120,15 @@ def _frequency(t: str, tables: PatientTables) -> tuple[float | None, str | None,
     if others:
         notes.append("the sig gives more than one frequency: the first was used")
     return per_day, when, notes
+
+
+@cache
+def _phrases(tables: PatientTables) -> re.Pattern[str]:
+    """One pattern for every sig phrase in the table, longest first."""
+    alternatives = "|".join(
+        re.escape(p) for p in sorted(tables.frequencies, key=lambda p: (-len(p), p))
+    )
+    return re.compile(rf"(?<![a-z0-9/])(?:{alternatives})(?![a-z0-9])")
 
 
 def _max_cap(t: str) -> tuple[float | None, str | None]:

@@ -20,6 +20,7 @@ from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.conditions import resolve_conditions
 from ketcheck.model import (
     BloodPressure,
+    Dose,
     Finding,
     Medication,
     PatientCondition,
@@ -41,25 +42,41 @@ class Outcome:
 
 def with_doses(
     medications: Sequence[Medication], kb: KnowledgeBase, tables: PatientTables
-) -> list[Medication]:
-    """Each medication with the dose its line states (computed once per distinct line)."""
-    cache: dict[tuple[str, tuple[str, ...]], Medication] = {}
+) -> tuple[list[Medication], list[Medication]]:
+    """Each medication with the dose its line states, and the distinct lines (computed once each)."""
+    cache: dict[str, Dose | None] = {}
+    distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
 
     def opioid(ing: str) -> bool:
         info = kb.ingredients.get(ing)
         return info is not None and "opioid" in info.classes
 
     out = []
+    distinct_inputs: set[str] = set()
     for m in medications:
-        key = (m.input, m.ingredients)
-        done = cache.get(key)
-        if done is None:
-            dose = read_dose(m.parsed.text or m.input, m.ingredients, opioid, tables)
+        if m.input in cache:
+            dose = cache[m.input]
+        else:
+            ings = m.ingredients
+            dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
             if dose is not None:
-                dose = replace(dose, equivalents=equivalents(dose, m.ingredients, tables))
-            done = cache[key] = m if dose is None else replace(m, dose=dose)
-        out.append(m if done.dose is None or done is m else replace(m, dose=done.dose))
-    return out
+                dose = replace(dose, equivalents=equivalents(dose, ings, tables))
+            cache[m.input] = dose
+        if dose is not None:
+            m = Medication(
+                index=m.index,
+                input=m.input,
+                parsed=m.parsed,
+                resolution=m.resolution,
+                classes=m.classes,
+                recent=m.recent,
+                dose=dose,
+            )
+        out.append(m)
+        if m.input not in distinct_inputs:
+            distinct_inputs.add(m.input)
+            distinct.setdefault((m.input, m.ingredients), m)
+    return out, list(distinct.values())
 
 
 def apply_patient(
@@ -73,7 +90,7 @@ def apply_patient(
     session: datetime | None,
 ) -> Outcome:
     """Doses raise or annotate, conditions add findings and raise drug findings, holds get t½."""
-    meds = with_doses(medications, kb, tables)
+    meds, unique = with_doses(medications, kb, tables)
 
     def has_class(ingredient: str, cls: str) -> bool:
         info = kb.ingredients.get(ingredient)
@@ -83,7 +100,7 @@ def apply_patient(
         kind, _, target = member.partition(":")
         return ingredient == target if kind == "ingredient" else has_class(ingredient, target)
 
-    facts = apply_doses(findings, meds, tables, has_class=has_class)
+    facts = apply_doses(findings, unique, tables, has_class=has_class)
     out = facts.findings
     warnings = list(facts.warnings)
     read = [
@@ -105,7 +122,7 @@ def apply_patient(
     long_end = any(
         tables.conditions[c].lengthens_half_life for c in present if c in tables.conditions
     )
-    out = with_remaining(out, meds, tables, session=session, long_end=long_end)
+    out = with_remaining(out, unique, tables, session=session, long_end=long_end)
     for pc in read:
         if pc.status.value == "negated" and pc.reason and "rule-out" in pc.reason:
             warnings.append(f"condition {pc.input!r}: {pc.reason}")

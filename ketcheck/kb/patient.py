@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
 
 FILES = ("conditions.toml", "doses.toml", "halflives.toml")
-CACHE_FORMAT = 1
+PHRASES_KEY = "phrases"  # the cache also keeps the computed phrase keys
+CACHE_FORMAT = 2
 _ID = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 _SEVERITIES = tuple(s.label for s in Severity)
 _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
@@ -429,6 +430,17 @@ HALFLIFE_SETTINGS_SPEC = Spec(
 
 # --- building --------------------------------------------------------------------------------
 
+# Tables read back from the compiled cache were validated when the cache was written; checking
+# them again costs more than the rest of a short check. build_patient_tables sets this per call.
+_VALIDATE = [True]
+
+
+def _check(spec: Spec, table: object, where: str) -> Mapping[str, Any]:
+    if _VALIDATE[0]:
+        return spec.check(table, where)
+    assert isinstance(table, Mapping)
+    return table
+
 
 def _sev(value: object) -> Severity | None:
     return Severity.parse(value) if isinstance(value, str) else None
@@ -439,9 +451,21 @@ def _ids(values: object) -> tuple[str, ...]:
 
 
 def build_patient_tables(
-    sources: Mapping[str, Any], kb: KnowledgeBase | None = None
+    sources: Mapping[str, Any], kb: KnowledgeBase | None = None, *, validated: bool = False
 ) -> PatientTables:
     """Validate the three tables and build them; drug names are checked when a kb is given."""
+    _VALIDATE[0] = not validated
+    try:
+        return _build(sources, kb)
+    finally:
+        _VALIDATE[0] = True
+
+
+def _build(sources: Mapping[str, Any], kb: KnowledgeBase | None) -> PatientTables:
+    cached = sources.get(PHRASES_KEY) if not _VALIDATE[0] else None
+    cached_phrases: dict[str, tuple[str, str]] | None = (
+        {k: (v[0], v[1]) for k, v in cached.items()} if isinstance(cached, dict) else None
+    )
     from ketcheck.matching.conditions import phrase_key
 
     cond_src = sources.get("conditions.toml")
@@ -464,8 +488,8 @@ def build_patient_tables(
     amplifiers: list[Amplifier] = []
     if cond_src is not None:
         where = "conditions.toml"
-        CONDITIONS_FILE_SPEC.check(cond_src, where)
-        voc = VOCABULARY_SPEC.check(cond_src["vocabulary"], f"{where} [vocabulary]")
+        _check(CONDITIONS_FILE_SPEC, cond_src, where)
+        voc = _check(VOCABULARY_SPEC, cond_src["vocabulary"], f"{where} [vocabulary]")
         vocabulary = Vocabulary(**{k: tuple(str(v).casefold() for v in voc[k]) for k in voc})
         ladder = _ladder(cond_src["bp"], f"{where} [bp]")
         for i, body in enumerate(cond_src["condition"]):
@@ -473,6 +497,8 @@ def build_patient_tables(
             if rule.id in conditions:
                 raise DataError(f"{where} condition {rule.id!r}: duplicate id")
             conditions[rule.id] = rule
+            if cached_phrases is not None:
+                continue
             kinds = (
                 ("name", body["names"]),
                 ("everyday", body.get("everyday", [])),
@@ -490,12 +516,14 @@ def build_patient_tables(
                             f"{other[0]!r}"
                         )
                     phrases[key] = (rule.id, kind)
+        if cached_phrases is not None:
+            phrases = cached_phrases
         for rule in conditions.values():
             for link in (rule.history, rule.family):
                 if link is not None and link not in conditions:
                     raise DataError(f"{where} condition {rule.id!r}: {link!r}: unknown condition")
         for i, body in enumerate(cond_src.get("ambiguous", [])):
-            row = AMBIGUOUS_SPEC.check(body, f"{where} ambiguous #{i + 1}")
+            row = _check(AMBIGUOUS_SPEC, body, f"{where} ambiguous #{i + 1}")
             for c in row["candidates"]:
                 if c not in conditions:
                     raise DataError(f"{where} ambiguous {row['phrase']!r}: unknown condition {c!r}")
@@ -513,7 +541,7 @@ def build_patient_tables(
             raise DataError(f"{where}: must be a table")
         for key, body in half_src.items():
             if key == "settings":
-                table = HALFLIFE_SETTINGS_SPEC.check(body, f"{where} [settings]")
+                table = _check(HALFLIFE_SETTINGS_SPEC, body, f"{where} [settings]")
                 settings = {k: float(v) for k, v in table.items()}
                 continue
             halflives[key] = _halflife(body, f"{where} [{key}]", key, kb)
@@ -541,7 +569,7 @@ def build_patient_tables(
 
 
 def _condition(body: object, where: str) -> ConditionRule:
-    table = CONDITION_SPEC.check(body, where)
+    table = _check(CONDITION_SPEC, body, where)
     cid = table["id"]
     where = f"{where} ({cid})"
     if not _ID.match(cid):
@@ -583,10 +611,10 @@ def _condition(body: object, where: str) -> ConditionRule:
 
 
 def _ladder(body: object, where: str) -> BpLadder:
-    table = BP_SPEC.check(body, where)
+    table = _check(BP_SPEC, body, where)
     levels = []
     for i, raw in enumerate(table["level"]):
-        lv = BP_LEVEL_SPEC.check(raw, f"{where} level #{i + 1}")
+        lv = _check(BP_LEVEL_SPEC, raw, f"{where} level #{i + 1}")
         levels.append(
             BpLevel(
                 id=lv["id"],
@@ -620,7 +648,7 @@ def _check_drug(member: str, where: str, kb: KnowledgeBase | None) -> None:
     kind, _, target = member.partition(":")
     if kind not in ("class", "ingredient") or not target:
         raise DataError(f"{where}: {member!r}: drugs are 'class:<id>' or 'ingredient:<id>'")
-    if kb is None:
+    if kb is None or not _VALIDATE[0]:
         return
     known = kb.classes if kind == "class" else kb.ingredients
     if target not in known:
@@ -628,7 +656,7 @@ def _check_drug(member: str, where: str, kb: KnowledgeBase | None) -> None:
 
 
 def _amplifier(body: object, where: str, known: set[str], kb: KnowledgeBase | None) -> Amplifier:
-    table = AMPLIFIER_SPEC.check(body, where)
+    table = _check(AMPLIFIER_SPEC, body, where)
     where = f"{where} ({table['id']})"
     for c in table["conditions"]:
         if c not in known:
@@ -652,16 +680,16 @@ def _amplifier(body: object, where: str, known: set[str], kb: KnowledgeBase | No
 
 
 def _ingredient(name: str, where: str, kb: KnowledgeBase | None) -> None:
-    if kb is not None and name not in kb.ingredients:
+    if kb is not None and _VALIDATE[0] and name not in kb.ingredients:
         raise DataError(f"{where}: {name!r}: unknown ingredient")
 
 
 def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
     where = "doses.toml"
-    table = DOSES_FILE_SPEC.check(src, where)
+    table = _check(DOSES_FILE_SPEC, src, where)
     frequencies = {}
     for phrase, body in table["frequency"].items():
-        f = FREQUENCY_SPEC.check(body, f"{where} [frequency] {phrase!r}")
+        f = _check(FREQUENCY_SPEC, body, f"{where} [frequency] {phrase!r}")
         frequencies[phrase.casefold()] = Frequency(
             per_day=float(f["per_day"]), when=f.get("when"), error_prone=bool(f.get("error_prone"))
         )
@@ -671,9 +699,9 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
         if when not in ("morning", "evening", "bedtime") or m is None:
             raise DataError(f'{where} [dose_times] {when}: a time of day such as "22:00"')
         times[when] = (int(m.group(1)), int(m.group(2)))
-    dz = DIAZEPAM_SPEC.check(table["diazepam"], f"{where} [diazepam]")
+    dz = _check(DIAZEPAM_SPEC, table["diazepam"], f"{where} [diazepam]")
     tables = tuple(
-        DiazepamTable(**DIAZEPAM_TABLE_SPEC.check(t, f"{where} [[diazepam.table]] #{i + 1}"))
+        DiazepamTable(**_check(DIAZEPAM_TABLE_SPEC, t, f"{where} [[diazepam.table]] #{i + 1}"))
         for i, t in enumerate(dz["table"])
     )
     table_ids = {t.id for t in tables}
@@ -687,7 +715,7 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
     recalled: set[str] = set()
     for ing, body in dz["equivalent"].items():
         at = f"{where} [diazepam.equivalent] {ing}"
-        row = eq_spec.check(body, at)
+        row = _check(eq_spec, body, at)
         _ingredient(ing, at, kb)
         values = {t: tuple(float(v) for v in row[t]) for t in row if t in table_ids}
         if not values or any(len(v) > 2 or min(v) <= 0 for v in values.values()):
@@ -695,11 +723,11 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
         equivalents[ing] = values
         if row.get("recalled"):
             recalled.add(ing)
-    mo = MORPHINE_SPEC.check(table["morphine"], f"{where} [morphine]")
+    mo = _check(MORPHINE_SPEC, table["morphine"], f"{where} [morphine]")
     factors = {}
     for ing, body in mo["factor"].items():
         at = f"{where} [morphine.factor] {ing}"
-        row = MORPHINE_FACTOR_SPEC.check(body, at)
+        row = _check(MORPHINE_FACTOR_SPEC, body, at)
         _ingredient(ing, at, kb)
         factors[ing] = MorphineFactor(
             factor=float(row["factor"]),
@@ -710,7 +738,7 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
     bands = []
     for i, body in enumerate(table.get("band", [])):
         at = f"{where} [[band]] #{i + 1}"
-        row = BAND_SPEC.check(body, at)
+        row = _check(BAND_SPEC, body, at)
         _ingredient(row["ingredient"], at, kb)
         if row["action"] == "raise" and "severity" not in row:
             raise DataError(f"{at}: action 'raise' needs a severity")
@@ -733,7 +761,7 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
     maxima = {}
     for ing, body in table.get("maximum", {}).items():
         at = f"{where} [maximum] {ing}"
-        row = MAXIMUM_SPEC.check(body, at)
+        row = _check(MAXIMUM_SPEC, body, at)
         _ingredient(ing, at, kb)
         maxima[ing] = Maximum(
             mg_per_day=float(row["mg_per_day"]), source=row["source"], tag=row["tag"]
@@ -753,7 +781,7 @@ def _doses(src: object, kb: KnowledgeBase | None) -> dict[str, Any]:
 
 
 def _halflife(body: object, where: str, ing: str, kb: KnowledgeBase | None) -> HalfLife:
-    row = HALFLIFE_SPEC.check(body, where)
+    row = _check(HALFLIFE_SPEC, body, where)
     _ingredient(ing, where, kb)
     hours = tuple(float(h) for h in row["hours"])
     if len(hours) != 3 or not 0 < hours[0] <= hours[1] <= hours[2]:
@@ -800,7 +828,9 @@ def _fingerprint(root: Traversable) -> str | None:
 
     if not isinstance(root, Path):
         return None
-    parts = [f"{__version__}:{CACHE_FORMAT}:{os.fspath(root)}"]
+    from ketcheck.matching.conditions import KEY_RULES
+
+    parts = [f"{__version__}:{CACHE_FORMAT}:{os.fspath(root)}:{crc32(KEY_RULES.encode())}"]
     for name in FILES:
         try:
             st = os.stat(os.path.join(os.fspath(root), name))
@@ -834,11 +864,12 @@ def load_patient_tables() -> PatientTables:
     kb = load_bundled()
     if sources is not None:
         try:
-            return build_patient_tables(sources, kb)
-        except DataError:
+            return build_patient_tables(sources, kb, validated=True)
+        except (DataError, KeyError, TypeError, ValueError, AssertionError):
             sources = None  # a stale or damaged cache: rebuild from the files
     sources = read_patient_sources(root)
     tables = build_patient_tables(sources, kb)
     if target is not None:
-        _write_atomic(target, marshal.dumps(sources))
+        packed = {**sources, PHRASES_KEY: {k: list(v) for k, v in tables.phrases.items()}}
+        _write_atomic(target, marshal.dumps(packed))
     return tables

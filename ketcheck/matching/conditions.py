@@ -30,6 +30,8 @@ _SPELLINGS = (
     ("goitre", "goiter"),
     ("breathalyser", "breathalyzer"),
 )
+# Cached phrase keys are invalid when the key rules change: the cache fingerprint includes this.
+KEY_RULES = repr(_SPELLINGS)
 FUZZY_MIN_LETTERS = 6
 FUZZY_THRESHOLD = 85.0
 FUZZY_MARGIN = 6.0
