@@ -156,23 +156,14 @@ def _gather(
         warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
-    entries = inputs.from_text(decoded.text, rxnorm=_rxnorm_lookup(kb))
+    if allow_empty and not decoded.text.strip():
+        return [], warnings, Given()  # conditions or a blood pressure alone: nothing else to read
+    entries = inputs.from_text(decoded.text)  # RxNorm codes resolve in the check
     if not inputs.looks_like_json(decoded.text):
         comments = inputs.comment_lines(decoded.text)
         if comments:
             warnings.append(f"skipped {comments} comment line(s) starting with '# '")
     return entries, warnings, given_in(decoded.text)
-
-
-def _rxnorm_lookup(kb: "KnowledgeBase") -> Callable[[str], str | None]:
-    """RxNorm code -> its one ingredient id, from the checker's index (built only if needed)."""
-    from ketcheck.engine.check import ingredients_for_code
-
-    def lookup(code: str) -> str | None:
-        ids = ingredients_for_code(kb, code)
-        return ids[0] if len(ids) == 1 else None
-
-    return lookup
 
 
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
@@ -252,8 +243,14 @@ def _hints(report: "Report", fmt: OutputFormat) -> None:
     if fmt is not OutputFormat.TABLE and not s.complete:
         bad = [m.input for m in report.medications if m.status.value != "resolved"]
         shown = ", ".join(repr(inert(b)) for b in bad[:5]) + (" …" if len(bad) > 5 else "")
+        unread = [
+            c.input for c in report.conditions if c.status.value in ("unresolved", "ambiguous")
+        ]
         if bad:
             _err(f"check incomplete: {len(bad)} name(s) not resolved: {shown}")
+        if unread:
+            names = ", ".join(repr(inert(c)) for c in unread[:5])
+            _err(f"check incomplete: {len(unread)} condition(s) not read: {names}")
         elif report.strict and s.fuzzy:
             _err(f"check incomplete: {s.fuzzy} fuzzy match(es) under --strict")
     if fmt is not OutputFormat.TABLE:
@@ -341,12 +338,13 @@ def info(
     """Show how a name resolves and every rule that applies to it, with references."""
     with _handled():
         from ketcheck.describe import describe, describe_text
+        from ketcheck.engine.codes import resolve_entry
         from ketcheck.kb.load import load_bundled
         from ketcheck.matching.resolve import Resolver
         from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
-        parsed, resolution = Resolver(kb).resolve(name)
+        parsed, resolution = resolve_entry(kb, Resolver(kb), name)  # a name or "RxNorm N"
         detail = describe(kb, name, parsed, resolution, Route(route.value))
         if as_json:
             from ketcheck.render.json import dumps

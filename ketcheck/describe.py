@@ -191,4 +191,6 @@ def stats(kb: KnowledgeBase) -> dict[str, int | str]:
         "not_reviewed": len(unreviewed),
         "review_coverage": f"{100 * reviewed / max(len(outcomes), 1):.1f}%",
         "not_reviewed_ingredients": shown or "none",
+        "rxnorm_codes": len(kb.rxnorm.codes),
+        "ingredients_with_rxcui": sum(bool(i.rxcui) for i in kb.ingredients.values()),
     }

@@ -100,6 +100,8 @@ class Entry:
     text: str
     recent: bool = False
     rxcui: str | None = None
+    # Why the source record could not be read (e.g. an unknown FHIR type): reported unresolved.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

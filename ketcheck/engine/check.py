@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
 from typing import TYPE_CHECKING
 
+from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
 from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.rules import cumulative, evaluate
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
@@ -15,7 +15,6 @@ from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
     BloodPressure,
-    Candidate,
     ConditionStatus,
     Entry,
     Finding,
@@ -25,12 +24,13 @@ from ketcheck.model import (
     PatientCondition,
     PatientContext,
     Report,
-    Resolution,
     Resolved,
     Severity,
     Summary,
 )
 from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
+
+__all__ = ["ingredients_for_code", "run_check", "summarise", "with_code"]
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
@@ -57,12 +57,10 @@ def run_check(
     for index, raw in enumerate(entries):
         # Plain names stay strings: an Entry per line of a 20,000-line list costs real time.
         if isinstance(raw, str):
-            text, rxcui, recent = raw, None, False
+            text, rxcui, recent, problem = raw, None, False, None
         else:
-            text, rxcui, recent = raw.text, raw.rxcui, raw.recent
-        parsed, resolution = resolver.resolve(text)
-        if rxcui:
-            resolution = with_code(kb, resolution, rxcui)
+            text, rxcui, recent, problem = raw.text, raw.rxcui, raw.recent, raw.problem
+        parsed, resolution = resolve_entry(kb, resolver, text, rxcui=rxcui, problem=problem)
         classes: tuple[str, ...] = ()
         if isinstance(resolution, Resolved):
             ings = resolution.ingredients
@@ -141,51 +139,6 @@ def _needs_patient(
     if any(f.hold is not None for f in findings):
         return True
     return any(_SIG_HINT.search(m.input) for m in unique)
-
-
-def ingredients_for_code(kb: KnowledgeBase, rxcui: str) -> tuple[str, ...]:
-    """The ingredient ids the lexicon knows under an RxNorm code (empty when none)."""
-    return _by_rxcui(kb).get(rxcui, ())
-
-
-@cache
-def _by_rxcui(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
-    index: dict[str, tuple[str, ...]] = {}  # built once per knowledge base, on first use
-    for ing in kb.ingredients.values():
-        if ing.rxcui:
-            index[ing.rxcui] = (*index.get(ing.rxcui, ()), ing.id)
-    return index
-
-
-def with_code(kb: KnowledgeBase, resolution: Resolution, rxcui: str) -> Resolution:
-    """Combine a coded RxNorm ingredient with the resolution of the text; a conflict is ambiguous."""
-    coded = ingredients_for_code(kb, rxcui)
-    if not coded:
-        return resolution
-    code_candidate = Candidate(
-        name=f"RxNorm {rxcui}", ingredients=coded, classes=kb.classes_of(coded), score=100.0
-    )
-    if isinstance(resolution, Resolved):
-        if set(resolution.ingredients) == set(coded):
-            return resolution
-        text = Candidate(
-            name=resolution.matched,
-            ingredients=resolution.ingredients,
-            classes=kb.classes_of(resolution.ingredients),
-            score=resolution.score,
-        )
-        return Ambiguous(
-            reason="the name and its RxNorm code point to different drugs",
-            candidates=(text, code_candidate),
-        )
-    return Resolved(
-        matched=f"RxNorm {rxcui}",
-        method=Method.RXNORM,
-        score=100.0,
-        ingredients=coded,
-        name_kind="code",
-        source="rxnorm",
-    )
 
 
 def summarise(

@@ -21,6 +21,7 @@ from ketcheck.kb.knowledge import (
     TargetKind,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
+from ketcheck.kb.rxnorm import Code, CodeIndex
 from ketcheck.model import Effect, Route, Severity
 
 V = TypeVar("V")
@@ -294,6 +295,31 @@ def _ingredient_in(key: str, packed: str) -> Ingredient:
 _INGREDIENT_FIELDS = {f.name: str(f.type) for f in fields(Ingredient)[1:]}
 
 
+# RxNorm codes: eighteen thousand rows, one packed string searched in place (see load.py: they
+# are kept in a file of their own and read only when a check meets a code).
+def _code_out(c: Code) -> str:
+    return _FIELD.join((c.tty, "+".join(c.ingredients), c.name))
+
+
+def _code_in(key: str, packed: str) -> Code:
+    tty, ingredients, name = packed.split(_FIELD)
+    return Code(rxcui=key, tty=tty, ingredients=tuple(ingredients.split("+")), name=name)
+
+
+def pack_codes(kb: KnowledgeBase) -> list[Any]:
+    """The RxNorm code table packed for `unpack_codes`."""
+    return pack_table({k: _code_out(c) for k, c in kb.rxnorm.codes.items()})
+
+
+def unpack_codes(packed: list[Any]) -> PackedTable[Code]:
+    """The code table from `pack_codes`, searched in place."""
+    return PackedTable(packed, _code_in)
+
+
+def _lazy_codes(codes: Callable[[], list[Any]] | None) -> Callable[[], Mapping[str, Code]]:
+    return lambda: unpack_codes(codes() if codes else pack_table({}))
+
+
 def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
     """Flatten a knowledge base to plain values (marshal- and JSON-ready)."""
     assert fields(Ingredient)[0].name == "id"  # the packed table's key
@@ -314,13 +340,25 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
+        "rxnorm": pack_codes(kb),
+        "rxnorm_dropped": kb.rxnorm.dropped,
     }
 
 
-def from_compact(d: dict[str, Any]) -> KnowledgeBase:
-    """Rebuild a knowledge base from `to_compact` output; KeyError when its layout is stale."""
+def from_compact(
+    d: dict[str, Any], *, codes: Callable[[], list[Any]] | None = None
+) -> KnowledgeBase:
+    """Rebuild a knowledge base from `to_compact` output; KeyError when its layout is stale.
+
+    Without "rxnorm" in `d`, `codes` supplies the packed code table when a code is first asked.
+    """
     if d.get("layouts") != _layouts():
         raise KeyError("layouts")
+    rxnorm = (
+        CodeIndex(unpack_codes(d["rxnorm"]), dropped=d["rxnorm_dropped"])
+        if "rxnorm" in d
+        else CodeIndex(load=_lazy_codes(codes), dropped=d["rxnorm_dropped"])
+    )
     rules = tuple(unpack(Rule, v) for v in d["rules"])
     classes = (unpack(DrugClass, c) for c in d["classes"])
     return KnowledgeBase(
@@ -342,4 +380,5 @@ def from_compact(d: dict[str, Any]) -> KnowledgeBase:
         ),
         matching=unpack(Matching, d["matching"]),
         rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        rxnorm=rxnorm,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from ketcheck.errors import DataError
 from ketcheck.kb.lexicon import Lexicon, NameEntry
+from ketcheck.kb.rxnorm import CODES_FILE, CodeIndex, build_codes
 from ketcheck.kb.spec import Key, Kind, Spec
 from ketcheck.matching.normalise import name_key
 from ketcheck.model import Advice, Effect, Route, Severity
@@ -136,6 +137,7 @@ class KnowledgeBase:
     matching: Matching
     rules_by_target: Mapping[str, Rule]
     licence: str = ""
+    rxnorm: CodeIndex = field(default_factory=CodeIndex)  # RxNorm codes, read when first asked
 
     def rule_for(self, target: str) -> Rule | None:
         """The rule attached to "class:<id>" or "ingredient:<id>", if any."""
@@ -266,6 +268,7 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
 
     classes = _build_classes(sources.get("classes.toml", {}))
     ingredients, curated_names, defined_in = _build_ingredients(sources, classes)
+    ingredients, rxnorm = build_codes(sources.get(CODES_FILE, []), ingredients)
     products = _build_products(sources, ingredients)
     rules, special = _build_rules(sources.get("rules.toml", {}), classes, ingredients)
     _check_reviews(ingredients, classes, rules, defined_in)
@@ -337,6 +340,7 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         matching=matching,
         rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
         licence=licence,
+        rxnorm=rxnorm,
     )
 
 

@@ -29,7 +29,7 @@ _TABLES = (
     "lookalikes.toml",
 )
 _FOLDERS = ("ingredients", "products")
-_GENERATED = "generated/fda-names.tsv"
+_GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
 CACHE_FORMAT = 7  # bump when the packing itself changes; record fields are checked by layout
 
 
@@ -65,9 +65,10 @@ def source_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
             for f in sorted(d.iterdir(), key=lambda t: t.name):
                 if f.name.endswith(".toml"):
                     yield f"{folder}/{f.name}", f
-    g = root / _GENERATED
-    if g.is_file():
-        yield _GENERATED, g
+    for name in _GENERATED:
+        g = root / name
+        if g.is_file():
+            yield name, g
 
 
 def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
@@ -106,7 +107,7 @@ def _fingerprint(root: Traversable) -> str | None:
     # Plain os calls on str paths: this runs on every start, and pathlib costs a millisecond here.
     base = os.fspath(root)
     parts = [f"{__version__}:{CACHE_FORMAT}:{base}"]
-    for name in (*_TABLES, _GENERATED):
+    for name in (*_TABLES, *_GENERATED):
         try:
             st = os.stat(os.path.join(base, name))
         except OSError:
@@ -146,22 +147,42 @@ def load_bundled() -> KnowledgeBase:
     tag = sys.implementation.cache_tag or "py"
     target = cache_dir() / f"kb-{fingerprint}.{tag}.marshal" if fingerprint else None
     if target is not None:
+        # The RxNorm codes are most of the bytes and few checks ask: they have their own file.
+        codes_file = target.with_name(f"rxnorm-{fingerprint}.{tag}.marshal")
         try:
             with open(target, "rb") as fh:
-                return from_compact(marshal.loads(fh.read()))
+                return from_compact(marshal.loads(fh.read()), codes=lambda: _codes(codes_file))
         except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError):
             pass
     kb = compile_knowledge(root)
     if target is not None:
-        _write_atomic(target, marshal.dumps(to_compact(kb)))
-        _prune(target.parent, keep=target.name)
+        compact = to_compact(kb)
+        _write_atomic(codes_file, marshal.dumps(compact.pop("rxnorm")))
+        _write_atomic(target, marshal.dumps(compact))
+        _prune(target.parent, keep=(target.name, codes_file.name))
     return kb
+
+
+def _codes(path: Path) -> list[Any]:
+    """The packed RxNorm code table from its cache file, rebuilt from the data if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            packed = marshal.loads(fh.read())
+        if isinstance(packed, list) and len(packed) == 3:
+            return packed
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    from ketcheck.kb.compiled import pack_codes
+
+    packed = pack_codes(compile_knowledge(data_root()))
+    _write_atomic(path, marshal.dumps(packed))
+    return packed
 
 
 STALE_AFTER_DAYS = 30
 
 
-def _prune(folder: Path, *, keep: str) -> None:
+def _prune(folder: Path, *, keep: tuple[str, ...]) -> None:
     """Remove compiled caches untouched for a month (left by older data or releases)."""
     import time
 
@@ -169,7 +190,7 @@ def _prune(folder: Path, *, keep: str) -> None:
     try:
         with os.scandir(folder) as it:
             for entry in it:
-                if entry.name.startswith("kb-") and entry.name != keep:
+                if entry.name.startswith(("kb-", "rxnorm-")) and entry.name not in keep:
                     with suppress(OSError):
                         if entry.stat().st_mtime < cutoff:
                             os.unlink(entry.path)
