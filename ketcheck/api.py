@@ -12,19 +12,12 @@ from ketcheck.engine.check import run_check
 from ketcheck.kb.load import load_bundled
 from ketcheck.kb.protocol import Protocol
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import (
-    BloodPressure,
-    ConditionEntry,
-    Entry,
-    PatientContext,
-    Report,
-    Route,
-    Severity,
-)
+from ketcheck.model import Entry, Report, Route, Severity
 from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
+    from ketcheck.patient import BloodPressure, ConditionEntry
 
 _resolver: Resolver | None = None
 
@@ -60,11 +53,15 @@ def check(
     ):
         raise TypeError("check(): give options or the separate keywords, not both")
     kb = load_bundled()
-    given = tuple(c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in conditions)
-    if given or bp is not None:
+    items = tuple(conditions)
+    if items or bp is not None:
+        from ketcheck.patient import ConditionEntry, PatientContext
+
+        before = options.patient or PatientContext()
+        given = tuple(c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in items)
         context = PatientContext(
-            conditions=(*options.patient.conditions, *given),
-            bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp or options.patient.bp,
+            conditions=(*before.conditions, *given),
+            bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp or before.bp,
         )
         options = replace(options, patient=context)
     if _resolver is None or _resolver.kb is not kb:

@@ -14,7 +14,8 @@ from ketcheck.api import check, reading
 from ketcheck.errors import DataError, InputError
 from ketcheck.kb.patient import PatientTables, build_patient_tables, load_patient_tables
 from ketcheck.matching.conditions import parse_bp, resolve_condition
-from ketcheck.model import ConditionEntry, ConditionStatus, Route, Severity
+from ketcheck.model import Route, Severity
+from ketcheck.patient import ConditionEntry, ConditionStatus
 from ketcheck.sources.fhir_context import context_from_fhir
 from ketcheck.sources.patient import check_object, condition_arguments
 

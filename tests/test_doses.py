@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from ketcheck.api import check
 from ketcheck.engine.doses import read_dose
 from ketcheck.kb.patient import PatientTables, load_patient_tables
-from ketcheck.model import Dose, Severity
+from ketcheck.model import Severity
+from ketcheck.patient import Dose
 
 
 @pytest.fixture(scope="module")

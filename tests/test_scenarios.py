@@ -56,8 +56,9 @@ from ketcheck.api import reading
 from ketcheck.engine.check import run_check
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.patient import load_patient_tables
-from ketcheck.model import ConditionEntry, Finding, PatientContext, Route
+from ketcheck.model import Finding, Route
 from ketcheck.options import CheckOptions
+from ketcheck.patient import ConditionEntry, PatientContext
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
 

@@ -14,15 +14,11 @@ from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import (
     Ambiguous,
-    BloodPressure,
-    ConditionStatus,
     Entry,
     Finding,
     FindingKind,
     Medication,
     Method,
-    PatientCondition,
-    PatientContext,
     Report,
     Resolved,
     Severity,
@@ -34,6 +30,7 @@ __all__ = ["ingredients_for_code", "run_check", "summarise", "with_code"]
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
+    from ketcheck.patient import BloodPressure, PatientCondition, PatientContext
 
 
 def run_check(
@@ -88,13 +85,14 @@ def run_check(
     if tables is not None and _needs_patient(context, unique, findings):
         # The one seam for patient context: doses, conditions, blood pressure, half-lives.
         from ketcheck.engine.patient import apply_patient
+        from ketcheck.patient import PatientContext
 
         outcome = apply_patient(
             meds,
             findings,
             kb,
             tables if not callable(tables) else tables(),
-            context=context,
+            context=context or PatientContext(),
             route=route,
             session=options.session,
         )
@@ -131,10 +129,10 @@ _SIG_HINT = re.compile(
 
 
 def _needs_patient(
-    context: PatientContext, unique: Sequence[Medication], findings: Sequence[Finding]
+    context: PatientContext | None, unique: Sequence[Medication], findings: Sequence[Finding]
 ) -> bool:
     """Whether anything could use the patient tables (their loading is skipped otherwise)."""
-    if context.conditions or context.bp is not None:
+    if context is not None and (context.conditions or context.bp is not None):
         return True
     if any(f.hold is not None for f in findings):
         return True
@@ -161,8 +159,8 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
-    c_unresolved = sum(c.status is ConditionStatus.UNRESOLVED for c in conditions)
-    c_ambiguous = sum(c.status is ConditionStatus.AMBIGUOUS for c in conditions)
+    c_unresolved = sum(c.status.value == "unresolved" for c in conditions)
+    c_ambiguous = sum(c.status.value == "ambiguous" for c in conditions)
     c_fuzzy = sum(c.method == "fuzzy" for c in conditions)
     # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
     not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)

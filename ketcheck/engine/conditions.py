@@ -6,16 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from ketcheck.kb.patient import BpLevel, ConditionRule, PatientTables, label_for
-from ketcheck.model import (
-    BloodPressure,
-    ConditionStatus,
-    Effect,
-    Finding,
-    FindingKind,
-    PatientCondition,
-    Route,
-    Severity,
-)
+from ketcheck.model import Effect, Finding, FindingKind, Route, Severity
+from ketcheck.patient import BloodPressure, ConditionStatus, PatientCondition
 
 READING = "bp-reading"
 

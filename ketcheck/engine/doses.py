@@ -9,17 +9,8 @@ from functools import cache
 
 from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.normalise import clean_text
-from ketcheck.model import (
-    Amount,
-    Dose,
-    Equivalent,
-    EquivalentKind,
-    Finding,
-    FindingKind,
-    IngredientDose,
-    Medication,
-    Severity,
-)
+from ketcheck.model import Finding, FindingKind, Medication, Severity
+from ketcheck.patient import Amount, Dose, Equivalent, EquivalentKind, IngredientDose
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _DOTTED = re.compile(r"\b((?:[a-z]\.){2,})")

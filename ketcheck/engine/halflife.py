@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ketcheck.kb.patient import HalfLife, PatientTables
-from ketcheck.model import Finding, Hold, Medication, Remaining
+from ketcheck.model import Finding, Hold, Medication
+from ketcheck.patient import Remaining
 
 
 def fraction_left(hours: float, half_life: float) -> float:

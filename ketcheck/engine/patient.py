@@ -18,15 +18,8 @@ from ketcheck.engine.halflife import with_remaining
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.conditions import resolve_conditions
-from ketcheck.model import (
-    BloodPressure,
-    Dose,
-    Finding,
-    Medication,
-    PatientCondition,
-    PatientContext,
-    Route,
-)
+from ketcheck.model import Finding, Medication, Route
+from ketcheck.patient import BloodPressure, Dose, PatientCondition, PatientContext
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

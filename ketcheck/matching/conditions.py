@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ketcheck.matching.normalise import clean_text, name_key
-from ketcheck.model import BloodPressure, ConditionEntry, ConditionStatus, PatientCondition
+from ketcheck.patient import BloodPressure, ConditionEntry, ConditionStatus, PatientCondition
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables

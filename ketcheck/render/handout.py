@@ -25,7 +25,7 @@ def _when(moment: datetime) -> str:
 
 
 def _which_dose(report: Report, ingredient: str) -> str:
-    """" That means: skip the bedtime dose on Sunday 22 Nov." when the sig says when it is due."""
+    """The sentence naming the dose to skip, when the sig says when the dose is due."""
     for f in report.findings:
         if f.hold is not None and f.hold.instruction and ingredient in f.ingredients:
             text = f.hold.instruction.split(" (assuming")[0]
@@ -73,7 +73,7 @@ def health_section(report: Report) -> Section:
     for c in report.conditions:
         if c.status.value in ("unresolved", "ambiguous"):
             section.items.append(
-                f"We could not read the health condition \"{md(c.input)}\": please tell your "
+                f'We could not read the health condition "{md(c.input)}": please tell your '
                 "clinic exactly what it is."
             )
     return section

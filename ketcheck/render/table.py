@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.cells import cell_len
@@ -12,8 +13,6 @@ from rich.text import Text
 
 from ketcheck.model import (
     Ambiguous,
-    BloodPressure,
-    Dose,
     ExitCode,
     Finding,
     FindingKind,
@@ -28,6 +27,9 @@ from ketcheck.model import (
 )
 from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
+
+if TYPE_CHECKING:
+    from ketcheck.patient import BloodPressure, Dose
 
 SEVERITY_STYLE = {
     Severity.CONTRAINDICATED: "bold white on red",
@@ -82,7 +84,9 @@ def patient_header(report: Report, t: Text) -> None:
 
 def bp_text(bp: BloodPressure) -> str:
     """A reading with the level it reaches: "150/95 mmHg — at or above the 140/90 guide (moderate)"."""
-    shown = f"{bp.systolic}/{bp.diastolic}" if bp.diastolic is not None else f"systolic {bp.systolic}"
+    shown = (
+        f"{bp.systolic}/{bp.diastolic}" if bp.diastolic is not None else f"systolic {bp.systolic}"
+    )
     grade = f" ({bp.severity.label})" if bp.severity is not None else ""
     return f"{shown} mmHg — {bp.label}{grade}" if bp.label else f"{shown} mmHg"
 

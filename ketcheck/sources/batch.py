@@ -18,8 +18,9 @@ from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
-from ketcheck.model import ConditionEntry, Entry, PatientContext
+from ketcheck.model import Entry
 from ketcheck.options import CheckOptions
+from ketcheck.patient import ConditionEntry, PatientContext
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.sources.text import MAX_ENTRY_CHARS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ketcheck.model import ConditionEntry
+from ketcheck.patient import ConditionEntry
 from ketcheck.sources.patient import Given
 
 SNOMED = "http://snomed.info/sct"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketcheck.errors import InputError
-from ketcheck.model import ConditionEntry
+from ketcheck.patient import ConditionEntry
 
 MAX_CONDITIONS = 1000
 MAX_CONDITION_CHARS = 300
