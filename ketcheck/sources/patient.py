@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ketcheck.errors import InputError
-from ketcheck.patient import ConditionEntry
+
+if TYPE_CHECKING:
+    from ketcheck.patient import ConditionEntry
 
 MAX_CONDITIONS = 1000
 MAX_CONDITION_CHARS = 300
@@ -24,6 +26,7 @@ class Given:
 
 
 def _entry(text: str, where: str) -> ConditionEntry:
+    from ketcheck.patient import ConditionEntry
     text = text.replace("\x00", "").strip()
     if len(text) > MAX_CONDITION_CHARS:
         raise InputError(f"{where}: a condition longer than {MAX_CONDITION_CHARS} characters")
