@@ -1,9 +1,13 @@
-"""Benchmarks: startup against the Typer/Rich import floor, stdin scaling, and a 100,000-row batch.
+"""Benchmarks for the targets of issue 17, each a ratio against its baseline in the same run.
 
-usage: python bench/bench.py [--ketcheck PATH] [--rounds N] [--quick]
+usage: python bench/bench.py [--ketcheck PATH] [--python PATH] [--rounds N] [--quick] [--full-worst]
 
-Every figure is a ratio or a throughput measured side by side in one run, so the numbers
-compare on any machine. Speed targets live here, never in the unit tests.
+Every command runs as a subprocess, alternating with its baseline round by round, and each
+ratio is reported as min / median / max over the rounds, so the figures compare on any
+machine. Inputs come from bench/workload.py (seeded): realistic lists drawn from the lexicon,
+and the old 20-line mix, labelled as the cache-hit case. Speed targets live here, never in the
+unit tests. `--quick` uses fewer rounds and smaller inputs (its batch memory ratio compares
+100,000 rows with 10,000, standing in for 1,000,000).
 """
 
 from __future__ import annotations
@@ -12,142 +16,335 @@ import argparse
 import json
 import os
 import platform
-import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workload
+
 ROOT = Path(__file__).resolve().parent.parent
-MIX = [
-    "sertraline 100 mg daily",
-    "Klonopin 0.5mg BID",
-    "gabapentin",
-    "Lamictal 200 mg",
-    "lisinopril 10mg",
-    "atorvastatin",
-    "Wellbutrin XL 300 mg",
-    "trazadone 50mg hs",
-    "Adderall XR 20 mg",
-    "escitalopram",
-    "metformin 500 mg BID",
-    "quetiapine 25 mg",
-    "levothyroxine 75 mcg",
-    "buproprion",
-    "Percocet 5/325",
-    "lorazapam 1 mg",
-    "omeprazole 20mg",
-    "Vyvanse",
-    "duloxetine 60 mg",
-    "hydroxyzine 25 mg prn",
-]
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+MAX_ENTRIES = 100_000  # the documented input limits (README "Input formats")
+MAX_ENTRY_CHARS = 1000
 
 
-def wall(cmd: list[str], stdin: str | None = None) -> float:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
-    t = time.perf_counter()
-    subprocess.run(
-        cmd,
-        input=stdin,
-        text=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        check=False,
-    )
-    return time.perf_counter() - t
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """One subprocess: wall seconds, peak RSS in MiB, exit code."""
+
+    seconds: float
+    peak_mib: float
+    code: int
 
 
-def mixed_lines(n: int, seed: int = 7) -> str:
-    """A realistic list: repeats, sig lines, and a fresh typo in one line of ten."""
-    rnd = random.Random(seed)
-    out = []
-    for _ in range(n):
-        s = rnd.choice(MIX)
-        if rnd.random() < 0.1:
-            i = rnd.randrange(1, max(2, min(len(s), 8)))
-            s = s[:i] + s[i + 1 :]
-        out.append(s)
-    return "\n".join(out) + "\n"
-
-
-def startup(kc: str, py: str, rounds: int) -> dict[str, float]:
-    a = [kc, "check", "gabapentin", "sertraline"]
-    b = [py, "-c", "import typer, rich.console, rich.table"]
-    c = [kc, "check", "--format", "json", "gabapentin", "sertraline"]
-    d = [py, "-c", "import typer"]
-    for cmd in (a, b, c, d):
-        wall(cmd)
-    ta, tb, tc, td = [], [], [], []
-    for _ in range(rounds):
-        ta.append(wall(a))
-        tb.append(wall(b))
-        tc.append(wall(c))
-        td.append(wall(d))
-    return {
-        "table_ms": 1000 * statistics.median(ta),
-        "typer_rich_floor_ms": 1000 * statistics.median(tb),
-        "json_ms": 1000 * statistics.median(tc),
-        "typer_floor_ms": 1000 * statistics.median(td),
-        "table_ratio": statistics.median(x / y for x, y in zip(ta, tb, strict=True)),
-        "json_ratio": statistics.median(x / y for x, y in zip(tc, td, strict=True)),
-    }
-
-
-def stdin_scaling(kc: str, n: int, rounds: int = 3) -> dict[str, float]:
-    big, one = mixed_lines(n), "gabapentin\n"
-    cmd = [kc, "check", "--format", "json"]
-    wall(cmd, one)
-    ratios, tbig = [], []
-    for _ in range(rounds):
-        a = wall(cmd, big)
-        b = wall(cmd, one)
-        ratios.append(a / b)
-        tbig.append(a)
-    t = statistics.median(tbig)
-    return {"lines": n, "seconds": t, "lines_per_s": n / t, "ratio": statistics.median(ratios)}
-
-
-def batch(kc: str, rows: int) -> dict[str, float]:
-    """A CSV of `rows` rows, five medications per patient, each patient's rows scattered."""
-    rnd = random.Random(11)
-    patients = rows // 5
-    order = [p for p in range(patients) for _ in range(5)]
-    rnd.shuffle(order)
-    tmp = Path(tempfile.mkdtemp(prefix="ketcheck-bench-"))
-    try:
-        src = tmp / "batch.csv"
-        lines = mixed_lines(rows, seed=3).splitlines()
-        with open(src, "w", encoding="utf-8") as fh:
-            fh.write("patient_id,medication\n")
-            for pid, med in zip(order, lines, strict=True):
-                fh.write(f'P{pid:06d},"{med}"\n')
-        probe = (
-            "import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-            "dt = time.perf_counter() - t\n"
-            "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
+def run(cmd: Sequence[str], stdin: Path | None = None, timeout: float | None = None) -> Run:
+    """Run a command with stdin from a file and stdout/stderr discarded; measure it."""
+    with open(stdin if stdin is not None else os.devnull, "rb") as handle:
+        t = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdin=handle, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
         )
+        timer = threading.Timer(timeout, proc.kill) if timeout is not None else None
+        if timer is not None:
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS, not the bench's
+        seconds = time.perf_counter() - t
+        if timer is not None:
+            timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, code=proc.returncode)
+
+
+@dataclass(slots=True)
+class Spread:
+    """Values over rounds: min / median / max."""
+
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def show(self, fmt: str = ".2f", unit: str = "×") -> str:
+        v = self.values
+        return (
+            f"{format(self.median, fmt)}{unit} ({format(min(v), fmt)}–{format(max(v), fmt)}, "
+            f"n={len(v)})"
+        )
+
+
+@dataclass(slots=True)
+class Target:
+    """A target of issue 17: measured spread, limit, and whether the median holds it."""
+
+    name: str
+    measured: Spread
+    limit: float
+    unit: str = "×"
+    fmt: str = ".2f"
+    note: str = ""
+
+    @property
+    def holds(self) -> bool:
+        return self.measured.median <= self.limit
+
+
+def alternate(
+    commands: dict[str, tuple[list[str], Path | None]],
+    rounds: int,
+    timeout: float | None = None,
+    cold: Sequence[str] = (),
+) -> dict[str, list[Run]]:
+    """Each command once per round, in turn, after one warm-up run of each (except `cold`)."""
+    runs: dict[str, list[Run]] = {k: [] for k in commands}
+    for key, (cmd, stdin) in commands.items():
+        if key not in cold:
+            run(cmd, stdin, timeout)
+    for _ in range(rounds):
+        for key, (cmd, stdin) in commands.items():
+            runs[key].append(run(cmd, stdin, timeout))
+    return runs
+
+
+def ratios(runs: dict[str, list[Run]], a: str, b: str) -> Spread:
+    """Per-round wall-time ratio a / b."""
+    return Spread([x.seconds / y.seconds for x, y in zip(runs[a], runs[b], strict=True)])
+
+
+def ms(runs: list[Run]) -> str:
+    return f"{1000 * statistics.median(r.seconds for r in runs):.0f} ms"
+
+
+def startup(kc: str, py: str, rounds: int, targets: list[Target]) -> dict[str, object]:
+    """Start-up of each format against the import floors it is judged by."""
+    names = ["gabapentin", "sertraline"]
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "rich_floor": ([py, "-c", "import typer, rich.console, rich.table"], None),
+        "table": ([kc, "check", *names], None),
+        "typer_floor": ([py, "-c", "import typer"], None),
+        "json": ([kc, "check", "--format", "json", *names], None),
+        "markdown": ([kc, "check", "--format", "markdown", *names], None),
+        "handout": ([kc, "check", "--format", "handout", *names], None),
+        "html": ([kc, "check", "--format", "html", *names], None),
+    }
+    runs = alternate(commands, rounds)
+    print(
+        "startup  "
+        + ", ".join(f"{k} {ms(v)}" for k, v in runs.items())
+        + f" (medians of {rounds} alternating rounds)"
+    )
+    targets.append(
+        Target("start-up: table / import typer+rich", ratios(runs, "table", "rich_floor"), 1.25)
+    )
+    targets.append(
+        Target("start-up: json / import typer", ratios(runs, "json", "typer_floor"), 1.5)
+    )
+    for fmt in ("markdown", "handout", "html"):
+        targets.append(
+            Target(f"start-up: {fmt} / import typer", ratios(runs, fmt, "typer_floor"), 1.4)
+        )
+    return {k: [r.seconds for r in v] for k, v in runs.items()}
+
+
+_RESOLVE_PROBE = """
+import json, random, sys, time
+sys.path.insert(0, sys.argv[1])
+import workload
+from ketcheck.kb.load import load_bundled
+from ketcheck.matching.resolve import Resolver
+n = int(sys.argv[2])
+kb = load_bundled()
+gen = workload.Lines.seeded(23)
+names = list(workload.lexicon_names())
+random.Random(5).shuffle(names)
+typos, seen = [], set(names)
+while len(typos) < n + 1:
+    t = gen.typo(gen.rnd.choice(names))
+    if t not in seen:
+        seen.add(t)
+        typos.append(t)
+resolver = Resolver(kb)
+t0 = time.perf_counter_ns(); resolver.resolve(typos[0]); first = time.perf_counter_ns() - t0
+novel = []
+for t in typos[1:]:
+    t0 = time.perf_counter_ns(); resolver.resolve(t); novel.append(time.perf_counter_ns() - t0)
+exact = []
+for name in names[:n]:
+    t0 = time.perf_counter_ns(); resolver.resolve(name); exact.append(time.perf_counter_ns() - t0)
+print(json.dumps({"first_ns": first, "novel_ns": novel, "exact_ns": exact}))
+"""
+
+
+def misspellings(py: str, n: int, rounds: int, targets: list[Target]) -> dict[str, object]:
+    """Median cost of resolving a novel misspelling (never seen by the process) vs an exact name."""
+    medians, exact, first = Spread(), Spread(), Spread()
+    for _ in range(rounds):
         out = subprocess.run(
-            [sys.executable, "-c", probe, kc, "batch", str(src)],
+            [py, "-c", _RESOLVE_PROBE, str(Path(__file__).resolve().parent), str(n)],
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.split()
-        seconds, peak_kb, code = float(out[0]), int(out[1]), int(out[2])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            env=ENV,
+        ).stdout
+        data = json.loads(out)
+        medians.values.append(statistics.median(data["novel_ns"]) / 1000)
+        exact.values.append(statistics.median(data["exact_ns"]) / 1000)
+        first.values.append(data["first_ns"] / 1e6)
+    print(
+        f"resolve  novel misspelling {medians.show('.0f', ' µs')} median per name over {n} fresh "
+        f"typos; exact name {exact.show('.1f', ' µs')}; first fuzzy lookup in a process "
+        f"{first.show('.1f', ' ms')}"
+    )
+    targets.append(
+        Target("novel misspelling, median", medians, 60.0, unit=" µs", fmt=".0f", note="absolute")
+    )
+    return {"novel_us": medians.values, "exact_us": exact.values, "first_ms": first.values}
+
+
+def worst_line(rnd_seed: int, n: int) -> list[str]:
+    """The slowest input found at the documented limits: 1,000-character lines of one-letter words."""
+    import random
+
+    rnd = random.Random(rnd_seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [" ".join(rnd.choice(letters) for _ in range(500))[:MAX_ENTRY_CHARS] for _ in range(n)]
+
+
+def worst_case(
+    kc: str, tmp: Path, sample: int, full: bool, targets: list[Target]
+) -> dict[str, object]:
+    """The worst input at the documented limits (100,000 entries of 1,000 characters).
+
+    Measured on `sample` such lines and extrapolated linearly (each line is distinct, so no
+    cache helps); `--full-worst` runs the whole input instead (stopped after 600 s).
+    """
+    one, many = tmp / "one.txt", tmp / "worst.txt"
+    one.write_text(worst_line(1, 1)[0] + "\n")
+    count = MAX_ENTRIES if full else sample
+    many.write_text("\n".join(worst_line(2, count)) + "\n")
+    cmd = [kc, "check", "--format", "json"]
+    runs = alternate(
+        {"one": (cmd, one), "many": (cmd, many)},
+        1 if full else 3,
+        timeout=600,
+        cold=("many",) if full else (),
+    )
+    estimate = Spread()
+    for a, b in zip(runs["many"], runs["one"], strict=True):
+        per_line = max(0.0, a.seconds - b.seconds) / max(1, count - 1)
+        estimate.values.append(b.seconds + per_line * (MAX_ENTRIES - 1))
+    how = "measured" if full else f"extrapolated from {sample} lines"
+    print(
+        f"worst    {count:,} lines of 1,000 characters (one-letter words): {ms(runs['many'])}; "
+        f"at {MAX_ENTRIES:,} lines {estimate.show('.1f', ' s')} ({how}); exit {runs['many'][0].code}"
+    )
+    targets.append(
+        Target("worst input at the limits", estimate, 60.0, unit=" s", fmt=".1f", note=how)
+    )
     return {
-        "rows": rows,
-        "patients": patients,
-        "seconds": seconds,
-        "rows_per_s": rows / seconds,
-        "peak_rss_mb": peak_kb / 1024,
-        "exit_code": code,
+        "count": count,
+        "seconds": [r.seconds for r in runs["many"]],
+        "estimate_s": estimate.values,
+    }
+
+
+def stdin_lists(
+    kc: str, tmp: Path, lines: int, rounds: int, targets: list[Target]
+) -> dict[str, object]:
+    """`check` on a long stdin list, realistic and cache-hit, against a one-line check."""
+    real, hit, one = tmp / "realistic.txt", tmp / "cachehit.txt", tmp / "one.txt"
+    real_lines, hit_lines = workload.realistic_lines(lines), workload.cache_hit_lines(lines)
+    real.write_text("\n".join(real_lines) + "\n")
+    hit.write_text("\n".join(hit_lines) + "\n")
+    one.write_text("gabapentin\n")
+    cmd = [kc, "check", "--format", "json"]
+    runs = alternate({"one": (cmd, one), "realistic": (cmd, real), "cache_hit": (cmd, hit)}, rounds)
+    r_real, r_hit = ratios(runs, "realistic", "one"), ratios(runs, "cache_hit", "one")
+    print(
+        f"stdin    {lines:,} realistic lines ({len(set(real_lines)):,} distinct): {ms(runs['realistic'])}, "
+        f"{r_real.show()} a one-line check ({ms(runs['one'])})"
+    )
+    print(
+        f"stdin    {lines:,} cache-hit lines (old mix, {len(set(hit_lines)):,} distinct): "
+        f"{ms(runs['cache_hit'])}, {r_hit.show()} a one-line check"
+    )
+    targets.append(
+        Target(f"stdin {lines:,} cache-hit lines / one line", r_hit, 4.0, note="cache-hit case")
+    )
+    return {k: [r.seconds for r in v] for k, v in runs.items()}
+
+
+def batches(
+    kc: str, tmp: Path, small: int, large: int, timed: int, rounds: int, targets: list[Target]
+) -> dict[str, object]:
+    """Batch memory (large vs small file) and time (a realistic file vs a one-line check)."""
+    one = tmp / "one.txt"
+    one.write_text("gabapentin\n")
+    files: dict[str, Path] = {}
+    for label, rows in (("small", small), ("large", large), ("timed", timed)):
+        files[label] = tmp / f"batch-{rows}.csv"
+        if not files[label].exists():
+            counts = workload.write_csv(files[label], rows)
+            print(
+                f"input    batch CSV {counts['rows']:,} rows, {counts['patients']:,} patients, "
+                f"{counts['distinct_lines']:,} distinct lines"
+            )
+    jsonl = tmp / f"batch-{timed}.jsonl"
+    workload.write_jsonl(jsonl, timed)
+    hit = tmp / "cachehit.csv"
+    with open(hit, "w", encoding="utf-8") as fh:
+        fh.write("patient_id,medication\n")
+        for i, med in enumerate(workload.cache_hit_lines(timed, seed=3)):
+            fh.write(f'P{i // 5:06d},"{med}"\n')
+    batch = [kc, "batch", "-"]
+    memory = alternate(
+        {"small": (batch, files["small"]), "large": (batch, files["large"])},
+        rounds,
+        cold=("large",),
+    )
+    rss = Spread(
+        [x.peak_mib / y.peak_mib for x, y in zip(memory["large"], memory["small"], strict=True)]
+    )
+    print(
+        f"batch    peak RSS {statistics.median(r.peak_mib for r in memory['small']):.0f} MiB at "
+        f"{small:,} rows, {statistics.median(r.peak_mib for r in memory['large']):.0f} MiB at "
+        f"{large:,} rows ({ms(memory['large'])}, exit {memory['large'][0].code}): {rss.show()}"
+    )
+    targets.append(Target(f"batch peak RSS {large:,} / {small:,} rows", rss, 1.25))
+    check = [kc, "check", "--format", "json"]
+    runs = alternate(
+        {
+            "one": (check, one),
+            "csv": (batch, files["timed"]),
+            "jsonl": (batch, jsonl),
+            "cache_hit": (batch, hit),
+        },
+        rounds,
+    )
+    for key, label in (
+        ("csv", "CSV"),
+        ("jsonl", "JSON Lines"),
+        ("cache_hit", "cache-hit CSV (old mix)"),
+    ):
+        r, secs = ratios(runs, key, "one"), statistics.median(x.seconds for x in runs[key])
+        peak = statistics.median(x.peak_mib for x in runs[key])
+        print(
+            f"batch    {timed:,} realistic rows, {label}: {secs:.2f} s ({timed / secs:,.0f} rows/s), "
+            f"peak RSS {peak:.0f} MiB, {r.show()} a one-line check, exit {runs[key][0].code}"
+        )
+    targets.append(
+        Target(f"batch {timed:,} realistic rows / one-line check", ratios(runs, "csv", "one"), 30.0)
+    )
+    return {
+        "memory": {k: [(r.seconds, r.peak_mib) for r in v] for k, v in memory.items()},
+        "time": {k: [(r.seconds, r.peak_mib) for r in v] for k, v in runs.items()},
     }
 
 
@@ -155,38 +352,55 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ketcheck", default=str(ROOT / ".venv" / "bin" / "ketcheck"))
     ap.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--quick", action="store_true", help="fewer rounds and a 10,000-row batch")
+    ap.add_argument("--rounds", type=int, default=15, help="start-up rounds")
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, smaller inputs")
+    ap.add_argument("--full-worst", action="store_true", help="run the whole worst-case input")
     args = ap.parse_args()
-    rounds = 5 if args.quick else args.rounds
-    results = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}",
-        "startup": startup(args.ketcheck, args.python, rounds),
-        "stdin_20000": stdin_scaling(args.ketcheck, 20_000),
-        "batch": batch(args.ketcheck, 10_000 if args.quick else 100_000),
-    }
-    s, sc, b = results["startup"], results["stdin_20000"], results["batch"]
-    print(f"machine: {results['machine']}")
-    print(
-        f"startup  table {s['table_ms']:.0f} ms vs typer+rich floor {s['typer_rich_floor_ms']:.0f} ms "
-        f"-> ratio {s['table_ratio']:.2f} (target <= 1.25)"
+    quick = args.quick
+    workload.use_python(args.python)
+    rounds = 5 if quick else args.rounds
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
     )
+    print(f"machine: {machine}; ketcheck: {args.ketcheck}")
+    targets: list[Target] = []
+    results: dict[str, object] = {"machine": machine, "quick": quick}
+    with tempfile.TemporaryDirectory(prefix="ketcheck-bench-") as name:
+        tmp = Path(name)
+        results["startup"] = startup(args.ketcheck, args.python, rounds, targets)
+        results["resolve"] = misspellings(args.python, 300 if quick else 2000, 3, targets)
+        results["worst"] = worst_case(
+            args.ketcheck, tmp, 40 if quick else 200, args.full_worst, targets
+        )
+        results["stdin"] = stdin_lists(args.ketcheck, tmp, 20_000, 3 if quick else 5, targets)
+        results["batch"] = batches(
+            args.ketcheck,
+            tmp,
+            10_000,
+            100_000 if quick else 1_000_000,
+            100_000,
+            1 if quick else 2,
+            targets,
+        )
+    print()
     print(
-        f"startup  json  {s['json_ms']:.0f} ms vs typer floor {s['typer_floor_ms']:.0f} ms "
-        f"-> ratio {s['json_ratio']:.2f} (target <= 1.5)"
+        f"{'target (issue 17)':<44} {'measured: median (min–max, rounds)':<36} {'limit':>8}  holds"
     )
-    print(
-        f"stdin    {sc['lines']:,} lines in {sc['seconds']:.2f} s ({sc['lines_per_s']:,.0f} lines/s), "
-        f"ratio to one line {sc['ratio']:.2f} (target <= 4)"
-    )
-    print(
-        f"batch    {b['rows']:,} rows / {b['patients']:,} patients in {b['seconds']:.1f} s "
-        f"({b['rows_per_s']:,.0f} rows/s), peak RSS {b['peak_rss_mb']:.0f} MB, exit {b['exit_code']}"
-    )
+    for t in targets:
+        limit = f"≤ {format(t.limit, t.fmt)}{t.unit}"
+        note = f"  [{t.note}]" if t.note else ""
+        holds = "yes" if t.holds else "NO"
+        print(f"{t.name:<44} {t.measured.show(t.fmt, t.unit):<36} {limit:>8}  {holds}{note}")
+    results["targets"] = [
+        {"name": t.name, "values": t.measured.values, "limit": t.limit, "holds": t.holds}
+        for t in targets
+    ]
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / ("quick.json" if quick else "latest.json")).write_text(
+        json.dumps(results, indent=2) + "\n"
+    )
     return 0
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -30,13 +30,19 @@ _SETTINGS: dict[str, object] = {
     "help": "Check a medication list before a ketamine or esketamine session.",
     "no_args_is_help": True,
     "add_completion": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
     "pretty_exceptions_enable": False,
     "pretty_exceptions_show_locals": False,
     "rich_markup_mode": None,
 }
-app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
-protocol_app = typer.Typer(help="Clinic protocol files.", no_args_is_help=True)
-data_app = typer.Typer(help="The bundled knowledge base.", no_args_is_help=True)
+# Shell completion lives on the full app only: one-command apps (the fast path) never complete.
+app = typer.Typer(**{**_SETTINGS, "add_completion": True})  # type: ignore[arg-type]
+_HELP_ONLY: dict[str, object] = {
+    "no_args_is_help": True,
+    "context_settings": _SETTINGS["context_settings"],
+}
+protocol_app = typer.Typer(help="Clinic protocol files.", **_HELP_ONLY)  # type: ignore[arg-type]
+data_app = typer.Typer(help="The bundled knowledge base.", **_HELP_ONLY)  # type: ignore[arg-type]
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(data_app, name="data")
 
@@ -48,6 +54,14 @@ class FailOn(StrEnum):
     MAJOR = "major"
     MODERATE = "moderate"
     MINOR = "minor"
+    NEVER = "never"
+
+
+class ColorChoice(StrEnum):
+    """`--color`: auto follows the terminal, NO_COLOR and FORCE_COLOR; the others override."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
     NEVER = "never"
 
 
@@ -63,20 +77,42 @@ class RouteChoice(StrEnum):
 
 # Options that `check` and `batch` share, declared once.
 FailOnOption = Annotated[
-    FailOn, typer.Option("--fail-on", help="Exit 1 at or above this severity.")
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        case_sensitive=False,
+        help="Exit 1 at or above this severity (an incomplete check exits 3).",
+    ),
 ]
 SessionOption = Annotated[
     str | None,
     typer.Option(
-        "--session", help="Session start, ISO 8601 (2026-11-23T09:00); holds get clock times."
+        "--session",
+        metavar="WHEN",
+        help="Session start: 2026-11-23 09:00 (optional seconds, +01:00), 09:00 (the next one), "
+        "'today 9:00' or 'tomorrow 9:00'; holds get clock times.",
     ),
 ]
 RouteOption = Annotated[
     RouteChoice | None,
-    typer.Option("--route", help="Route of ketamine/esketamine [default: iv, or the protocol's]."),
+    typer.Option(
+        "--route",
+        case_sensitive=False,
+        help="Route of ketamine/esketamine [default: iv, or the protocol's].",
+    ),
 ]
 ProtocolOption = Annotated[
-    Path | None, typer.Option("--protocol", help="Clinic protocol TOML (see `protocol init`).")
+    Path | None,
+    typer.Option("--protocol", metavar="FILE", help="Clinic protocol TOML (see `protocol init`)."),
+]
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write to FILE (replaced atomically), not stdout."
+    ),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing but errors; the exit code answers.")
 ]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Count fuzzy matches as unresolved (exit 3).")
@@ -116,6 +152,7 @@ def _root(
         bool,
         typer.Option(
             "--version",
+            "-V",
             help="Show the package and data version.",
             callback=_version_callback,
             is_eager=True,
@@ -181,18 +218,20 @@ def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
     return DEFAULT
 
 
-def _session_time(session: str | None) -> "datetime | None":
-    """The --session value as a datetime (naive input is local time), or None."""
+def _session_time(session: str | None) -> tuple["datetime | None", tuple[str, ...]]:
+    """The --session value read against the clock (naive input is local time), and warnings."""
     if session is None:
-        return None
-    from ketcheck.sources.session import parse_session
+        return None, ()
+    from datetime import datetime
+
+    from ketcheck.sources.session import ZoneError, local_zone, parse_session
 
     try:
-        return parse_session(session)
-    except ValueError as exc:
-        raise InputError(
-            f"--session {session!r} is not an ISO 8601 date and time (e.g. 2026-11-23T09:00): {exc}"
-        ) from None
+        now = datetime.now(local_zone())
+        when = parse_session(session, now=now)
+    except (ZoneError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    return when.moment, when.warnings
 
 
 def _options(
@@ -202,45 +241,84 @@ def _options(
     route: RouteChoice | None,
     protocol: Path | None,
     strict: bool,
-) -> "CheckOptions":
-    """The options `check` and `batch` share, read once into one value."""
+) -> tuple["CheckOptions", tuple[str, ...]]:
+    """The options `check` and `batch` share, read once into one value; and WHEN's warnings."""
     from ketcheck.model import Route, Severity
     from ketcheck.options import CheckOptions
 
-    return CheckOptions(
+    when, session_warnings = _session_time(session)
+    options = CheckOptions(
         route=Route(route.value) if route else None,
-        session=_session_time(session),
+        session=when,
         protocol=_protocol(protocol, kb),
         fail_on=None if fail_on is FailOn.NEVER else Severity.parse(fail_on.value),
         strict=strict,
     )
+    return options, session_warnings
 
 
-def _emit(report: "Report", fmt: OutputFormat) -> None:
+def _emit(
+    report: "Report",
+    fmt: OutputFormat,
+    *,
+    output: str | None,
+    color: ColorChoice,
+    details: bool,
+    quiet: bool,
+) -> None:
     from ketcheck.render import renderer
 
+    if output is None and quiet:
+        return
     render = renderer(fmt)
     if fmt in (OutputFormat.JSON, OutputFormat.FHIR):
         out = render(report, pretty=sys.stdout.isatty() or len(report.medications) <= 200)
+    elif fmt is OutputFormat.TABLE:
+        out = render(report, details=details)
     else:
         out = render(report)
+    if output is None:
+        if fmt is OutputFormat.HTML and sys.stdout.isatty():
+            _err("warning: writing HTML to the terminal; save it with -o handout.html")
+        _write(out, sys.stdout, color=color, to_file=False)
+        return
+    from ketcheck.destination import atomic_output
+
+    with atomic_output(output) as fh:
+        _write(out, fh, color=color, to_file=True)
+
+
+def _write(out: object, stream: "IO[str]", *, color: ColorChoice, to_file: bool) -> None:
     if isinstance(out, str):
-        sys.stdout.write(out)
-        sys.stdout.flush()
+        stream.write(out)
+        stream.flush()
         return
     from rich.console import Console
 
-    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
-    console.print(out)
+    from ketcheck.destination import console_options
+
+    extra = console_options(color.value)
+    if to_file:
+        extra = {"width": 100, **extra}
+    console = Console(
+        file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False, **extra
+    )
+    if console.color_system is not None:
+        console.print(out)
+        return
+    with console.capture() as captured:
+        console.print(out)
+    stream.write("\n".join(line.rstrip(" ") for line in captured.get().split("\n")))
+    stream.flush()
 
 
-def _hints(report: "Report", fmt: OutputFormat) -> None:
+def _hints(report: "Report", fmt: OutputFormat, *, to_file: bool = False) -> None:
     from ketcheck.render.literal import inert
 
     for w in report.warnings:
         _err(f"warning: {w}")
     s = report.summary
-    if fmt is not OutputFormat.TABLE and not s.complete:
+    if (fmt is not OutputFormat.TABLE or to_file) and not s.complete:
         bad = [m.input for m in report.medications if m.status.value != "resolved"]
         shown = ", ".join(repr(inert(b)) for b in bad[:5]) + (" …" if len(bad) > 5 else "")
         unread = [
@@ -253,37 +331,97 @@ def _hints(report: "Report", fmt: OutputFormat) -> None:
             _err(f"check incomplete: {len(unread)} condition(s) not read: {names}")
         elif report.strict and s.fuzzy:
             _err(f"check incomplete: {s.fuzzy} fuzzy match(es) under --strict")
-    if fmt is not OutputFormat.TABLE:
+    if fmt is not OutputFormat.TABLE or to_file:
         top = s.highest_severity.label if s.highest_severity is not None else "none"
         _err(f"{len(report.medications)} medication(s), highest severity {top}, exit {s.exit_code}")
 
 
-@app.command()
+CHECK_EXAMPLES = """Examples:
+
+\b
+  ketcheck check gabapentin sertraline
+  ketcheck check "Klonopin 0.5 mg BID, Lamictal 200 mg; Zoloft"
+  ketcheck check --session 09:00 --route IV Klonopin Lamictal
+  ketcheck check -v "Nardil 15 mg tid"          # with mechanism, evidence, references
+  ketcheck check -f html -o handout.html --session "tomorrow 9:00" < meds.txt
+  ketcheck check -q -f json -o report.json -i meds.json; echo $?
+
+Exit codes: 0 cleared, 1 risk at or above --fail-on, 2 error, 3 incomplete.
+"""
+
+BATCH_EXAMPLES = """Examples:
+
+\b
+  ketcheck batch tomorrow.csv > reports.jsonl
+  ketcheck batch --session "tomorrow 9:00" -o reports.jsonl tomorrow.csv
+  ketcheck batch - < patients.jsonl
+
+The CSV needs patient_id and medication columns; JSON Lines hold
+{"patient_id": ..., "medications": [...]}. The worst exit code wins (1 over 3 over 0).
+"""
+
+
+def _complete_name(incomplete: str) -> list[str]:
+    """Shell completion of medication names: known names starting with what was typed."""
+    key = incomplete.casefold()
+    if len(key) < 2:
+        return []
+    from ketcheck.kb.load import load_bundled
+
+    names = load_bundled().lexicon.names
+    found = {entry[0] for k in names if k.startswith(key) for entry in names[k]}
+    # Shells keep only candidates that start with what was typed: keep the user's case for it.
+    shown = {incomplete + n[len(incomplete) :] for n in found if " " not in n}
+    return sorted(shown, key=str.casefold)[:40]
+
+
+# How each command is registered, kept so the one-command fast path registers it the same way.
+_CHECK: dict[str, Any] = {"epilog": CHECK_EXAMPLES}
+_INFO: dict[str, Any] = {"short_help": "How a name resolves, and every rule that applies to it."}
+_BATCH: dict[str, Any] = {
+    "epilog": BATCH_EXAMPLES,
+    "short_help": "Check many patients: one JSON report per line.",
+}
+
+
+@app.command(**_CHECK)
 def check(
     names: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="[NAME]...",
+            autocompletion=_complete_name,
             help="Medication names; each argument may hold several, split on , and ;. "
             "With none, the list is read from stdin (one per line).",
             show_default=False,
         ),
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="Report format: table, json, markdown or fhir for the clinic; handout "
+            "(Markdown) or html for the patient.",
+        ),
     ] = OutputFormat.TABLE,
     fail_on: FailOnOption = FailOn.MODERATE,
     session: SessionOption = None,
     route: RouteOption = None,
     protocol: ProtocolOption = None,
     input_file: Annotated[
-        str | None, typer.Option("--input", "-i", help="Read the list from FILE (- for stdin).")
+        str | None,
+        typer.Option(
+            "--input", "-i", metavar="FILE", help="Read the list from FILE (- for stdin)."
+        ),
     ] = None,
     strict: StrictOption = False,
     condition: Annotated[
         list[str] | None,
         typer.Option(
             "--condition",
-            metavar="TEXT",
+            metavar="CONDITION",
             help="A condition of the patient (repeatable; split on , and ;), e.g. pregnant, OSA.",
             show_default=False,
         ),
@@ -292,8 +430,24 @@ def check(
         str | None,
         typer.Option("--bp", metavar="SYS/DIA", help="Session-day blood pressure, e.g. 150/95."),
     ] = None,
+    output: OutputOption = None,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details", "-v", help="Table: add mechanism, hold basis, evidence and references."
+        ),
+    ] = False,
+    color: Annotated[
+        ColorChoice,
+        typer.Option(
+            "--color",
+            case_sensitive=False,
+            help="Colour the table: auto follows the terminal, NO_COLOR and FORCE_COLOR.",
+        ),
+    ] = ColorChoice.AUTO,
+    quiet: QuietOption = False,
 ) -> None:
-    """Check medications against ketamine and esketamine; exit 0 clear, 1 risk, 2 error, 3 incomplete."""
+    """Check medications against ketamine and esketamine."""
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
@@ -301,7 +455,7 @@ def check(
         from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
-        options = _options(kb, fail_on, session, route, protocol, strict)
+        options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
         conditions = condition_arguments(condition or [])
         entries, warnings, given = _gather(
             names or [], input_file, kb, allow_empty=bool(conditions or bp)
@@ -316,22 +470,28 @@ def check(
             conditions=(*given.conditions, *conditions),
             bp=bp if bp is not None else given.bp,
         )
+        if not quiet:  # about how WHEN was read against today's clock: not part of the report
+            for w in session_warnings:
+                _err(f"warning: {w}")
         if warnings:
             from dataclasses import replace
 
             report = replace(report, warnings=tuple(warnings) + report.warnings)
-        _emit(report, fmt)
-        _hints(report, fmt)
+        _emit(report, fmt, output=output, color=color, details=details, quiet=quiet)
+        if not quiet:
+            _hints(report, fmt, to_file=output is not None)
     raise typer.Exit(report.summary.exit_code)
 
 
-@app.command()
+@app.command(**_INFO)
 def info(
     name: Annotated[
-        str, typer.Argument(help="A drug name as a patient or clinician would type it.")
+        str,
+        typer.Argument(metavar="NAME", help="A drug name as a patient or clinician would type it."),
     ],
     route: Annotated[
-        RouteChoice, typer.Option("--route", help="Route for route-specific severities.")
+        RouteChoice,
+        typer.Option("--route", case_sensitive=False, help="Route for route-specific severities."),
     ] = RouteChoice.IV,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
@@ -357,7 +517,9 @@ def info(
 
 @protocol_app.command("init")
 def protocol_init(
-    path: Annotated[Path | None, typer.Argument(help="Write here instead of stdout.")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(metavar="[FILE]", help="Write here instead of stdout.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the default clinic protocol (holds and severities in effect) as TOML."""
@@ -418,45 +580,70 @@ def schema() -> None:
     typer.echo(dumps(REPORT_SCHEMA))
 
 
-@app.command()
+@app.command(**_BATCH)
 def batch(
     file: Annotated[
-        str, typer.Argument(help="CSV (patient_id,medication) or JSON Lines; - for stdin.")
+        str,
+        typer.Argument(
+            metavar="FILE", help="CSV (patient_id,medication) or JSON Lines; - for stdin."
+        ),
     ],
     fail_on: FailOnOption = FailOn.MODERATE,
     session: SessionOption = None,
     route: RouteOption = None,
     protocol: ProtocolOption = None,
     strict: StrictOption = False,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
+        from ketcheck.batch import run_batch
         from ketcheck.kb.load import load_bundled
-        from ketcheck.sources.batch import run_batch
 
         kb = load_bundled()
-        options = _options(kb, fail_on, session, route, protocol, strict)
-        code = run_batch(file, kb, options, out=sys.stdout, err=sys.stderr)
+        options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
+        if not quiet:
+            for w in session_warnings:
+                _err(f"warning: {w}")
+        with _batch_streams(output, quiet) as (out, err):
+            code = run_batch(file, kb, options, out=out, err=err)
     raise typer.Exit(code)
 
 
-_TOP_COMMANDS: dict[str, Callable[..., None]] = {
-    "check": check,
-    "info": info,
-    "schema": schema,
-    "batch": batch,
+@contextmanager
+def _batch_streams(output: str | None, quiet: bool) -> Iterator[tuple["IO[str]", "IO[str]"]]:
+    """Batch's stdout (or an atomically written FILE) and stderr (or nothing, with -q)."""
+    import io
+
+    err: IO[str] = io.StringIO() if quiet else sys.stderr
+    if output is None:
+        yield sys.stdout, err
+        return
+    from ketcheck.destination import atomic_output
+
+    with atomic_output(output) as fh:
+        yield fh, err
+
+
+_TOP_COMMANDS: dict[str, tuple[Callable[..., None], dict[str, Any]]] = {
+    "check": (check, _CHECK),
+    "info": (info, _INFO),
+    "schema": (schema, {}),
+    "batch": (batch, _BATCH),
 }
 
 
 def _app_for(argv: list[str]) -> typer.Typer:
     """The full app, or for a top-level command just that command (Typer builds less: faster)."""
     name = argv[0] if argv else ""
-    func = _TOP_COMMANDS.get(name)
-    if func is None:
+    known = _TOP_COMMANDS.get(name)
+    if known is None:
         return app
+    func, settings = known
     one = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
     one.callback()(_root)
-    one.command(name)(func)
+    one.command(name, **settings)(func)
     return one
 
 
@@ -468,7 +655,7 @@ def main() -> NoReturn:
         sys.dont_write_bytecode = False
     code = 0
     try:
-        _app_for(sys.argv[1:])(prog_name="ketcheck")
+        code = _run(sys.argv[1:])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         if exc.code is not None and not isinstance(exc.code, int):
@@ -482,6 +669,24 @@ def main() -> NoReturn:
         _err(f"internal error ({type(exc).__name__}); please report it. Nothing was checked.")
         code = 2
     _exit_now(code)
+
+
+def _run(argv: list[str]) -> int:
+    """Run the app; a usage error is one line, error first, with a hint and exit 2."""
+    try:
+        result = _app_for(argv)(args=argv, prog_name="ketcheck", standalone_mode=False)
+    except Exception as exc:
+        if not any(c.__name__ == "ClickException" for c in type(exc).__mro__):
+            raise  # not a usage error: main's last-resort handler decides
+        from ketcheck.usage import describe_usage_error
+
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stderr.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+            return 2
+        for line in describe_usage_error(exc):
+            _err(line)
+        return int(getattr(exc, "exit_code", 2))
+    return result if isinstance(result, int) else 0
 
 
 def _exit_now(code: int) -> NoReturn:

@@ -317,3 +317,33 @@ def test_input_nested_past_the_recursion_limit_is_an_input_error() -> None:
         doc = {"resourceType": "Bundle", "entry": [{"resource": doc}]}
     with pytest.raises(InputError, match="too deeply"):
         read(doc)
+
+
+def test_cli_reads_every_record_of_a_bundle_on_stdin() -> None:
+    from typer.testing import CliRunner
+
+    from ketcheck.cli import app
+
+    doc = bundle(
+        record("MedicationStatement", "Zoloft 50 mg"),
+        record("MedicationDispense", "Nardil 15 mg", status="completed"),
+        {"resourceType": "MedicationUsage", "id": "u1", "medication": {"concept": {"text": "X"}}},
+    )
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=json.dumps(doc))
+    report = json.loads(result.stdout)
+    assert [m["ingredients"] for m in report["medications"]] == [["sertraline"], ["phenelzine"], []]
+    assert report["medications"][2]["status"] == "unresolved"
+    assert report["summary"]["complete"] is False
+    assert result.exit_code == 1  # the MAOI finding decides; the check is also incomplete
+
+
+def test_cli_nilknown_list_is_a_complete_empty_report() -> None:
+    from typer.testing import CliRunner
+
+    from ketcheck.cli import app
+
+    lst = {"resourceType": "List", "status": "current", "emptyReason": NILKNOWN}
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=json.dumps(lst))
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["medications"] == [] and report["summary"]["complete"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,13 +45,15 @@ def report(kb: KnowledgeBase) -> Report:
     return run(kb, *LIST, session=SESSION)
 
 
-def as_text(report: Report, fmt: OutputFormat) -> str:
-    out = render(report, fmt)
+def as_text(report: Report, fmt: OutputFormat, *, width: int = 100, details: bool = False) -> str:
+    out = (
+        renderer(fmt)(report, details=details) if fmt is OutputFormat.TABLE else render(report, fmt)
+    )
     if isinstance(out, str):
         return out
     buf = io.StringIO()
-    Console(file=buf, width=100, color_system=None, highlight=False, markup=False).print(out)
-    return buf.getvalue()
+    Console(file=buf, width=width, color_system=None, highlight=False, markup=False).print(out)
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
 
 
 def test_every_format_has_a_renderer() -> None:
@@ -68,6 +71,56 @@ def test_golden(report: Report, fmt: OutputFormat, request: pytest.FixtureReques
     assert text == path.read_text(encoding="utf-8"), (
         f"{path.name} differs (run pytest --update-golden)"
     )
+
+
+@pytest.mark.parametrize("details", [False, True], ids=["compact", "details"])
+@pytest.mark.parametrize("width", [60, 80, 100, 160])
+def test_table_golden_at_each_width(
+    report: Report, width: int, details: bool, request: pytest.FixtureRequest
+) -> None:
+    name = f"table-{width}{'-details' if details else ''}.txt"
+    path = GOLDEN / ("table.txt" if name == "table-100.txt" else name)
+    text = as_text(report, OutputFormat.TABLE, width=width, details=details)
+    if request.config.getoption("--update-golden"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs"
+    assert all(len(line) <= width for line in text.splitlines())
+
+
+def test_table_opens_with_what_to_do_then_verdict(report: Report) -> None:
+    lines = as_text(report, OutputFormat.TABLE).splitlines()
+    assert lines[3] == "What to do"
+    verdict = next(i for i, line in enumerate(lines) if line.startswith("Verdict:"))
+    table = next(i for i, line in enumerate(lines) if line.lstrip().startswith("#"))
+    findings = lines.index("Findings")
+    assert verdict < table < findings
+    summary = lines[4:verdict]
+    assert summary[0].startswith(" MAJOR") and "phenelzine" not in summary[0]  # as typed
+    assert any("last dose by 21:00 Sun 22 Nov" in line for line in summary)
+    assert any(line.startswith("Not checked") and "asdfqwer" in line for line in summary)
+
+
+def test_details_add_mechanism_evidence_and_references(report: Report) -> None:
+    compact = as_text(report, OutputFormat.TABLE)
+    detailed = as_text(report, OutputFormat.TABLE, details=True)
+    for label in ("Why", "Hold basis", "Evidence", "References"):
+        assert f"  {label} " not in compact and f"  {label} " in detailed
+
+
+def test_resolution_is_quiet_unless_it_needs_attention(report: Report) -> None:
+    text = as_text(report, OutputFormat.TABLE)
+    rows = text[text.index("#  As typed") : text.index("Findings")]
+    assert re.search(r"\bresolved\b", rows) is None
+    assert "unresolved" in rows and "≈" in rows  # the unknown and the fuzzy match stand out
+
+
+def test_three_medicines_fit_one_screen(bundled: KnowledgeBase) -> None:
+    three = run(bundled, "Klonopin 0.5 mg BID", "Lamictal 200 mg", "Zoloft 100mg", session=SESSION)
+    lines = as_text(three, OutputFormat.TABLE, width=100).rstrip("\n").splitlines()
+    assert len(lines) <= 40, len(lines)
+    top = "\n".join(lines[:8])
+    assert "MODERATE  Klonopin 0.5 mg BID" in top and "last dose by 21:00 Sun 22 Nov" in top
+    assert "MINOR     Lamictal 200 mg" in top and "MINOR     Zoloft 100mg" in top
 
 
 @pytest.mark.parametrize("fmt", list(OutputFormat))

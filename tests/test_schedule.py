@@ -9,7 +9,6 @@ import pytest
 
 from ketcheck.engine.schedule import last_dose_by
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.sources.session import parse_session
 from tests.conftest import run
 
 NY = ZoneInfo("America/New_York")
@@ -45,18 +44,6 @@ def test_elapsed_hours_are_exact_across_dst() -> None:
     held = last_dose_by(session, 12)
     # Same-tzinfo subtraction in Python is wall-clock; compare the instants in UTC.
     assert session.astimezone(UTC) - held.astimezone(UTC) == timedelta(hours=12)
-
-
-def test_naive_session_is_local_time_in_the_given_zone() -> None:
-    moment = parse_session("2026-11-23T09:00", zone=NY)
-    assert moment.tzinfo is NY and moment.hour == 9
-    assert parse_session("2026-11-23T09:00+01:00").utcoffset() == timedelta(hours=1)
-
-
-@pytest.mark.parametrize("bad", ["next tuesday-ish", "2026-11-23", "23/11/2026 09:00", ""])
-def test_bad_session_text_is_rejected(bad: str) -> None:
-    with pytest.raises(ValueError):
-        parse_session(bad, zone=NY)
 
 
 def test_report_schedule_is_ordered_by_deadline(kb: KnowledgeBase) -> None:

@@ -63,3 +63,24 @@ def test_matching_table_is_validated(table: dict[str, object], message: str) -> 
     with pytest.raises(DataError) as err:
         MATCHING_SPEC.check(table, "matching.toml")
     assert str(err.value).startswith(message)
+
+
+def test_a_shared_name_is_ambiguous_and_its_table_is_validated(bundled: object) -> None:
+    from ketcheck.kb.knowledge import KnowledgeBase, _build_shared_names
+    from ketcheck.matching.resolve import Resolver
+    from ketcheck.model import Ambiguous
+
+    assert isinstance(bundled, KnowledgeBase)
+    _, r = Resolver(bundled).resolve("Sominex")
+    assert isinstance(r, Ambiguous)
+    assert {c.ingredients for c in r.candidates} == {("diphenhydramine",), ("promethazine",)}
+    known = bundled.ingredients
+    bad = [
+        ({"name": [{"name": "X", "meanings": [["sertraline"]], "source": "s"}]}, "two meanings"),
+        ({"name": [{"name": "X", "meanings": [["nope"], ["sertraline"]], "source": "s"}]}, "known"),
+        ({"name": [{"name": "X", "meanings": [["a"]], "source": "s", "x": 1}]}, "x: unknown key"),
+        ({"names": []}, "names: unknown key"),
+    ]
+    for table, message in bad:
+        with pytest.raises(DataError, match=message):
+            _build_shared_names(table, known)

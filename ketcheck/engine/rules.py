@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from typing import Any
 
 from ketcheck.engine.session_medicine import is_session_medicine
@@ -49,6 +50,11 @@ def rules_for(kb: KnowledgeBase, ingredient: str) -> list[Applied]:
     return applied
 
 
+@cache
+def _rules_memo(kb: KnowledgeBase) -> dict[str, list[Applied]]:
+    return {}  # rules_for per ingredient, worked out once per knowledge base (read-only lists)
+
+
 def evaluate(
     kb: KnowledgeBase,
     medications: Sequence[Medication],
@@ -68,7 +74,10 @@ def evaluate(
         for ing, inputs in session_inputs.items()
     ]
     for ing, inputs in inputs_of.items():
-        applied = rules_for(kb, ing)
+        memo = _rules_memo(kb)
+        applied = memo.get(ing)
+        if applied is None:
+            applied = memo[ing] = rules_for(kb, ing)
         own_findings = [_finding(a, ing, inputs, route, protocol) for a in applied]
         real = [f for f in own_findings if f.severity > Severity.NONE or f.hold is not None]
         info = kb.ingredients.get(ing)
@@ -146,8 +155,12 @@ def cumulative(
         for ing in ingredients:
             present.setdefault(ing, {})[text] = None
     out: list[Finding] = []
-    for combo in kb.combinations:
-        members = [ing for ing in present if _matches(kb, combo, ing, combo.members)]
+    index = _combination_index(kb)
+    # Only combinations that one of these ingredients belongs to can fire (or none need members).
+    candidates = sorted(index.always.union(*(index.of(ing) for ing in present)))
+    for number in candidates:
+        combo = kb.combinations[number]
+        members = [ing for ing in present if number in index.of(ing)]
         if _agents(members, [ings for _, ings in distinct]) < combo.min_distinct:
             continue
         if any(not any(_member(kb, req, ing) for ing in present) for req in combo.require):
@@ -165,6 +178,33 @@ def cumulative(
             )
         )
     return out
+
+
+@dataclass(slots=True, kw_only=True)
+class _CombinationIndex:
+    """For each ingredient, the combinations it is a member of (numbers into kb.combinations)."""
+
+    kb: KnowledgeBase
+    always: frozenset[int]
+    by_ingredient: dict[str, frozenset[int]]
+
+    def of(self, ingredient: str) -> frozenset[int]:
+        """Combinations this ingredient belongs to; worked out once per ingredient."""
+        hit = self.by_ingredient.get(ingredient)
+        if hit is None:
+            hit = self.by_ingredient[ingredient] = frozenset(
+                n
+                for n, combo in enumerate(self.kb.combinations)
+                if _matches(self.kb, combo, ingredient, combo.members)
+            )
+        return hit
+
+
+@cache
+def _combination_index(kb: KnowledgeBase) -> _CombinationIndex:
+    # Built once per knowledge base; bounded by the number of ingredients the base knows.
+    always = frozenset(n for n, combo in enumerate(kb.combinations) if combo.min_distinct <= 0)
+    return _CombinationIndex(kb=kb, always=always, by_ingredient={})
 
 
 def _distinct(medications: Sequence[Medication]) -> list[tuple[str, tuple[str, ...]]]:

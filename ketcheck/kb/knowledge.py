@@ -20,6 +20,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
 SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
+SOURCE_RXNORM = "rxnorm"
 
 
 class ClassKind(StrEnum):
@@ -296,8 +297,8 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         if existing:
             if any(e.set_index == idx for e in existing):
                 return True
-            if source == SOURCE_FDA:
-                return False  # curated names win over the generated table
+            if source != SOURCE_CURATED:
+                return False  # curated names win over the generated tables
             other = sets[existing[0].set_index]
             raise DataError(
                 f"{where}: name {name!r} maps to {'+'.join(ings)} but already to {'+'.join(other)}"
@@ -305,10 +306,19 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         entries[key] = [NameEntry(name, idx, kind, source)]
         return True
 
+    for name, meanings in _build_shared_names(sources.get("shared-names.toml", {}), ingredients):
+        entries[name_key(name)] = [
+            NameEntry(name, index_of(m), "brand", SOURCE_CURATED) for m in meanings
+        ]
     for ing_id, kind, name, where in curated_names:
         add(name, (ing_id,), kind, SOURCE_CURATED, where)
     for name, ings, kind, where in products:
         add(name, ings, kind, SOURCE_CURATED, where)
+    # RxNorm brand names next, with RxNorm's whole ingredient set: they win over the FDA list,
+    # which collapses combinations onto one ingredient (Ziac -> hydrochlorothiazide alone).
+    for row in sources.get(CODES_FILE, []):
+        if len(row) > 4 and row[1] == "BN" and row[4].strip():
+            add(row[4], tuple(sorted(row[2].split("+"))), "brand", SOURCE_RXNORM, CODES_FILE)
     dropped = 0
     for row in sources.get("generated/fda-names.tsv", []):
         name, ing_field, kind = row[0], row[1], row[2]
@@ -603,6 +613,35 @@ def _build_matching(table: Mapping[str, Any]) -> Matching:
         scorer=str(table.get("scorer", "ratio")),
         limit=int(table.get("limit", 12)),
     )
+
+
+SHARED_NAME_SPEC = Spec(
+    keys=(
+        Key(name="name", kind=Kind.STR, required=True, non_empty=True),
+        Key(name="meanings", kind=Kind.LIST, required=True, non_empty=True),
+        Key(name="source", kind=Kind.STR, required=True, non_empty=True),
+    )
+)
+
+
+def _build_shared_names(
+    table: Mapping[str, Any], ingredients: Mapping[str, Ingredient]
+) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """Names that mean different drugs in different countries, each with all its meanings."""
+    Spec(keys=(Key(name="name", kind=Kind.TABLE_LIST),)).check(table, "shared-names.toml")
+    out: list[tuple[str, list[tuple[str, ...]]]] = []
+    for i, body in enumerate(table.get("name", [])):
+        where = f"shared-names.toml name #{i + 1}"
+        SHARED_NAME_SPEC.check(body, where)
+        meanings: list[tuple[str, ...]] = []
+        for ings in body["meanings"]:
+            if not isinstance(ings, list) or not ings or any(x not in ingredients for x in ings):
+                raise DataError(f"{where}: meanings: {ings!r} must list known ingredient ids")
+            meanings.append(tuple(sorted(ings)))
+        if len(set(meanings)) < 2:
+            raise DataError(f"{where}: meanings: a shared name needs at least two meanings")
+        out.append((body["name"], meanings))
+    return out
 
 
 def _build_lookalikes(

@@ -27,10 +27,11 @@ _TABLES = (
     "combinations.toml",
     "matching.toml",
     "lookalikes.toml",
+    "shared-names.toml",
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
-CACHE_FORMAT = 7  # bump when the packing itself changes; record fields are checked by layout
+CACHE_FORMAT = 8  # bump when the packing itself changes; record fields are checked by layout
 
 
 def data_root() -> Traversable:

@@ -22,6 +22,7 @@ class Kind(Enum):
     NUMBER_LIST = "a list of numbers"
     TABLE = "a table"
     TABLE_LIST = "a list of tables"
+    LIST = "a list"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +94,8 @@ def _check_value(key: Key, value: object, where: str) -> None:
             ok = isinstance(value, Mapping)
         case Kind.TABLE_LIST:
             ok = isinstance(value, list) and all(isinstance(v, Mapping) for v in value)
+        case Kind.LIST:
+            ok = isinstance(value, list) and (not key.non_empty or bool(value))
     if not ok:
         empty = " (non-empty)" if key.non_empty else ""
         raise DataError(f"{at}: must be {key.kind.value}{empty}, got {_shown(value)}")

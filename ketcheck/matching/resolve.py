@@ -70,6 +70,7 @@ class _Found:
     doubts: list[str] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     ambiguous_name: Ambiguous | None = None
+    guesses: int = 0
     fuzzy_result: Resolution | None = None
 
 
@@ -281,7 +282,11 @@ class Resolver:
         if named and _in_trailing_brackets(tokens, start):
             return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
         outcome: Resolution | None = None
-        if letter_count(key) >= self.matching.min_letters or (key and not named):
+        # Once the entry is in doubt it is held back whatever else is on it: more guesses would
+        # only cost time (a 1,000-character line of unknown words stays linear and quick).
+        guess = len(found.doubts) < 1 and found.guesses < _MOST_GUESSES
+        if guess and (letter_count(key) >= self.matching.min_letters or (key and not named)):
+            found.guesses += 1
             outcome = self._fuzzy(key)
         if isinstance(outcome, Resolved):
             for k in range(start, end):
@@ -474,7 +479,7 @@ class Resolver:
             self._vocabulary = [
                 k
                 for k, entries in self.lexicon.names.items()
-                if any(e[3] != "fda-unii" for e in entries)
+                if any(e[3] == "curated" for e in entries)
             ]
             self._scorer = make_scorer(self.matching.scorer)
         return self._vocabulary, self._scorer
@@ -598,6 +603,7 @@ _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
 _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
 _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
 _ORDINARY_WORD_LETTERS = 6
+_MOST_GUESSES = 8  # fuzzy searches for one entry; a longer list of unknown words is in doubt
 _PRODUCT_DOUBT = "may be a product with more ingredients"
 
 
@@ -711,7 +717,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
 def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> bool:
     """A short one-word generated brand ("Choice", "Depo") reads like an ordinary word."""
     return (
-        part.source == "fda-unii"
+        part.source in ("fda-unii", "rxnorm")
         and part.method is not Method.FUZZY
         and end - start == 1
         and len(tokens[start].key) <= _ORDINARY_WORD_LETTERS

@@ -5,50 +5,48 @@ from __future__ import annotations
 import html
 
 from ketcheck.model import Report
-from ketcheck.render.handout import sections
+from ketcheck.render.handout import BLANKS, FOOTER, provenance, sections
 from ketcheck.render.literal import inert
 
+# One page for about ten medicines on A4 or US Letter: the paper size is the printer's (auto),
+# each heading stays with its list, and the type is large enough to read without glasses.
 _STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; max-width: 42rem;
-       margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #111; font-size: 12pt; }
-h1 { font-size: 1.5rem; border-bottom: 2px solid #333; padding-bottom: .3rem; }
-h2 { font-size: 1.15rem; margin-top: 1.4rem; }
-li { margin: .3rem 0; }
-footer { margin-top: 2rem; font-size: .9rem; color: #444; font-style: italic; }
-@media print { body { margin: 0; max-width: none; } @page { size: A4; margin: 15mm; } }
+body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; max-width: 44rem;
+       margin: 1.5rem auto; padding: 0 1rem; line-height: 1.3; color: #111; font-size: 11pt; }
+h1 { font-size: 1.35rem; border-bottom: 2px solid #333; padding-bottom: .2rem; margin: 0 0 .4rem; }
+h2 { font-size: 1.05rem; margin: .7rem 0 .15rem; break-after: avoid; page-break-after: avoid; }
+section { break-inside: avoid; page-break-inside: avoid; }
+ul { margin: 0; padding-left: 1.3rem; }
+ul.names { columns: 3; column-gap: 2rem; }
+li { margin: .15rem 0; }
+p { margin: .2rem 0; }
+.blanks { margin: .5rem 0 .2rem; white-space: pre-wrap; }
+footer { margin-top: .8rem; font-size: .85rem; color: #444; }
+footer .version { font-size: .75rem; color: #666; }
+@page { size: auto; margin: 11mm 12mm; }
+@media print { body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; } }
 """
-
-
-def _md_unescape(text: str) -> str:
-    # The handout's items are Markdown-escaped for the .md output; undo that before escaping HTML.
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
 
 
 def render_html(report: Report) -> str:
     """A self-contained, printable one-page HTML handout."""
     title, parts = sections(report)
     esc = html.escape
-    body = [f"<h1>{esc(title)}</h1>"]
+    body = [f"<h1>{esc(title)}</h1>", f'<p class="blanks">{esc(BLANKS)}</p>']
     for s in parts:
-        body.append(f"<h2>{esc(s.title)}</h2>")
+        body.append(f"<section>\n<h2>{esc(s.title)}</h2>")
         if s.intro:
             body.append(f"<p>{esc(s.intro)}</p>")
-        items = "".join(f"<li>{esc(inert(_md_unescape(i)))}</li>" for i in s.items)
-        body.append(f"<ul>{items}</ul>")
+        items = "".join(f"<li>{esc(inert(i))}</li>" for i in s.items)
+        names = ' class="names"' if s.names else ""
+        body.append(f"<ul{names}>{items}</ul>\n</section>")
     body.append(
-        "<footer>This sheet was prepared by your care team with the help of ketcheck. It does not "
-        "replace their advice: ask them if anything is unclear.</footer>"
+        f"<footer><p><em>{esc(FOOTER)}</em> "
+        f'<span class="version">{esc(inert(provenance(report)))}</span></p></footer>'
     )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"

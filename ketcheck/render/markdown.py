@@ -17,16 +17,14 @@ from ketcheck.model import (
 )
 from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
-from ketcheck.render.table import (
-    FOOTER,
-    NO_MEDICATIONS,
+from ketcheck.render.patient_text import (
     bp_text,
-    clock,
     condition_title,
     dose_text,
     finding_extras,
     schedule_extras,
 )
+from ketcheck.render.text import FOOTER, NO_MEDICATIONS, clock, route_label
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -113,7 +111,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# ketcheck report",
         "",
-        f"Route: **{report.route.value}** · Session: **{session}** · Protocol: {md(report.protocol)}"
+        f"Route: **{route_label(report)}** · Session: **{session}** · Protocol: {md(report.protocol)}"
         f" · ketcheck {report.tool_version} · data {report.data_version}",
         "",
         "| # | As typed | Status | Matched → ingredients | Classes |",

@@ -1,141 +1,196 @@
-"""Batch runs: many patients from CSV or JSON Lines, one JSON report per patient, streamed."""
+"""Batch input: patients read from CSV (grouped through the spill) or JSON Lines (streamed)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import sqlite3
 import sys
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from typing import IO, TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import IO
 
-from ketcheck import __version__
-from ketcheck.engine.check import run_check
-from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.errors import InputError
-from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Entry
-from ketcheck.options import CheckOptions
-from ketcheck.patient import ConditionEntry, PatientContext
-from ketcheck.render.json import dumps, report_to_dict
-from ketcheck.sources.text import MAX_ENTRY_CHARS
+from ketcheck.sources.spill import Spill
+from ketcheck.sources.text import MAX_ENTRIES, MAX_ENTRY_CHARS
 
-if TYPE_CHECKING:
-    from ketcheck.kb.patient import PatientTables
+PatientId = str | int
+_RECENT = frozenset({"stopped", "completed", "recent"})
+_BREAKS = ("\n", "\r")
+# Longest lines read (characters): a CSV row holds two fields of 1,000 and whatever else the
+# export carries; a JSON Lines record may hold a whole list at the per-patient limit.
+MAX_CSV_LINE = 1 << 20
+MAX_JSONL_LINE = MAX_ENTRIES * (MAX_ENTRY_CHARS + 16)
 
-_CHUNK = 5000
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Patient:
+    """One patient's medication list as read; plain strings are entries with no status."""
+
+    id: PatientId
+    entries: tuple[str | Entry, ...]
+    line: int
 
 
-def _open(path: str) -> IO[str]:
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
+@dataclass(slots=True, kw_only=True)
+class Source:
+    """An opened batch input: its display name and its lines, the first non-blank one first."""
+
+    name: str
+    first: str
+    first_line: int
+    handle: IO[str]
+
+    @property
+    def is_jsonl(self) -> bool:
+        """JSON Lines when the first non-blank line opens an object; CSV otherwise."""
+        return self.first.lstrip().startswith("{")
+
+    def lines(self, limit: int) -> Iterator[str]:
+        """Every line from the first non-blank one on; a line of `limit` characters stops."""
+        number, line, readline = self.first_line, self.first, self.handle.readline
+        while line:
+            if len(line) >= limit and not line.endswith(_BREAKS):
+                raise InputError(f"{self.name}: line {number}: longer than {limit:,} characters")
+            yield line
+            number += 1
+            line = readline(limit)
+
+
+def open_source(path: str) -> Source:
+    """Open a batch file (or stdin for "-"), decoding UTF-8 and dropping a leading BOM."""
+    name = "stdin" if path == "-" else path
     try:
-        return open(path, encoding="utf-8", errors="replace", newline="")
+        raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+    number, first = 1, handle.readline(MAX_JSONL_LINE)
+    while first and not first.strip():
+        number, first = number + 1, handle.readline(MAX_JSONL_LINE)
+    if not first:
+        raise InputError(f"{name}: no rows")
+    return Source(name=name, first=first, first_line=number, handle=handle)
 
 
-# --- patient context (conditions, blood pressure): kept per patient beside the rows ----------
+def read_patients(source: Source, spill: Spill) -> Iterator[Patient]:
+    """Every patient in the input, in first-seen order; stops with InputError at a bad line.
 
-
-@dataclass(slots=True)
-class _Patient:
-    """Conditions and a blood pressure given for one patient in a batch file."""
-
-    conditions: list[str] = field(default_factory=list)
-    bp: str | None = None
-
-
-def _context_of(
-    context: dict[str, _Patient] | None, pid: str, conditions: object, bp: object, where: str
-) -> bool:
-    """Record a row's conditions and bp; True when it carried any (it may then have no medicine)."""
-    if context is None or (not conditions and bp in (None, "")):
-        return False
-    items = conditions if isinstance(conditions, list) else [conditions] if conditions else []
-    texts = [c for c in items if isinstance(c, str)]
-    if len(texts) != len(items) or not (bp is None or isinstance(bp, str)):
-        raise InputError(f'{where}: "conditions" must be strings and "bp" a string like "150/95"')
-    entry = context.setdefault(pid, _Patient())
-    for c in texts:
-        entry.conditions += [p.strip() for p in c.split(";") if p.strip()]
-    if bp:
-        entry.bp = bp.strip()
-    return True
-
-
-def _patient_options(options: CheckOptions, patient: _Patient | None) -> CheckOptions:
-    if patient is None:
-        return options
-    from ketcheck.api import reading
-    from ketcheck.kb.patient import load_patient_tables
-
-    bp = reading(patient.bp, load_patient_tables()) if patient.bp else None
-    context = PatientContext(
-        conditions=tuple(ConditionEntry(text=c) for c in patient.conditions), bp=bp
-    )
-    return replace(options, patient=context)
-
-
-def _tables() -> PatientTables:
-    from ketcheck.kb.patient import load_patient_tables
-
-    return load_patient_tables()
-
-
-# --- rows ------------------------------------------------------------------------------------
-
-
-def _rows_csv(
-    handle: IO[str], first: str, name: str, context: dict[str, _Patient] | None = None
-) -> Iterator[tuple[str, str, bool]]:
-    reader = csv.reader(_chain(first, handle))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
+    JSON Lines are streamed: one record is one patient, and an id seen twice is refused.
+    CSV rows are grouped per patient through `spill`, so nothing is yielded before the end.
+    """
+    if source.is_jsonl:
+        yield from _jsonl_patients(source, spill)
         return
+    name = source.name
+    runs = spill.grouped(
+        _csv_runs(source),
+        limit=MAX_ENTRIES,
+        too_many=lambda pid, line: InputError(_too_many(name, line, pid)),
+    )
+    for pid, line, rows in runs:
+        yield Patient(
+            id=pid,
+            line=line,
+            entries=tuple(Entry(text=m, recent=True) if r else m for m, r in rows),
+        )
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+def _header(row: list[str], name: str, line: int) -> tuple[int, int, int | None]:
+    header = [h.strip().lstrip("\ufeff").lower() for h in row]
+    for column in ("patient_id", "medication", "status"):
+        if header.count(column) > 1:
+            raise InputError(
+                f"{name}: line {line}: the CSV header has more than one {column!r} column"
+            )
     if "patient_id" not in header or "medication" not in header:
         raise InputError(
-            f"{name}: line 1: the CSV header needs 'patient_id' and 'medication' columns"
+            f"{name}: line {line}: the CSV header needs 'patient_id' and 'medication' columns"
         )
-    pid_col, med_col = header.index("patient_id"), header.index("medication")
-    status_col = header.index("status") if "status" in header else None
-    cond_col = header.index("condition") if "condition" in header else None
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        line = reader.line_num
-        if len(row) <= max(pid_col, med_col):
-            raise InputError(f"{name}: line {line}: expected a patient_id and a medication")
-        pid, med = row[pid_col].strip(), row[med_col].replace("\x00", "").strip()
-        if not pid:
-            raise InputError(f"{name}: line {line}: empty patient_id")
-        cond = row[cond_col].strip() if cond_col is not None and len(row) > cond_col else ""
-        if _context_of(context, pid, cond, None, f"{name}: line {line}") and not med:
-            yield pid, "", False  # a condition-only row: the patient is still checked
-            continue
-        if not med:
-            raise InputError(f"{name}: line {line}: empty medication for patient {pid!r}")
-        if len(med) > MAX_ENTRY_CHARS:
-            raise InputError(
-                f"{name}: line {line}: medication longer than {MAX_ENTRY_CHARS} characters"
+    status = header.index("status") if "status" in header else None
+    return header.index("patient_id"), header.index("medication"), status
+
+
+def _csv_runs(source: Source) -> Iterator[tuple[str, int, list[tuple[str, bool]]]]:
+    """Runs of consecutive rows of one patient: (patient id, first line, [(medication, recent)])."""
+    name, offset = source.name, source.first_line - 1
+    reader = csv.reader(source.lines(MAX_CSV_LINE))
+    end = offset
+    try:
+        head = next(reader)
+        end = offset + reader.line_num
+        pid_col, med_col, status_col = _header(head, name, end)
+        need = max(pid_col, med_col)
+        run_pid: str | None = None
+        run_line = 0
+        run: list[tuple[str, bool]] = []
+        count = 0
+        for row in reader:
+            start, end = end + 1, offset + reader.line_num
+            if not any(row):
+                continue
+            if end != start and any(b in cell for cell in row for b in _BREAKS):
+                raise InputError(
+                    f"{name}: line {start}: a field holds a line break (an unbalanced quote?); "
+                    f"lines {start}-{end} would be read as one row"
+                )
+            if len(row) <= need:
+                if not any(cell.strip() for cell in row):
+                    continue
+                raise InputError(f"{name}: line {start}: expected a patient_id and a medication")
+            pid, med = row[pid_col].strip(), row[med_col].replace("\x00", "").strip()
+            if not pid:
+                if not med and not any(cell.strip() for cell in row):
+                    continue
+                raise InputError(f"{name}: line {start}: empty patient_id")
+            if not med:
+                raise InputError(f"{name}: line {start}: empty medication for patient {pid!r}")
+            if len(med) > MAX_ENTRY_CHARS:
+                raise InputError(
+                    f"{name}: line {start}: medication longer than {MAX_ENTRY_CHARS} characters"
+                )
+            if len(pid) > MAX_ENTRY_CHARS:
+                raise InputError(
+                    f"{name}: line {start}: patient_id longer than {MAX_ENTRY_CHARS} characters"
+                )
+            recent = (
+                status_col is not None
+                and len(row) > status_col
+                and row[status_col].strip().lower() in _RECENT
             )
-        recent = (
-            status_col is not None
-            and len(row) > status_col
-            and row[status_col].strip().lower() in ("stopped", "completed", "recent")
-        )
-        yield pid, med, recent
+            count += 1
+            if pid != run_pid:
+                if run_pid is not None:
+                    yield run_pid, run_line, run
+                run_pid, run_line, run = pid, start, []
+            elif len(run) >= MAX_ENTRIES:
+                raise InputError(_too_many(name, start, pid))
+            run.append((med, recent))
+        if run_pid is not None:
+            yield run_pid, run_line, run
+    except csv.Error as exc:
+        raise InputError(f"{name}: line {end + 1}: unreadable CSV: {exc}") from None
+    if not count:
+        raise InputError(f"{name}: no rows after the CSV header (line {offset + 1})")
 
 
-def _rows_jsonl(
-    handle: IO[str], first: str, name: str, context: dict[str, _Patient] | None = None
-) -> Iterator[tuple[str, str, bool]]:
-    for number, line in enumerate(_chain(first, handle), start=1):
+def _too_many(name: str, line: int, pid: PatientId) -> str:
+    return (
+        f"{name}: line {line}: patient {pid!r} has more than {MAX_ENTRIES:,} medications "
+        "(the per-patient limit)"
+    )
+
+
+# --- JSON Lines ---------------------------------------------------------------------------
+
+
+def _jsonl_patients(source: Source, spill: Spill) -> Iterator[Patient]:
+    name = source.name
+    for number, line in enumerate(source.lines(MAX_JSONL_LINE), start=source.first_line):
         if not line.strip():
             continue
         try:
@@ -144,6 +199,8 @@ def _rows_jsonl(
             raise InputError(
                 f"{name}: line {number}, column {exc.colno}: invalid JSON: {exc.msg}"
             ) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputError(f"{name}: line {number}: unreadable JSON ({exc})") from None
         if (
             not isinstance(obj, dict)
             or "patient_id" not in obj
@@ -152,16 +209,17 @@ def _rows_jsonl(
             raise InputError(
                 f'{name}: line {number}: expected {{"patient_id": ..., "medications": [...]}}'
             )
-        pid = str(obj["patient_id"]).strip()
-        if not pid:
-            raise InputError(f"{name}: line {number}: empty patient_id")
-        given = obj.get("conditions"), obj.get("bp")
-        if _context_of(context, pid, *given, f"{name}: line {number}") and not obj["medications"]:
-            yield pid, "", False  # conditions only: the patient is still checked
-        for med in obj["medications"]:
+        pid = _patient_id(obj["patient_id"], name, number)
+        meds = obj["medications"]
+        if not meds:
+            raise InputError(f"{name}: line {number}: patient {pid!r} has an empty medication list")
+        if len(meds) > MAX_ENTRIES:
+            raise InputError(_too_many(name, number, pid))
+        entries: list[str | Entry] = []
+        for med in meds:
             recent = False
             if isinstance(med, dict):
-                recent = str(med.get("status", "")).lower() in ("stopped", "completed", "recent")
+                recent = str(med.get("status", "")).strip().lower() in _RECENT
                 med = med.get("name")
             if not isinstance(med, str) or not med.strip():
                 raise InputError(f"{name}: line {number}: each medication must be a non-empty name")
@@ -169,121 +227,37 @@ def _rows_jsonl(
                 raise InputError(
                     f"{name}: line {number}: medication longer than {MAX_ENTRY_CHARS} characters"
                 )
-            yield pid, med.replace("\x00", "").strip(), recent
+            text = _scrub(med.replace("\x00", "").strip())
+            entries.append(Entry(text=text, recent=True) if recent else text)
+        first = spill.first_seen(pid, number)
+        if first is not None:
+            raise InputError(
+                f"{name}: line {number}: patient {pid!r} already appeared on line {first}; "
+                "one JSON Lines record must hold a patient's whole list"
+            )
+        yield Patient(id=pid, line=number, entries=tuple(entries))
 
 
-def _chain(first: str, handle: IO[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from handle
-
-
-def _spill(path: str, db: sqlite3.Connection, context: dict[str, _Patient] | None = None) -> int:
-    """Read every row once into a temporary table; returns the number of patients."""
-    handle = _open(path)
-    name = "stdin" if path == "-" else path
-    try:
-        first = handle.readline()
-        while first and not first.strip():
-            first = handle.readline()
-        if not first:
-            raise InputError(f"{name}: no rows")
-        rows = (
-            _rows_jsonl(handle, first, name, context)
-            if first.lstrip().startswith("{")
-            else _rows_csv(handle, first, name, context)
-        )
-        order: dict[str, int] = {}
-        chunk: list[tuple[int, int, str, int]] = []
-        for seq, (pid, med, recent) in enumerate(rows):
-            if pid not in order:
-                order[pid] = len(order)
-                db.execute("INSERT INTO patients VALUES (?, ?)", (order[pid], pid))
-            chunk.append((order[pid], seq, med, int(recent)))
-            if len(chunk) >= _CHUNK:
-                db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", chunk)
-                chunk.clear()
-        db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", chunk)
-        return len(order)
-    finally:
-        if path != "-":
-            handle.close()
-
-
-def run_batch(
-    path: str,
-    kb: KnowledgeBase,
-    options: CheckOptions,
-    *,
-    out: IO[str],
-    err: IO[str],
-) -> int:
-    """Check every patient in the file; writes JSON Lines to `out`, returns the worst exit code."""
-    with tempfile.TemporaryDirectory(prefix="ketcheck-batch-") as tmp:
-        db = sqlite3.connect(f"{tmp}/rows.db")
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("CREATE TABLE patients (idx INTEGER PRIMARY KEY, id TEXT)")
-        db.execute("CREATE TABLE rows (patient INTEGER, seq INTEGER, med TEXT, recent INTEGER)")
-        context: dict[str, _Patient] = {}
-        patients = _spill(path, db, context)
-        db.execute("CREATE INDEX rows_by_patient ON rows (patient, seq)")
-        resolver = Resolver(kb)
-        counts = dict.fromkeys((ExitCode.CLEARED, ExitCode.RISK, ExitCode.INCOMPLETE), 0)
-        progress = _progress(err, patients)
-        try:
-            for idx, pid in db.execute("SELECT idx, id FROM patients ORDER BY idx"):
-                entries = [
-                    Entry(text=med, recent=bool(recent))
-                    for med, recent in db.execute(
-                        "SELECT med, recent FROM rows WHERE patient = ? ORDER BY seq", (idx,)
-                    )
-                    if med
-                ]
-                report = run_check(
-                    entries,
-                    kb,
-                    _patient_options(options, context.get(pid)),
-                    tool_version=__version__,
-                    resolver=resolver,
-                    tables=_tables,
-                )
-                record: dict[str, Any] = {"patient_id": pid, **report_to_dict(report)}
-                out.write(dumps(record, indent=None) + "\n")
-                counts[report.summary.exit_code] += 1
-                if progress is not None:
-                    progress.advance(0)
-        finally:
-            if progress is not None:
-                progress.stop()
-            db.close()
-    worst = worst_of(code for code, n in counts.items() if n)
-    err.write(
-        f"ketcheck: {patients} patient(s): {counts[ExitCode.RISK]} with risk at or above the "
-        f"threshold, {counts[ExitCode.INCOMPLETE]} incomplete, {counts[ExitCode.CLEARED]} cleared; "
-        f"exit {int(worst)}\n"
+def _patient_id(value: object, name: str, line: int) -> PatientId:
+    """A non-empty string or an integer (kept as such: 1 and "1" are different patients)."""
+    if isinstance(value, str) and value.strip():
+        if len(value) > MAX_ENTRY_CHARS:
+            raise InputError(
+                f"{name}: line {line}: patient_id longer than {MAX_ENTRY_CHARS} characters"
+            )
+        return _scrub(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    shown = (
+        "null" if value is None else type(value).__name__ if not isinstance(value, str) else "empty"
     )
-    return int(worst)
+    raise InputError(
+        f"{name}: line {line}: patient_id must be a non-empty string or an integer, not {shown}"
+    )
 
 
-class _Bar:
-    def __init__(self, progress: Any, total: int) -> None:
-        self._p = progress
-        self._task = progress.add_task("checking patients", total=total)
-
-    def advance(self, _: int) -> None:
-        self._p.advance(self._task)
-
-    def stop(self) -> None:
-        self._p.stop()
-
-
-def _progress(err: IO[str], total: int) -> _Bar | None:
-    if not (hasattr(err, "isatty") and err.isatty()):
-        return None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    p = Progress(console=Console(file=err), transient=True)
-    p.start()
-    return _Bar(p, total)
+def _scrub(text: str) -> str:
+    """Lone surrogates (from JSON escapes) become U+FFFD, so output stays valid UTF-8."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

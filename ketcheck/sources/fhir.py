@@ -93,19 +93,24 @@ class _Reader:
     def index_all(self, resource: Mapping[str, Any], full_url: object = None) -> None:
         """Index every resource by fullUrl and Type/id, and note which are referred to."""
         kind, rid = resource.get("resourceType"), resource.get("id")
-        keys = self.keys_of.setdefault(id(resource), set())
+        local = f"{kind}/{rid}" if isinstance(kind, str) and isinstance(rid, str) else None
         if isinstance(full_url, str):
             self.index.setdefault(full_url, resource)
-            keys.add(_short(full_url))
-        if isinstance(kind, str) and isinstance(rid, str):
-            self.index.setdefault(f"{kind}/{rid}", resource)
-            keys.add(f"{kind}/{rid}")
-        reference = _medication_reference(resource)
-        if reference is not None:
-            self.referenced.add(_short(reference))
-        for e in _entries(resource):
-            if isinstance(e.get("resource"), dict):
-                self.index_all(e["resource"], e.get("fullUrl"))
+        if local is not None:
+            self.index.setdefault(local, resource)
+        if kind == "Medication":  # only a Medication needs to know whether it is referred to
+            keys = {local} if local else set()
+            if isinstance(full_url, str):
+                keys.add(_short(full_url))
+            self.keys_of[id(resource)] = keys
+        elif kind in RECORDS:
+            reference = _medication_reference(resource)
+            if reference is not None:
+                self.referenced.add(_short(reference))
+        elif kind == "Bundle":
+            for e in _entries(resource):
+                if isinstance(e.get("resource"), dict):
+                    self.index_all(e["resource"], e.get("fullUrl"))
 
     def walk(self, resource: Mapping[str, Any], *, container: Mapping[str, Any] | None) -> None:
         """Add the entries of one resource (and what it holds), each resource once."""
@@ -162,15 +167,13 @@ class _Reader:
     def _entry(
         self, r: Mapping[str, Any], concept: object, problem: str | None, *, recent: bool
     ) -> Entry:
-        label = f"{r.get('resourceType')}/{r.get('id', '?')}"
         if problem is None:
             name = _concept_name(concept, self.rxnorm)
-            if name is not None and name.replace("\x00", "").strip():
-                return Entry(
-                    text=name.replace("\x00", "").strip(),
-                    recent=recent,
-                    rxcui=_rxnorm_code(concept),
-                )
+            text = name.replace("\x00", "").strip() if name is not None else ""
+            if text:
+                return Entry(text=text, recent=recent, rxcui=_rxnorm_code(concept))
+        label = f"{r.get('resourceType')}/{r.get('id', '?')}"
+        if problem is None:
             problem = f"{label} names no medication ketcheck can read" + _codes_shown(concept)
         return Entry(text=label, recent=recent, problem=problem)
 

@@ -1,0 +1,117 @@
+"""`ketcheck batch`: read patients, check each, write one JSON line each; nothing left on disk."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import IO, Any
+
+from ketcheck import __version__
+from ketcheck.engine.batch import Tally, check_each
+from ketcheck.engine.exit_policy import ExitCode
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.options import CheckOptions
+from ketcheck.render.jsonl import PatientLines
+from ketcheck.sources.batch import open_source, read_patients
+from ketcheck.sources.spill import Spill
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so the same cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def stop(signum: int, _: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def run_batch(
+    path: str,
+    kb: KnowledgeBase,
+    options: CheckOptions,
+    *,
+    out: IO[str],
+    err: IO[str],
+) -> int:
+    """Check every patient in the file; writes JSON Lines to `out`, returns the exit code."""
+    tally = Tally()
+    try:
+        with _stop_on_signals(), Spill() as spill:
+            source = open_source(path)
+            progress: _Bar | None = None
+            try:
+                writer = PatientLines()
+                patients = read_patients(source, spill)
+                for patient, report in check_each(
+                    ((p, p.entries) for p in patients), kb, options, tool_version=__version__
+                ):
+                    if progress is None:
+                        progress = _progress(err, spill.patients or None)
+                    out.write(writer.line(patient.id, report))
+                    tally.add(report.summary.exit_code)
+                    progress.advance()
+            finally:
+                if progress is not None:
+                    progress.stop()
+                if path != "-":
+                    source.handle.close()
+    except (Stopped, KeyboardInterrupt) as stop:
+        signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+        err.write(
+            f"ketcheck: stopped by {signal.Signals(signum).name} after {tally.patients} "
+            "patient(s); the output is incomplete\n"
+        )
+        return 128 + signum
+    c, worst = tally.counts, tally.worst
+    err.write(
+        f"ketcheck: {tally.patients} patient(s): {c[ExitCode.RISK]} with risk at or above the "
+        f"threshold, {c[ExitCode.INCOMPLETE]} incomplete, {c[ExitCode.CLEARED]} cleared; "
+        f"exit {int(worst)}\n"
+    )
+    return int(worst)
+
+
+class _Bar:
+    def __init__(self, progress: Any | None, total: int | None) -> None:
+        self._p = progress
+        self._task = progress.add_task("checking patients", total=total) if progress else None
+
+    def advance(self) -> None:
+        if self._p is not None:
+            self._p.advance(self._task)
+
+    def stop(self) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+def _progress(err: IO[str], total: int | None) -> _Bar:
+    if not (hasattr(err, "isatty") and err.isatty()):
+        return _Bar(None, None)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    p = Progress(console=Console(file=err), transient=True)
+    p.start()
+    return _Bar(p, total)

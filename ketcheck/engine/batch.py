@@ -1,0 +1,62 @@
+"""The per-patient loop of a batch run: one check per patient, per-run work shared and bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ketcheck.engine.check import run_check
+from ketcheck.engine.exit_policy import ExitCode, worst_of
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.matching.resolve import Resolver
+from ketcheck.model import Entry, Report
+from ketcheck.options import CheckOptions
+
+P = TypeVar("P")
+
+# The resolver caches every distinct name it sees; a fresh one after this many keeps memory flat.
+RESOLVER_NAMES = 3000
+
+
+@dataclass(slots=True, kw_only=True)
+class Tally:
+    """How many patients ended with each exit code."""
+
+    counts: dict[ExitCode, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            (ExitCode.RISK, ExitCode.INCOMPLETE, ExitCode.CLEARED), 0
+        )
+    )
+
+    def add(self, code: int) -> None:
+        """Count one patient's exit code."""
+        self.counts[ExitCode(code)] += 1
+
+    @property
+    def patients(self) -> int:
+        """Patients counted."""
+        return sum(self.counts.values())
+
+    @property
+    def worst(self) -> ExitCode:
+        """The batch's exit code."""
+        return worst_of(code for code, n in self.counts.items() if n)
+
+
+def check_each(
+    lists: Iterable[tuple[P, Sequence[str | Entry]]],
+    kb: KnowledgeBase,
+    options: CheckOptions,
+    *,
+    tool_version: str,
+) -> Iterator[tuple[P, Report]]:
+    """Check each (patient, entries) in turn; name resolution is shared, its caches bounded."""
+    resolver = Resolver(kb)
+    names: set[str] = set()
+    for patient, entries in lists:
+        if len(names) > RESOLVER_NAMES:
+            resolver, names = Resolver(kb), set()
+        names.update(e if isinstance(e, str) else e.text for e in entries)
+        report = run_check(entries, kb, options, tool_version=tool_version, resolver=resolver)
+        yield patient, report
