@@ -27,6 +27,7 @@ class Given:
 
 def _entry(text: str, where: str) -> ConditionEntry:
     from ketcheck.patient import ConditionEntry
+
     text = text.replace("\x00", "").strip()
     if len(text) > MAX_CONDITION_CHARS:
         raise InputError(f"{where}: a condition longer than {MAX_CONDITION_CHARS} characters")
