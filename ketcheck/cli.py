@@ -649,10 +649,13 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> NoReturn:
     """Console entry point: the last-resort handler that keeps tracebacks off the terminal."""
-    # An editable install run under PYTHONDONTWRITEBYTECODE would compile every module it loads
-    # on every run (tens of ms). The command owns its process; `import ketcheck` changes nothing.
-    if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
-        sys.dont_write_bytecode = False
+    if sys.stderr is None:  # started with stderr closed: messages are lost, the exit code is not
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives until the process exits)
+    if sys.stdout is None:
+        from ketcheck.model import ExitCode
+
+        _err("error: standard output is closed; nowhere to write the report. Nothing was checked.")
+        _exit_now(ExitCode.ERROR)
     code = 0
     try:
         code = _run(sys.argv[1:])
@@ -692,7 +695,8 @@ def _run(argv: list[str]) -> int:
 def _exit_now(code: int) -> NoReturn:
     """Flush and leave without tearing the interpreter down (which costs more than the check)."""
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
         code = code or 1
     with suppress(BrokenPipeError, ValueError, OSError):

@@ -6,15 +6,18 @@ from collections import Counter
 from typing import Any
 
 from ketcheck.engine.rules import rules_for
-from ketcheck.kb.knowledge import (
-    SOURCE_FDA,
-    SPECIAL_TARGETS,
+from ketcheck.kb.knowledge import SOURCE_FDA, SPECIAL_TARGETS, KnowledgeBase, Rule
+from ketcheck.model import (
+    Ambiguous,
+    Candidate,
     ClassKind,
-    KnowledgeBase,
+    Parsed,
+    Resolution,
+    Resolved,
     ReviewOutcome,
-    Rule,
+    Route,
+    Unresolved,
 )
-from ketcheck.model import Ambiguous, Candidate, Parsed, Resolution, Resolved, Route, Unresolved
 from ketcheck.render.literal import inert
 
 

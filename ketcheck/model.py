@@ -84,6 +84,20 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3
 
 
+class ClassKind(StrEnum):
+    """Whether a drug class carries a rule, or is reviewed and known not to interact."""
+
+    INTERACTION = "interaction"
+    DESCRIPTIVE = "descriptive"
+
+
+class ReviewOutcome(StrEnum):
+    """What a reviewer concluded about an ingredient and ketamine."""
+
+    INTERACTION = "interaction"
+    NO_INTERACTION = "no-interaction"
+
+
 class Method(StrEnum):
     """How a typed name was matched to the lexicon."""
 

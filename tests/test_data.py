@@ -196,7 +196,7 @@ def test_data_version_changes_when_data_changes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "text", "message"),
     [
-        ("classes.toml", '[x]\nkind = "weird"\nlabel = "x"\n', "kind must be one of"),
+        ("classes.toml", '[x]\nkind = "weird"\nlabel = "x"\n', "kind: 'weird' is not one of"),
         ("ingredients/zz.toml", '[newdrug]\nclasses = ["no-such-class"]\n', "unknown class"),
         ("ingredients/zz.toml", "[sertraline]\nclasses = []\n", "already defined"),
         ("ingredients/zz.toml", '[newdrug]\nclasses = []\nbrands = ["Zoloft"]\n', "already to"),
@@ -205,7 +205,7 @@ def test_data_version_changes_when_data_changes(tmp_path: Path) -> None:
             '[[product]]\nname = "X"\ningredients = ["unobtainium"]\n',
             "unknown ingredient",
         ),
-        ("rules.toml", "[[rule]]\nid = 3\n", "'id' must be str"),
+        ("rules.toml", "[[rule]]\nid = 3\n", "id: must be a string (non-empty), got 3"),
         (
             "ingredients/zz.toml",
             '[newdrug]\nclasses = []\nbrands = ["New\\u001fdrug"]\n',

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ketcheck.errors import DataError
-from ketcheck.kb.knowledge import MATCHING_SPEC
 from ketcheck.kb.spec import Key, Kind, Spec
+from ketcheck.kb.tables import MATCHING as MATCHING_SPEC
 
 SPEC = Spec(
     keys=(

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ketcheck.engine import evaluators
 from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
 from ketcheck.engine.exit_policy import exit_code
-from ketcheck.engine.rules import cumulative, evaluate
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
@@ -45,7 +45,6 @@ def run_check(
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
-    route, protocol = options.effective_route, options.protocol
     meds: list[Medication] = []
     classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
     # Long lists repeat the same lines: the rules see each distinct (text, ingredients) once.
@@ -76,8 +75,7 @@ def run_check(
         distinct.setdefault((med.input, med.ingredients), med)
         first_seen.setdefault(med.input, index)
     unique = list(distinct.values())
-    findings = evaluate(kb, unique, route=route, protocol=protocol)
-    findings += cumulative(kb, unique, protocol=protocol)
+    findings = [f for apply in evaluators.EVALUATORS for f in apply(kb, unique, options)]
     findings = with_clock_times(findings, options.session)
     extra_warnings: list[str] = []
     patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
@@ -106,9 +104,9 @@ def run_check(
     return Report(
         tool_version=tool_version,
         data_version=kb.version,
-        route=route,
+        route=options.effective_route,
         session=options.session,
-        protocol=protocol.name,
+        protocol=options.protocol.name,
         fail_on=options.fail_on,
         strict=options.strict,
         medications=tuple(meds),

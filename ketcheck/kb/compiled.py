@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from ketcheck.kb.knowledge import (
-    ClassKind,
     Combination,
     DrugClass,
     Ingredient,
@@ -19,10 +18,11 @@ from ketcheck.kb.knowledge import (
     ReviewOutcome,
     Rule,
     TargetKind,
+    by_target,
 )
 from ketcheck.kb.lexicon import Lexicon, NameEntry
 from ketcheck.kb.rxnorm import Code, CodeIndex
-from ketcheck.model import Effect, Route, Severity
+from ketcheck.model import ClassKind, Effect, Route, Severity
 
 V = TypeVar("V")
 # Separators of the packed tables; none can occur in a key or a name (control characters are
@@ -379,6 +379,6 @@ def from_compact(
             dropped_generated=d["dropped"],
         ),
         matching=unpack(Matching, d["matching"]),
-        rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        rules_by_target=by_target(rules),
         rxnorm=rxnorm,
     )

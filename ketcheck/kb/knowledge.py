@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 from ketcheck.errors import DataError
 from ketcheck.kb.lexicon import Lexicon, NameEntry
 from ketcheck.kb.rxnorm import CODES_FILE, CodeIndex, build_codes
-from ketcheck.kb.spec import Key, Kind, Spec
 from ketcheck.matching.normalise import name_key
 from ketcheck.model import Advice, Effect, Route, Severity
+from ketcheck.model import ClassKind as ClassKind  # re-exported: code imports them from here
+from ketcheck.model import ReviewOutcome as ReviewOutcome
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
-# The rapidfuzz scorers matching.toml may name (matching/resolve.py builds them).
-SCORERS = ("ratio", "levenshtein", "jaro_winkler", "wratio", "blend")
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
 SOURCE_RXNORM = "rxnorm"
-
-
-class ClassKind(StrEnum):
-    """Whether a class carries a rule, or is reviewed and known not to interact."""
-
-    INTERACTION = "interaction"
-    DESCRIPTIVE = "descriptive"
 
 
 class TargetKind(StrEnum):
@@ -51,13 +43,6 @@ class DrugClass:
     id: str
     label: str
     kind: ClassKind
-
-
-class ReviewOutcome(StrEnum):
-    """What a reviewer concluded about an ingredient and ketamine."""
-
-    INTERACTION = "interaction"
-    NO_INTERACTION = "no-interaction"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +140,11 @@ class KnowledgeBase:
         return tuple(seen)
 
 
+def by_target(rules: Sequence[Rule]) -> dict[str, Rule]:
+    """The index `KnowledgeBase.rule_for` reads: "class:<id>" or "ingredient:<id>" -> its rule."""
+    return {f"{r.target_kind}:{r.target}": r for r in rules}
+
+
 # --- building from authored TOML ------------------------------------------------------------
 
 
@@ -202,68 +192,32 @@ def _effects(value: Any, where: str) -> tuple[Effect, ...]:
 
 
 def _advice(body: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The advice fields every rule kind carries, validated once for all of them."""
-    return {
-        "severity": _severity(_need(body, "severity", str, where), where),
-        "effects": _effects(body.get("effects"), where),
-        "effect": _need(body, "effect", str, where),
-        "mechanism": _need(body, "mechanism", str, where),
-        "management": _need(body, "management", str, where),
-        "evidence": _need(body, "evidence", str, where),
-        "references": tuple(_str_list(body, "references", where)),
-        "disagreement": _opt(body, "disagreement", str, where),
-        "standing_note": _opt(body, "standing_note", str, where),
-    }
+    """The advice every rule kind carries, from a row its table spec (ADVICE_KEYS) has checked."""
+    advice = {f.name: body.get(f.name) for f in fields(Advice)}  # optional text: None if absent
+    advice["severity"] = _severity(body["severity"], where)
+    advice["effects"] = _effects(body["effects"], where)
+    advice["references"] = tuple(body["references"])
+    return advice
 
 
-_KNOWN_RULE_KEYS = frozenset(
-    [
-        "id",
-        "applies_to",
-        "severity",
-        "effects",
-        "effect",
-        "mechanism",
-        "management",
-        "hold_hours",
-        "hold_basis",
-        "after_hours",
-        "evidence",
-        "disagreement",
-        "standing_note",
-        "references",
-        "route_severity",
-        "replaces",
-    ]
-)
-INGREDIENT_SPEC = Spec(
-    keys=(
-        Key(name="classes", kind=Kind.STR_LIST, required=True),
-        Key(name="brands", kind=Kind.STR_LIST),
-        Key(name="synonyms", kind=Kind.STR_LIST),
-        Key(name="rxcui", kind=Kind.STR),
-        Key(name="note", kind=Kind.STR),
-        Key(name="review", kind=Kind.TABLE),
+def _row_where(filename: str, what: str, index: int, name: object) -> str:
+    """How an error names a row: by its id or name when it has one, else by position."""
+    return (
+        f"{filename} {what} {name!r}"
+        if isinstance(name, str)
+        else f"{filename} {what} #{index + 1}"
     )
-)
-REVIEW_SPEC = Spec(
-    keys=(
-        Key(
-            name="outcome",
-            kind=Kind.STR,
-            required=True,
-            choices=tuple(o.value for o in ReviewOutcome),
-        ),
-        Key(name="basis", kind=Kind.STR, required=True, non_empty=True),
-    )
-)
+
+
 # Rules with these `applies_to` values are not attached to a class or an ingredient.
 SPECIAL_TARGETS = (TargetKind.DEFAULT, TargetKind.NOT_REVIEWED, TargetKind.SESSION_MEDICINE)
 
 
 def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
     """Validate the authored tables and assemble the knowledge base; raises DataError."""
-    meta = sources.get("meta.toml", {})
+    from ketcheck.kb import tables  # declared keys: needed only when building, not at startup
+
+    meta = tables.META.check(sources.get("meta.toml", {}), "meta.toml")
     release = str(meta.get("release", "unreleased"))
     licence = str(meta.get("licence", ""))
 
@@ -348,32 +302,30 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         combinations=combinations,
         lexicon=lexicon,
         matching=matching,
-        rules_by_target={f"{r.target_kind}:{r.target}": r for r in rules},
+        rules_by_target=by_target(rules),
         licence=licence,
         rxnorm=rxnorm,
     )
 
 
 def _build_classes(table: Mapping[str, Any]) -> dict[str, DrugClass]:
+    from ketcheck.kb import tables
+
     classes: dict[str, DrugClass] = {}
     for cid, body in table.items():
         where = f"classes.toml [{cid}]"
-        if not isinstance(body, dict):
-            raise DataError(f"{where}: must be a table")
+        tables.CLASS.check(body, where)
         if not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", cid):
             raise DataError(f"{where}: class ids are lowercase letters, digits and hyphens")
-        kind = _need(body, "kind", str, where)
-        if kind not in tuple(ClassKind):
-            raise DataError(f"{where}: kind must be one of {', '.join(ClassKind)}")
-        classes[cid] = DrugClass(
-            id=cid, label=_need(body, "label", str, where), kind=ClassKind(kind)
-        )
+        classes[cid] = DrugClass(id=cid, label=body["label"], kind=ClassKind(body["kind"]))
     return classes
 
 
 def _build_ingredients(
     sources: Mapping[str, Any], classes: Mapping[str, DrugClass]
 ) -> tuple[dict[str, Ingredient], list[tuple[str, str, str, str]], dict[str, str]]:
+    from ketcheck.kb import tables
+
     ingredients: dict[str, Ingredient] = {}
     defined_in: dict[str, str] = {}
     names: list[tuple[str, str, str, str]] = []
@@ -384,13 +336,13 @@ def _build_ingredients(
                 raise DataError(f"{where}: ingredient ids are lowercase generic names")
             if ing_id in ingredients:
                 raise DataError(f"{where}: ingredient already defined in {defined_in[ing_id]}")
-            INGREDIENT_SPEC.check(body, where)
+            tables.INGREDIENT.check(body, where)
             for c in body["classes"]:
                 if c not in classes:
                     raise DataError(f"{where}: classes: unknown class {c!r}")
             review: Review | None = None
             if "review" in body:
-                table = REVIEW_SPEC.check(body["review"], f"{where}: review")
+                table = tables.REVIEW.check(body["review"], f"{where}: review")
                 if any(ch < " " or ch == "\x7f" for ch in table["basis"]):
                     raise DataError(f"{where}: review: basis: contains a control character")
                 review = Review(
@@ -411,7 +363,8 @@ def has_interaction(
 ) -> bool:
     """True when an interaction-kind class or an own rule applies to the ingredient."""
     own = f"ingredient:{ingredient.id}"
-    return any(classes[c].kind == "interaction" for c in ingredient.classes) or own in rule_targets
+    interacts = any(classes[c].kind is ClassKind.INTERACTION for c in ingredient.classes)
+    return interacts or own in rule_targets
 
 
 def _check_reviews(
@@ -441,16 +394,16 @@ def _check_reviews(
 def _build_products(
     sources: Mapping[str, Any], ingredients: Mapping[str, Ingredient]
 ) -> list[tuple[str, tuple[str, ...], str, str]]:
+    from ketcheck.kb import tables
+
     out: list[tuple[str, tuple[str, ...], str, str]] = []
     for filename in sorted(f for f in sources if f.startswith("products/")):
-        rows = sources[filename].get("product", [])
+        rows = tables.PRODUCTS_FILE.check(sources[filename], filename).get("product", [])
         for i, body in enumerate(rows):
-            where = f"{filename} product #{i + 1}"
-            name = _need(body, "name", str, where)
-            where = f"{filename} product {name!r}"
+            where = _row_where(filename, "product", i, body.get("name"))
+            tables.PRODUCT.check(body, where)
+            name = body["name"]
             ings = _str_list(body, "ingredients", where)
-            if len(ings) < 1:
-                raise DataError(f"{where}: 'ingredients' must not be empty")
             for ing in ings:
                 if ing not in ingredients:
                     raise DataError(f"{where}: unknown ingredient {ing!r}")
@@ -465,17 +418,16 @@ def _build_rules(
     classes: Mapping[str, DrugClass],
     ingredients: Mapping[str, Ingredient],
 ) -> tuple[tuple[Rule, ...], dict[str, Rule]]:
+    from ketcheck.kb import tables
+
     rules: list[Rule] = []
     special: dict[str, Rule] = {}
     seen_ids: set[str] = set()
     seen_targets: dict[str, str] = {}
-    for i, body in enumerate(table.get("rule", [])):
-        where = f"rules.toml rule #{i + 1}"
-        rid = _need(body, "id", str, where)
-        where = f"rules.toml rule {rid!r}"
-        unknown = set(body) - _KNOWN_RULE_KEYS
-        if unknown:
-            raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    for i, body in enumerate(tables.RULES_FILE.check(table, "rules.toml").get("rule", [])):
+        where = _row_where("rules.toml", "rule", i, body.get("id"))
+        tables.RULE.check(body, where)
+        rid = body["id"]
         if rid in seen_ids:
             raise DataError(f"{where}: duplicate rule id")
         seen_ids.add(rid)
@@ -496,17 +448,11 @@ def _build_rules(
         if not _str_list(body, "references", where):
             raise DataError(f"{where}: every rule needs at least one reference")
         hold = body.get("hold_hours")
-        if hold is not None:
-            if isinstance(hold, bool) or not isinstance(hold, int | float) or hold < 0:
-                raise DataError(f"{where}: hold_hours must be a number of hours >= 0")
-            if not isinstance(body.get("hold_basis"), str):
-                raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
+        if hold is not None and "hold_basis" not in body:
+            raise DataError(f"{where}: a hold needs 'hold_basis' saying where it comes from")
         after = body.get("after_hours")
-        if after is not None:
-            if isinstance(after, bool) or not isinstance(after, int | float) or after < 0:
-                raise DataError(f"{where}: after_hours must be a number of hours >= 0")
-            if hold is None:
-                raise DataError(f"{where}: after_hours goes with hold_hours and its hold_basis")
+        if after is not None and hold is None:
+            raise DataError(f"{where}: after_hours goes with hold_hours and its hold_basis")
         route_sev: dict[Route, Severity] = {}
         for route_name, sev in (_opt(body, "route_severity", dict, where) or {}).items():
             try:
@@ -559,11 +505,14 @@ def _build_combinations(
     classes: Mapping[str, DrugClass],
     ingredients: Mapping[str, Ingredient],
 ) -> tuple[Combination, ...]:
+    from ketcheck.kb import tables
+
     out: list[Combination] = []
-    for i, body in enumerate(table.get("combination", [])):
-        where = f"combinations.toml combination #{i + 1}"
-        cid = _need(body, "id", str, where)
-        where = f"combinations.toml combination {cid!r}"
+    rows = tables.COMBINATIONS_FILE.check(table, "combinations.toml").get("combination", [])
+    for i, body in enumerate(rows):
+        where = _row_where("combinations.toml", "combination", i, body.get("id"))
+        tables.COMBINATION.check(body, where)
+        cid = body["id"]
         members = _str_list(body, "members", where)
         require = _str_list(body, "require", where)
         for m in (*members, *require):
@@ -587,22 +536,10 @@ def _build_combinations(
     return tuple(out)
 
 
-MATCHING_SPEC = Spec(
-    keys=(
-        Key(name="min_letters", kind=Kind.INT, minimum=1, maximum=50),
-        Key(name="threshold", kind=Kind.NUMBER, minimum=1, maximum=100),
-        Key(name="margin", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="lookalike_floor", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="lookalike_window", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="suggest_floor", kind=Kind.NUMBER, minimum=0, maximum=100),
-        Key(name="scorer", kind=Kind.STR, choices=SCORERS),
-        Key(name="limit", kind=Kind.INT, minimum=1, maximum=100),
-    )
-)
-
-
 def _build_matching(table: Mapping[str, Any]) -> Matching:
-    MATCHING_SPEC.check(table, "matching.toml")
+    from ketcheck.kb import tables
+
+    tables.MATCHING.check(table, "matching.toml")
     return Matching(
         min_letters=int(table.get("min_letters", 5)),
         threshold=float(table.get("threshold", 85.0)),
@@ -615,24 +552,18 @@ def _build_matching(table: Mapping[str, Any]) -> Matching:
     )
 
 
-SHARED_NAME_SPEC = Spec(
-    keys=(
-        Key(name="name", kind=Kind.STR, required=True, non_empty=True),
-        Key(name="meanings", kind=Kind.LIST, required=True, non_empty=True),
-        Key(name="source", kind=Kind.STR, required=True, non_empty=True),
-    )
-)
-
-
 def _build_shared_names(
     table: Mapping[str, Any], ingredients: Mapping[str, Ingredient]
 ) -> list[tuple[str, list[tuple[str, ...]]]]:
     """Names that mean different drugs in different countries, each with all its meanings."""
-    Spec(keys=(Key(name="name", kind=Kind.TABLE_LIST),)).check(table, "shared-names.toml")
+    from ketcheck.kb import tables
+
     out: list[tuple[str, list[tuple[str, ...]]]] = []
-    for i, body in enumerate(table.get("name", [])):
+    for i, body in enumerate(
+        tables.SHARED_NAMES_FILE.check(table, "shared-names.toml").get("name", [])
+    ):
         where = f"shared-names.toml name #{i + 1}"
-        SHARED_NAME_SPEC.check(body, where)
+        tables.SHARED_NAME.check(body, where)
         meanings: list[tuple[str, ...]] = []
         for ings in body["meanings"]:
             if not isinstance(ings, list) or not ings or any(x not in ingredients for x in ings):
@@ -649,9 +580,14 @@ def _build_lookalikes(
     entries: Mapping[str, list[NameEntry]],
     sets: Sequence[tuple[str, ...]],
 ) -> dict[str, tuple[str, ...]]:
+    from ketcheck.kb import tables
+
     partners: dict[str, set[str]] = {}
-    for i, body in enumerate(table.get("pair", [])):
+    for i, body in enumerate(
+        tables.LOOKALIKES_FILE.check(table, "lookalikes.toml").get("pair", [])
+    ):
         where = f"lookalikes.toml pair #{i + 1}"
+        tables.LOOKALIKE.check(body, where)
         names = _str_list(body, "names", where)
         if len(names) < 2:
             raise DataError(f"{where}: a look-alike entry needs at least two names")

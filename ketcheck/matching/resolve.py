@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ketcheck.kb.knowledge import SOURCE_CURATED, SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
 from ketcheck.matching.normalise import clean_text, letter_count, name_key
@@ -479,7 +480,7 @@ class Resolver:
             self._vocabulary = [
                 k
                 for k, entries in self.lexicon.names.items()
-                if any(e[3] == "curated" for e in entries)
+                if any(e.source == SOURCE_CURATED for e in entries)
             ]
             self._scorer = make_scorer(self.matching.scorer)
         return self._vocabulary, self._scorer
@@ -717,7 +718,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
 def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> bool:
     """A short one-word generated brand ("Choice", "Depo") reads like an ordinary word."""
     return (
-        part.source in ("fda-unii", "rxnorm")
+        part.source in (SOURCE_FDA, SOURCE_RXNORM)
         and part.method is not Method.FUZZY
         and end - start == 1
         and len(tokens[start].key) <= _ORDINARY_WORD_LETTERS
