@@ -348,13 +348,13 @@ def test_fhir_context_reads_conditions_observations_and_allergy() -> None:
             {"resource": {"resourceType": "AllergyIntolerance", "code": {"text": "Ketamine"}}},
         ],
     }
-    given = context_from_fhir(bundle)
-    assert given.bp == "152/96"
-    texts = [(c.text, c.negated) for c in given.conditions]
+    conditions, bp = context_from_fhir(bundle)
+    assert bp == "152/96"
+    texts = [(c.text, c.negated) for c in conditions]
     assert ("Obstructive sleep apnea syndrome", False) in texts
     assert ("epilepsy", True) in texts and ("allergic to ketamine", False) in texts
     assert all(t != "pregnant" or n is False for t, n in texts)  # the resolved one is dropped
-    rep = check([CLEAN], conditions=given.conditions, bp=given.bp)
+    rep = check([CLEAN], conditions=conditions, bp=bp)
     read = {c.condition or c.negates for c in rep.conditions}
     assert {"osa", "pregnancy", "ketamine-allergy", "seizure-disorder"} <= read
     assert rep.summary.highest_severity is Severity.CONTRAINDICATED

@@ -91,7 +91,7 @@ def run_check(
             kb,
             tables if not callable(tables) else tables(),
             context=context or PatientContext(),
-            route=route,
+            route=options.effective_route,
             session=options.session,
         )
         meds, findings = outcome.medications, outcome.findings

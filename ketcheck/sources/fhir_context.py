@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ketcheck.patient import ConditionEntry
-from ketcheck.sources.patient import Given
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
@@ -155,7 +154,7 @@ def _allergy(r: Mapping[str, Any]) -> ConditionEntry | None:
     return None
 
 
-def context_from_fhir(doc: Mapping[str, Any]) -> Given:
+def context_from_fhir(doc: Mapping[str, Any]) -> tuple[tuple[ConditionEntry, ...], str | None]:
     """Conditions (document order) and the latest blood pressure found in a FHIR resource."""
     conditions: list[ConditionEntry] = []
     readings: list[tuple[str, str]] = []
@@ -174,4 +173,4 @@ def context_from_fhir(doc: Mapping[str, Any]) -> Given:
         if entry is not None:
             conditions.append(entry)
     bp = max(readings)[1] if readings else None
-    return Given(conditions=tuple(conditions), bp=bp)
+    return tuple(conditions), bp

@@ -79,9 +79,7 @@ def check_object(doc: Mapping[str, Any]) -> Given:
 
 def given_in(text: str) -> Given:
     """Conditions and blood pressure carried by a JSON object or a FHIR Bundle (else none)."""
-    from ketcheck.sources.text import looks_like_json
-
-    if not looks_like_json(text) or not text.lstrip().startswith("{"):
+    if not text.lstrip().startswith("{"):
         return Given()
     import json
 
@@ -94,5 +92,6 @@ def given_in(text: str) -> Given:
     if isinstance(doc.get("resourceType"), str):
         from ketcheck.sources.fhir_context import context_from_fhir
 
-        return context_from_fhir(doc)
+        conditions, bp = context_from_fhir(doc)
+        return Given(conditions=conditions, bp=bp)
     return check_object(doc)
