@@ -50,6 +50,14 @@ class Route(StrEnum):
     INTRANASAL = "intranasal"
 
 
+class Paper(StrEnum):
+    """The handout's paper size: the clinic's printer paper, or the printer's own (auto)."""
+
+    AUTO = "auto"
+    A4 = "a4"
+    LETTER = "letter"
+
+
 class Effect(StrEnum):
     """Which axis a finding concerns: the patient's safety or ketamine's benefit."""
 
@@ -322,6 +330,7 @@ class Report:
     warnings: tuple[str, ...] = field(default=())
     conditions: tuple[PatientCondition, ...] = ()
     bp: BloodPressure | None = None
+    paper: Paper = Paper.AUTO
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain values, identical to `ketcheck check --format json`."""

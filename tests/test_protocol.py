@@ -28,6 +28,8 @@ from tests.conftest import run
         ({"severity": {"ssri": 3}}, "severity.ssri: severity must be a string"),
         ({"severity": {"ssri": {"iv": "minor"}}}, "must name every route"),
         ({"default_route": "rectal"}, "default_route: 'rectal' is not a route"),
+        ({"paper": "B5"}, "paper: 'B5' is not a paper size (auto, a4, letter)"),
+        ({"paper": 4}, "paper: 4 is not a paper size"),
         ({"hold": {}}, "hold: unknown key"),
         ({"holds": []}, "holds: must be a table"),
     ],
@@ -90,3 +92,14 @@ def test_default_protocol_round_trip_changes_no_result(kb: KnowledgeBase, route:
     strip = lambda r: [(f.rule, f.ingredients, f.severity, f.hold) for f in r.findings]  # noqa: E731
     assert strip(plain) == strip(again)
     assert plain.summary.exit_code == again.summary.exit_code
+
+
+@pytest.mark.parametrize(
+    ("paper", "css"), [("A4", "size: A4"), ("letter", "size: letter"), ("auto", "size: auto")]
+)
+def test_the_protocol_paper_sets_the_handout_page(kb: KnowledgeBase, paper: str, css: str) -> None:
+    from ketcheck.render.html import render_html
+
+    protocol = from_table({"paper": paper}, kb, name="clinic")
+    report = run(kb, "clonazepam", protocol=protocol)
+    assert css in render_html(report)

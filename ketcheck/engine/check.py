@@ -107,6 +107,7 @@ def run_check(
         route=options.effective_route,
         session=options.session,
         protocol=options.protocol.name,
+        paper=options.protocol.paper,
         fail_on=options.fail_on,
         strict=options.strict,
         medications=tuple(meds),

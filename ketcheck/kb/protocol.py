@@ -8,7 +8,7 @@ from typing import Any
 
 from ketcheck.errors import ProtocolError
 from ketcheck.kb.knowledge import KnowledgeBase, TargetKind
-from ketcheck.model import Route, Severity
+from ketcheck.model import Paper, Route, Severity
 
 SeveritySetting = Severity | Mapping[Route, Severity]
 
@@ -19,6 +19,7 @@ class Protocol:
 
     name: str = "bundled defaults"
     default_route: Route | None = None
+    paper: Paper = Paper.AUTO
     holds: Mapping[str, float] = field(default_factory=dict)
     severity: Mapping[str, SeveritySetting] = field(default_factory=dict)
 
@@ -42,7 +43,7 @@ class Protocol:
 
 
 DEFAULT = Protocol()
-_TOP_KEYS = ("default_route", "holds", "severity")
+_TOP_KEYS = ("default_route", "paper", "holds", "severity")
 
 
 def from_table(table: Mapping[str, Any], kb: KnowledgeBase, *, name: str) -> Protocol:
@@ -64,6 +65,14 @@ def from_table(table: Mapping[str, Any], kb: KnowledgeBase, *, name: str) -> Pro
         if route is None:
             choices = ", ".join(r.value for r in Route)
             raise fail("default_route", f"{value!r} is not a route ({choices})")
+    paper = Paper.AUTO
+    if "paper" in table:
+        value = table["paper"]
+        try:
+            paper = Paper(value.lower()) if isinstance(value, str) else Paper("")
+        except ValueError:
+            choices = ", ".join(p.value for p in Paper)
+            raise fail("paper", f"{value!r} is not a paper size ({choices})") from None
     known = set(kb.classes) | set(kb.ingredients)
     holds: dict[str, float] = {}
     raw_holds = table.get("holds", {})
@@ -105,7 +114,7 @@ def from_table(table: Mapping[str, Any], kb: KnowledgeBase, *, name: str) -> Pro
             severity[key] = per_route
         else:
             raise fail(where, f"severity must be a string, got {value!r}")
-    return Protocol(name=name, default_route=route, holds=holds, severity=severity)
+    return Protocol(name=name, default_route=route, paper=paper, holds=holds, severity=severity)
 
 
 def _parse_severity(value: str, where: str, fail: Any) -> Severity:
@@ -127,4 +136,9 @@ def default_table(kb: KnowledgeBase, route: Route = Route.IV) -> dict[str, Any]:
             severity[rule.target] = {r.value: rule.severity_for(r).label for r in Route}
         else:
             severity[rule.target] = rule.severity.label
-    return {"default_route": route.value, "holds": holds, "severity": severity}
+    return {
+        "default_route": route.value,
+        "paper": Paper.AUTO.value,
+        "holds": holds,
+        "severity": severity,
+    }

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 
-from ketcheck.model import Report
+from ketcheck.model import Paper, Report
 from ketcheck.render.handout import BLANKS, FOOTER, provenance, sections
 from ketcheck.render.literal import inert
 
-# One page for about ten medicines on A4 or US Letter: the paper size is the printer's (auto),
+# One page for about ten medicines on A4 or US Letter: the paper is the clinic protocol's, else
+# the printer's own (auto),
 # each heading stays with its list, and the type is large enough to read without glasses.
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; max-width: 44rem;
@@ -23,9 +24,12 @@ p { margin: .2rem 0; }
 .blanks { margin: .5rem 0 .2rem; white-space: pre-wrap; }
 footer { margin-top: .8rem; font-size: .85rem; color: #444; }
 footer .version { font-size: .75rem; color: #666; }
-@page { size: auto; margin: 11mm 12mm; }
+@page { size: PAPER; margin: 11mm 12mm; }
 @media print { body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; } }
 """
+
+
+_PAGE = {Paper.AUTO: "auto", Paper.A4: "A4", Paper.LETTER: "letter"}
 
 
 def render_html(report: Report) -> str:
@@ -47,7 +51,6 @@ def render_html(report: Report) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
+        f"<title>{esc(title)}</title>\n<style>{_STYLE.replace('PAPER', _PAGE[report.paper])}</style>\n"
+        "</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
