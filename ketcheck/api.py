@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ketcheck import __version__
 from ketcheck.engine.check import run_check
@@ -12,6 +14,10 @@ from ketcheck.kb.protocol import Protocol
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Entry, Report, Route, Severity
 from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
+
+if TYPE_CHECKING:
+    from ketcheck.kb.patient import PatientTables
+    from ketcheck.patient import BloodPressure, ConditionEntry
 
 _resolver: Resolver | None = None
 
@@ -25,10 +31,13 @@ def check(
     protocol: Protocol | None = None,
     fail_on: Severity | str | None = Severity.MODERATE,
     strict: bool = False,
+    conditions: Iterable[str | ConditionEntry] = (),
+    bp: str | BloodPressure | None = None,
 ) -> Report:
-    """Check medication names against the bundled knowledge base and return the report.
+    """Check medication names (and the patient's conditions and blood pressure) with bundled data.
 
-    Give either `options` or the separate keywords (route, session, protocol, fail_on, strict).
+    Give either `options` or the separate keywords (route, session, protocol, fail_on, strict);
+    `conditions` and `bp` may go with either.
     """
     global _resolver
     if options is None:
@@ -44,9 +53,27 @@ def check(
     ):
         raise TypeError("check(): give options or the separate keywords, not both")
     kb = load_bundled()
+    items = tuple(conditions)
+    if items or bp is not None:
+        from ketcheck.patient import ConditionEntry, PatientContext
+
+        before = options.patient or PatientContext()
+        given = tuple(c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in items)
+        context = PatientContext(
+            conditions=(*before.conditions, *given),
+            bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp or before.bp,
+        )
+        options = replace(options, patient=context)
     if _resolver is None or _resolver.kb is not kb:
         _resolver = Resolver(kb)
-    return run_check(list(names), kb, options, tool_version=__version__, resolver=_resolver)
+    return run_check(
+        list(names),
+        kb,
+        options,
+        tool_version=__version__,
+        resolver=_resolver,
+        tables=_patient_tables,
+    )
 
 
 def options_from(
@@ -67,3 +94,21 @@ def options_from(
         fail_on=fail_on,
         strict=strict,
     )
+
+
+def _patient_tables() -> PatientTables:
+    """The bundled condition, dose and half-life tables, imported and loaded only when used."""
+    from ketcheck.kb.patient import load_patient_tables
+
+    return load_patient_tables()
+
+
+def reading(text: str, tables: PatientTables) -> BloodPressure:
+    """A blood-pressure reading from text such as "150/95"; InputError when it is not one."""
+    from ketcheck.errors import InputError
+    from ketcheck.matching.conditions import parse_bp
+
+    bp = parse_bp(text, tables)
+    if isinstance(bp, str):
+        raise InputError(f"blood pressure: {bp}")
+    return replace(bp, source="bp")

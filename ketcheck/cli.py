@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
     from ketcheck.options import CheckOptions
+    from ketcheck.sources.patient import Given
 
 _SETTINGS: dict[str, object] = {
     "name": "ketcheck",
@@ -165,17 +166,20 @@ def _root(
 
 
 def _gather(
-    names: list[str], input_file: str | None, kb: "KnowledgeBase"
-) -> tuple[Sequence["Entry | str"], list[str]]:
+    names: list[str], input_file: str | None, kb: "KnowledgeBase", *, allow_empty: bool = False
+) -> tuple[Sequence["Entry | str"], list[str], "Given"]:
     from ketcheck.sources import text as inputs
+    from ketcheck.sources.patient import Given, given_in
 
     warnings: list[str] = []
     if names and input_file:
         raise InputError("give medication names or --input, not both")
     if names:
-        return inputs.from_arguments(names), warnings
+        return inputs.from_arguments(names), warnings, Given()
     from ketcheck.sources import read
 
+    if allow_empty and not input_file and sys.stdin is not None and sys.stdin.isatty():
+        return [], warnings, Given()
     if input_file and input_file != "-":
         raw = read.read_file(input_file, limit=read.MAX_INPUT_BYTES, what="a medication list")
     elif input_file == "-" or sys.stdin is None or not sys.stdin.isatty():
@@ -187,12 +191,14 @@ def _gather(
         warnings.append("input was not valid UTF-8; undecodable bytes were replaced with \ufffd")
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
+    if allow_empty and not decoded.text.strip():
+        return [], warnings, Given()  # conditions or a blood pressure alone: nothing else to read
     entries = inputs.from_text(decoded.text)  # RxNorm codes resolve in the check
     if not inputs.looks_like_json(decoded.text):
         comments = inputs.comment_lines(decoded.text)
         if comments:
             warnings.append(f"skipped {comments} comment line(s) starting with '# '")
-    return entries, warnings
+    return entries, warnings, given_in(decoded.text)
 
 
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
@@ -335,8 +341,14 @@ def _hints(report: "Report", fmt: OutputFormat, *, to_file: bool = False) -> Non
     if (fmt is not OutputFormat.TABLE or to_file) and not s.complete:
         bad = [m.input for m in report.medications if m.status.value != "resolved"]
         shown = ", ".join(repr(inert(b)) for b in bad[:5]) + (" …" if len(bad) > 5 else "")
+        unread = [
+            c.input for c in report.conditions if c.status.value in ("unresolved", "ambiguous")
+        ]
         if bad:
             _err(f"check incomplete: {len(bad)} name(s) not resolved: {shown}")
+        if unread:
+            names = ", ".join(repr(inert(c)) for c in unread[:5])
+            _err(f"check incomplete: {len(unread)} condition(s) not read: {names}")
         elif report.strict and s.fuzzy:
             _err(f"check incomplete: {s.fuzzy} fuzzy match(es) under --strict")
     if fmt is not OutputFormat.TABLE or to_file:
@@ -425,6 +437,19 @@ def check(
         ),
     ] = None,
     strict: StrictOption = False,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--condition",
+            metavar="CONDITION",
+            help="A condition of the patient (repeatable; split on , and ;), e.g. pregnant, OSA.",
+            show_default=False,
+        ),
+    ] = None,
+    bp: Annotated[
+        str | None,
+        typer.Option("--bp", metavar="SYS/DIA", help="Session-day blood pressure, e.g. 150/95."),
+    ] = None,
     output: OutputOption = None,
     details: Annotated[
         bool,
@@ -446,14 +471,25 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
+        from ketcheck.sources.patient import condition_arguments
         from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
         options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
-        entries, warnings = _gather(names or [], input_file, kb)
+        conditions = condition_arguments(condition or [])
+        entries, warnings, given = _gather(
+            names or [], input_file, kb, allow_empty=bool(conditions or bp)
+        )
         if inputs_say_none(entries):
             entries = []  # "none" / "no medications": a complete check of an empty list
-        report = run(entries, options=options)
+        if given.bp is not None and bp is not None:
+            warnings.append("--bp given: the blood pressure in the input was not used")
+        report = run(
+            entries,
+            options=options,
+            conditions=(*given.conditions, *conditions),
+            bp=bp if bp is not None else given.bp,
+        )
         if not quiet:  # about how WHEN was read against today's clock: not part of the report
             for w in session_warnings:
                 _err(f"warning: {w}")

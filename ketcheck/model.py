@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ketcheck.patient import (
+        Amount,
+        BloodPressure,
+        Dose,
+        PatientCondition,
+        Remaining,
+    )
 
 
 class Severity(IntEnum):
@@ -64,6 +73,7 @@ class FindingKind(StrEnum):
     NO_KNOWN_INTERACTION = "no-known-interaction"
     NOT_REVIEWED = "not-reviewed"  # recognised, but nobody reviewed it for ketamine: unknown
     SESSION_MEDICINE = "session-medicine"  # the drug this session gives, not a duplicate
+    CONDITION = "condition"  # from the patient's conditions or blood pressure
 
 
 class Source(StrEnum):
@@ -207,6 +217,7 @@ class Medication:
     resolution: Resolution
     classes: tuple[str, ...] = ()
     recent: bool = False
+    dose: Dose | None = None
 
     @property
     def status(self) -> Status:
@@ -235,6 +246,8 @@ class Hold:
     hours_after: float | None = (
         None  # also avoid it this long after the session (alcohol, cannabis)
     )
+    remaining: Remaining | None = None
+    instruction: str | None = None
 
 
 # eq=False: rules and combinations (subclasses) are entities compared by identity; Finding
@@ -266,6 +279,9 @@ class Finding(Advice):
     applies_via: str = ""
     severity_source: Source = Source.DATA
     duplicate_therapy: bool = False
+    conditions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    raised_from: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -291,6 +307,8 @@ class Summary:
     unresolved: int
     fuzzy: int
     not_reviewed: int = 0
+    conditions_unresolved: int = 0
+    conditions_ambiguous: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -310,6 +328,8 @@ class Report:
     standing_notes: tuple[str, ...]
     summary: Summary
     warnings: tuple[str, ...] = field(default=())
+    conditions: tuple[PatientCondition, ...] = ()
+    bp: BloodPressure | None = None
     paper: Paper = Paper.AUTO
 
     def to_dict(self) -> dict[str, Any]:
@@ -317,12 +337,12 @@ class Report:
         return report_to_dict(self)
 
 
-# --- the report as plain values: the JSON report, schema_version 1 ---------------------------
+# --- the report as plain values: the JSON report, schema_version 2 ---------------------------
 # Stable keys, input order kept, no timestamps. They live here, beside the types, so that the
 # model imports nothing from the renderers; render/json.py turns them into text.
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -375,6 +395,7 @@ def medication_to_dict(m: Medication) -> dict[str, Any]:
             "note": " ".join(m.parsed.note) or None,
         },
         "parts": [],
+        "dose": dose_to_dict(m.dose),
     }
     match r:
         case Resolved():
@@ -417,6 +438,8 @@ def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
                 "last_dose_by": iso(f.hold.last_dose_by),
                 "basis": f.hold.basis,
                 "source": f.hold.source.value,
+                "remaining": remaining_to_dict(f.hold.remaining),
+                "instruction": f.hold.instruction,
             }
             if f.hold is not None
             else None
@@ -429,6 +452,91 @@ def finding_to_dict(f: Finding, *, protocol: str) -> dict[str, Any]:
         "severity_source": (
             f"protocol: {protocol}" if f.severity_source is Source.PROTOCOL else Source.DATA.value
         ),
+        "conditions": list(f.conditions),
+        "notes": list(f.notes),
+        "raised_from": f.raised_from.label if f.raised_from is not None else None,
+    }
+
+
+def _amount(a: Amount | None) -> dict[str, Any] | None:
+    return {"amount": a.amount, "unit": a.unit} if a is not None else None
+
+
+def dose_to_dict(d: Dose | None) -> dict[str, Any] | None:
+    """A medication's dose as the contract gives it (null when nothing could be read)."""
+    if d is None:
+        return None
+    return {
+        "ingredient": d.ingredient,
+        "per_dose": _amount(d.per_dose),
+        "doses_per_day": d.doses_per_day,
+        "prn": d.prn,
+        "daily": _amount(d.daily),
+        "equivalents": [
+            {
+                "kind": e.kind.value,
+                "amount": e.amount,
+                "unit": e.unit,
+                "table": e.table,
+                **({"low": e.low, "high": e.high} if e.low is not None else {}),
+            }
+            for e in d.equivalents
+        ],
+        "notes": list(d.notes),
+        "by_ingredient": [
+            {"ingredient": b.ingredient, "per_dose": _amount(b.per_dose), "daily": _amount(b.daily)}
+            for b in d.by_ingredient
+        ],
+        "when": d.when,
+    }
+
+
+def remaining_to_dict(r: Remaining | None) -> dict[str, Any] | None:
+    """What a hold leaves at the session, from the half-life range."""
+    if r is None:
+        return None
+    return {
+        "ingredient": r.ingredient,
+        "percent_low": r.percent_low,
+        "percent_typical": r.percent_typical,
+        "percent_high": r.percent_high,
+        "half_life": r.half_life,
+        "source": r.source,
+        "defeated": r.defeated,
+        "text": r.text,
+    }
+
+
+def bp_to_dict(bp: BloodPressure | None) -> dict[str, Any] | None:
+    """A blood-pressure reading and the level it reaches."""
+    if bp is None:
+        return None
+    return {
+        "systolic": bp.systolic,
+        "diastolic": bp.diastolic,
+        "input": bp.text,
+        "source": bp.source,
+        "level": bp.level,
+        "label": bp.label,
+        "severity": bp.severity.label if bp.severity is not None else None,
+    }
+
+
+def condition_to_dict(c: PatientCondition) -> dict[str, Any]:
+    """One condition entry as read."""
+    return {
+        "input": c.input,
+        "status": c.status.value,
+        "condition": c.condition,
+        "label": c.label,
+        "method": c.method,
+        "score": c.score,
+        "history": c.history,
+        "recent": c.recent,
+        "reason": c.reason,
+        "candidates": list(c.candidates),
+        "negates": c.negates,
+        "bp": bp_to_dict(c.bp),
     }
 
 
@@ -461,6 +569,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "route": report.route.value,
         "session": iso(report.session),
         "protocol": report.protocol,
+        "conditions": [condition_to_dict(c) for c in report.conditions],
+        "bp": bp_to_dict(report.bp),
         "medications": medications,
         "findings": [finding_to_dict(f, protocol=report.protocol) for f in report.findings],
         "schedule": [_schedule(i) for i in report.schedule],
@@ -482,6 +592,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "fuzzy": s.fuzzy,
                 "not_reviewed": s.not_reviewed,
                 "findings": len(report.findings),
+                "conditions": len(report.conditions),
+                "conditions_unresolved": s.conditions_unresolved,
+                "conditions_ambiguous": s.conditions_ambiguous,
             },
         },
     }

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ketcheck.kb.protocol import DEFAULT, Protocol
 from ketcheck.model import Route, Severity
+
+if TYPE_CHECKING:
+    from ketcheck.patient import PatientContext
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,6 +22,7 @@ class CheckOptions:
     protocol: Protocol = DEFAULT
     fail_on: Severity | None = Severity.MODERATE  # None: never exit 1
     strict: bool = False  # fuzzy matches leave the check incomplete
+    patient: PatientContext | None = None  # conditions and a session-day blood pressure
 
     @property
     def effective_route(self) -> Route:

@@ -65,7 +65,7 @@ def test_stdin_lines_become_medications_in_order() -> None:
     assert [m["input"] for m in rep["medications"]] == ["Klonopin 0.5 mg BID", "sertraline 50mg"]
     assert all(m["status"] == "resolved" for m in rep["medications"])
     assert rep["summary"]["exit_code"] == code == 1
-    assert rep["schema_version"] == 1 and rep["summary"]["complete"] is True
+    assert rep["schema_version"] == 2 and rep["summary"]["complete"] is True
 
 
 def test_arguments_split_on_commas_and_semicolons() -> None:

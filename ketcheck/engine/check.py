@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ketcheck.engine import evaluators
 from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
@@ -26,6 +28,10 @@ from ketcheck.options import DEFAULT_OPTIONS, CheckOptions
 
 __all__ = ["ingredients_for_code", "run_check", "summarise", "with_code"]
 
+if TYPE_CHECKING:
+    from ketcheck.kb.patient import PatientTables
+    from ketcheck.patient import BloodPressure, PatientCondition, PatientContext
+
 
 def run_check(
     entries: Sequence[str | Entry],
@@ -35,6 +41,7 @@ def run_check(
     tool_version: str,
     resolver: Resolver | None = None,
     warnings: Sequence[str] = (),
+    tables: PatientTables | Callable[[], PatientTables] | None = None,
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock."""
     resolver = resolver or Resolver(kb)
@@ -70,8 +77,30 @@ def run_check(
     unique = list(distinct.values())
     findings = [f for apply in evaluators.EVALUATORS for f in apply(kb, unique, options)]
     findings = with_clock_times(findings, options.session)
+    extra_warnings: list[str] = []
+    patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
+    context = options.patient
+    if tables is not None and _needs_patient(context, unique, findings):
+        # The one seam for patient context: doses, conditions, blood pressure, half-lives.
+        from ketcheck.engine.patient import apply_patient
+        from ketcheck.patient import PatientContext
+
+        outcome = apply_patient(
+            meds,
+            findings,
+            kb,
+            tables if not callable(tables) else tables(),
+            context=context or PatientContext(),
+            route=options.effective_route,
+            session=options.session,
+        )
+        meds, findings = outcome.medications, outcome.findings
+        patient = (outcome.conditions, outcome.bp)
+        extra_warnings = outcome.warnings
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
-    summary = summarise(meds, findings, fail_on=options.fail_on, strict=options.strict)
+    summary = summarise(
+        meds, findings, fail_on=options.fail_on, strict=options.strict, conditions=patient[0]
+    )
     return Report(
         tool_version=tool_version,
         data_version=kb.version,
@@ -86,8 +115,27 @@ def run_check(
         schedule=tuple(plan(findings)),
         standing_notes=tuple(standing_notes(findings)),
         summary=summary,
-        warnings=tuple(warnings),
+        warnings=(*warnings, *extra_warnings),
+        conditions=patient[0],
+        bp=patient[1],
     )
+
+
+_SIG_HINT = re.compile(
+    r"\d|prn|daily|nightly|bedtime|weekly|morning|evening|\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b",
+    re.IGNORECASE,
+)
+
+
+def _needs_patient(
+    context: PatientContext | None, unique: Sequence[Medication], findings: Sequence[Finding]
+) -> bool:
+    """Whether anything could use the patient tables (their loading is skipped otherwise)."""
+    if context is not None and (context.conditions or context.bp is not None):
+        return True
+    if any(f.hold is not None for f in findings):
+        return True
+    return any(_SIG_HINT.search(m.input) for m in unique)
 
 
 def summarise(
@@ -96,6 +144,7 @@ def summarise(
     *,
     fail_on: Severity | None,
     strict: bool,
+    conditions: Sequence[PatientCondition] = (),
 ) -> Summary:
     """Counts, the highest severity, completeness and the exit code for a set of results."""
     resolved = ambiguous = unresolved = fuzzy = 0
@@ -109,9 +158,13 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
+    c_unresolved = sum(c.status.value == "unresolved" for c in conditions)
+    c_ambiguous = sum(c.status.value == "ambiguous" for c in conditions)
+    c_fuzzy = sum(c.method == "fuzzy" for c in conditions)
     # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
     not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)
     complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy) and not not_reviewed
+    complete = complete and c_unresolved == 0 and c_ambiguous == 0 and not (strict and c_fuzzy)
     code = exit_code(highest=highest, complete=complete, fail_on=fail_on)
     return Summary(
         highest_severity=highest,
@@ -122,4 +175,6 @@ def summarise(
         unresolved=unresolved,
         fuzzy=fuzzy,
         not_reviewed=not_reviewed,
+        conditions_unresolved=c_unresolved,
+        conditions_ambiguous=c_ambiguous,
     )

@@ -358,9 +358,42 @@ def _codes(folder: Path, name: str) -> list[Any]:
             os.close(dir_fd)
 
 
+def read_cached(name: str) -> Any | None:
+    """A value another loader cached under `name`, trusted as the main cache is; else None."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    dir_fd: int | None = None
+    try:
+        dir_fd = _open_private_dir(folder)
+        payload = _read_cache(dir_fd, name)
+        return marshal.loads(payload) if payload is not None else None
+    except (OSError, _Unusable, ValueError, EOFError, TypeError):
+        return None
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def write_cached(name: str, value: Any) -> None:
+    """Keep `value` under `name` in the private cache folder (silently skipped when unusable)."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    dir_fd: int | None = None
+    try:
+        dir_fd = _open_private_dir(folder)
+        _write_atomic(dir_fd, name, _sealed(marshal.dumps(value)))
+    except (OSError, _Unusable, ValueError):
+        pass  # a cache only costs speed; the main loader already says why it is unusable
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
 STALE_AFTER_DAYS = 30
 # Only ketcheck's own files: compiled caches and the temporary files they are written through.
-_OWN_FILE = r"(?:kb|rxnorm)-[0-9a-f]{20}\.[A-Za-z0-9_-]+\.marshal|\.kb-[0-9a-f]{16}\.tmp"
+_OWN_FILE = r"(?:kb|rxnorm|patient)-[0-9a-f]{20}\.[A-Za-z0-9_-]+\.marshal|\.kb-[0-9a-f]{16}\.tmp"
 
 
 def _prune(dir_fd: int, *, keep: tuple[str, ...]) -> None:

@@ -19,6 +19,7 @@ class Kind(Enum):
     NUMBER = "a number"
     BOOL = "true or false"
     STR_LIST = "a list of non-empty strings"
+    NUMBER_LIST = "a list of numbers"
     TABLE = "a table"
     TABLE_LIST = "a list of tables"
     LIST = "a list"
@@ -82,6 +83,12 @@ def _check_value(key: Key, value: object, where: str) -> None:
             ok = isinstance(value, bool)
         case Kind.STR_LIST:
             ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+            ok = ok and (not key.non_empty or bool(value))
+        case Kind.NUMBER_LIST:
+            ok = isinstance(value, list) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in value
+            )
             ok = ok and (not key.non_empty or bool(value))
         case Kind.TABLE:
             ok = isinstance(value, Mapping)

@@ -73,10 +73,63 @@ def _issue(f: Finding, report: Report, urls: dict[str, str]) -> dict[str, Any]:
         "mitigation": mitigation,
         "evidence": [{"detail": [{"display": r} for r in f.references]}],
     }
+    condition_detail(issue, f, report, urls)
     first_url = next((u for u in map(_ref_url, f.references) if u), None)
     if first_url:
         issue["reference"] = first_url
     return issue
+
+
+def condition_detail(
+    issue: dict[str, Any], f: Finding, report: Report, urls: dict[str, str]
+) -> None:
+    """Conditions behind a finding: implicated Condition resources and evidence detail."""
+    if not f.conditions:
+        return
+    if f.kind == "condition":
+        issue["code"] = {"text": f.rule}
+        issue["detail"] = f"{f.effect} {f.mechanism}"
+    labels = {c.condition: c.label for c in report.conditions if c.condition}
+    for c in report.conditions:
+        if c.condition in f.conditions and f"condition:{c.index}" in urls:
+            issue["implicated"].append(
+                {"reference": urls[f"condition:{c.index}"], "display": c.input}
+            )
+    issue["evidence"].insert(
+        0,
+        {
+            "detail": [
+                {"display": f"condition: {labels.get(cid, cid)} ({cid})"} for cid in f.conditions
+            ]
+        },
+    )
+    if f.notes:
+        issue["mitigation"] += [{"action": {"text": n}} for n in f.notes]
+
+
+def condition_entries(report: Report, urls: dict[str, str]) -> list[dict[str, Any]]:
+    """One Condition resource per resolved or negated condition given (refuted when negated)."""
+    out = []
+    for c in report.conditions:
+        if c.status.value not in ("resolved", "negated"):
+            continue
+        url = f"urn:uuid:{uuid.uuid5(_NS, f'condition:{c.index}:{c.input}')}"
+        urls[f"condition:{c.index}"] = url
+        resource: dict[str, Any] = {
+            "resourceType": "Condition",
+            "verificationStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "code": "refuted" if c.status.value == "negated" else "confirmed",
+                    }
+                ]
+            },
+            "code": {"text": c.input},
+            "subject": {"display": "patient"},
+        }
+        out.append({"fullUrl": url, "resource": resource})
+    return out
 
 
 def fhir_bundle(report: Report) -> dict[str, Any]:
@@ -93,6 +146,7 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
             "subject": {"display": "patient"},
         }
         entries.append({"fullUrl": url, "resource": statement})
+    entries += condition_entries(report, urls)
     for f in report.findings:
         if f.severity > Severity.NONE:
             entries.append(
@@ -125,6 +179,26 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
             ],
         }
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, 'outcome')}", "resource": outcome})
+    unread = [c for c in report.conditions if c.status.value in ("unresolved", "ambiguous")]
+    if unread:
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid5(_NS, 'condition-outcome')}",
+                "resource": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [
+                        {
+                            "severity": "warning",
+                            "code": "not-found"
+                            if c.status.value == "unresolved"
+                            else "multiple-matches",
+                            "diagnostics": f"condition {c.input!r} was not read: {c.reason or ''}",
+                        }
+                        for c in unread
+                    ],
+                },
+            }
+        )
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -138,6 +138,50 @@ def _findings_for(report: Report, m: Medication) -> list[Finding]:
     return [f for f in report.findings if ings & set(f.ingredients)]
 
 
+_PLAIN_ADVICE = {
+    Severity.CONTRAINDICATED: "ketamine or esketamine is not usually given. Your care team will talk "
+    "with you about this before any session.",
+    Severity.MAJOR: "your care team needs to check this with you before your session, and may "
+    "decide to wait.",
+    Severity.MODERATE: "your care team will take extra care before and during your session.",
+    Severity.MINOR: "your care team will keep an eye on this during your session.",
+}
+
+
+def health_section(report: Report) -> Section:
+    """Conditions in plain words: "Because you are pregnant, ..."."""
+    section = Section(title="Your health and your session")
+    plain = {
+        c.condition: c.plain or f"of your {c.label.lower()}"
+        for c in report.conditions
+        if c.condition and c.status.value == "resolved"
+    }
+    for f in report.findings:
+        if not f.conditions or f.severity <= Severity.NONE:
+            continue
+        because = " and ".join(dict.fromkeys(plain.get(c, "of your health") for c in f.conditions))
+        if f.kind == "condition":
+            if "bp-reading" in f.conditions and report.bp is not None:
+                because = f"your blood pressure reading was {report.bp.systolic}" + (
+                    f"/{report.bp.diastolic}" if report.bp.diastolic is not None else ""
+                )
+            section.items.append(f"Because {because}, {_PLAIN_ADVICE[f.severity]}")
+        else:
+            section.items.append(
+                f"Because {because}, {' and '.join(f.ingredients)} needs extra care with "
+                "ketamine. Keep taking it unless your prescriber tells you otherwise."
+            )
+    for c in report.conditions:
+        if c.status.value in ("unresolved", "ambiguous"):
+            item = (
+                f'We could not read the health condition "{c.input}": please tell your '
+                "clinic exactly what it is."
+            )
+            section.items.append(item)
+            section.typed.add(item)  # it holds what the user typed: escaped when rendered
+    return section
+
+
 def sections(report: Report) -> tuple[str, list[Section]]:
     """The handout's title and sections: each medicine in exactly one of the first five."""
     held: dict[tuple[str, str], ScheduleItem] = {}
@@ -183,7 +227,8 @@ def sections(report: Report) -> tuple[str, list[Section]]:
             keep.items.append(sentence(known_name(m)))
     important = Section(title="Important", items=_plain_notes(report))
     day = Section(title="On the day of your session", items=_day_items(report))
-    chosen = [s for s in (session, before, talk, keep, unknown, important) if s.items]
+    health = health_section(report)
+    chosen = [s for s in (health, session, before, talk, keep, unknown, important) if s.items]
     return title(report), [*chosen, day]
 
 

@@ -1,4 +1,4 @@
-"""The JSON report (schema_version 1): stable keys, input order kept, no timestamps."""
+"""The JSON report (schema_version 2): stable keys, input order kept, no timestamps."""
 
 from __future__ import annotations
 

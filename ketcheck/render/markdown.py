@@ -18,6 +18,13 @@ from ketcheck.model import (
 )
 from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
+from ketcheck.render.patient_text import (
+    bp_text,
+    condition_title,
+    dose_text,
+    finding_extras,
+    schedule_extras,
+)
 from ketcheck.render.text import FOOTER, NO_MEDICATIONS, clock, route_label
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
@@ -60,11 +67,11 @@ def _aside(m: Medication) -> str:
     return f" (set aside: {md(' '.join(m.parsed.note))})" if m.parsed.note else ""
 
 
-def _finding(f: Finding, protocol: str) -> list[str]:
+def _finding(f: Finding, report: Report) -> list[str]:
     label = f"**{f.severity.label.upper()}**"
     inputs = "; ".join(md(i) for i in f.inputs[:5])
     out = [
-        f"### {label} — {', '.join(f.ingredients)} ({'/'.join(e.value for e in f.effects)})",
+        f"### {label} — {md(condition_title(f, report))} ({'/'.join(e.value for e in f.effects)})",
         "",
         f"- As typed: {inputs}",
         f"- What happens: {f.effect}",
@@ -77,13 +84,35 @@ def _finding(f: Finding, protocol: str) -> list[str]:
             f"- Hold: {f.hold.hours_before:g} h before the session{when}{after_text(f.hold)}"
             f" ({md(f.hold.basis)})"
         )
+    out += [f"- {name}: {md(value)}" for name, value in finding_extras(f)]
     if f.disagreement:
         out.append(f"- Sources disagree: {f.disagreement}")
     if f.severity_source is Source.PROTOCOL:
-        out.append(f"- Severity set by: protocol: {md(protocol)}")
+        out.append(f"- Severity set by: protocol: {md(report.protocol)}")
     out.append(f"- Evidence: {f.evidence}")
     out.append(f"- References: {'; '.join(f.references)}")
     return [*out, ""]
+
+
+def patient_lines(report: Report) -> list[str]:
+    """Blood pressure, the conditions table and dose facts, each only when there is one."""
+    lines: list[str] = []
+    if report.bp is not None:
+        lines += [f"Blood pressure: **{md(bp_text(report.bp))}**", ""]
+    if report.conditions:
+        lines += ["| # | Condition as given | Status | Read as |", "|---|---|---|---|"]
+        for c in report.conditions:
+            read = " — ".join(x for x in (c.label, c.reason) if x) or "—"
+            lines.append(f"| {c.index + 1} | {md(c.input)} | {c.status.value} | {md(read)} |")
+        lines.append("")
+    doses = {m.input: m.dose for m in report.medications if m.dose is not None}
+    if doses:
+        lines += ["## Doses", ""]
+        for text, d in list(doses.items())[:50]:
+            notes = "".join(f"; {md(n)}" for n in d.notes)
+            lines.append(f"- {md(text)}: {md(dose_text(d))}{notes}")
+        lines.append("")
+    return lines
 
 
 def render_markdown(report: Report) -> str:
@@ -108,6 +137,7 @@ def render_markdown(report: Report) -> str:
             f"{', '.join(m.classes) or '—'} |"
         )
     lines.append("")
+    lines += patient_lines(report)
     # A severity the clinic's protocol set, even to none, is shown with who set it.
     real = [
         f
@@ -126,7 +156,7 @@ def render_markdown(report: Report) -> str:
     if real:
         lines += ["## Findings", ""]
         for f in real:
-            lines += _finding(f, report.protocol)
+            lines += _finding(f, report)
     if own:
         names = ", ".join(i for f in own for i in f.ingredients)
         lines += [f"The session medicine (not a duplicate): {names}.", ""]
@@ -142,6 +172,7 @@ def render_markdown(report: Report) -> str:
                 else f"{item.hours_before:g} h before the session"
             )
             lines.append(f"- Last {item.ingredient} dose {when} ({md(item.basis)})")
+            lines += [f"  {md(x)}" for x in schedule_extras(report, item.ingredient)]
         lines.append("")
     if report.standing_notes:
         lines += ["## Always", ""] + [f"- {n}" for n in report.standing_notes] + [""]

@@ -1,4 +1,4 @@
-"""The JSON Schema (draft 2020-12) of the JSON report, schema_version 1."""
+"""The JSON Schema (draft 2020-12) of the JSON report, schema_version 2."""
 
 from __future__ import annotations
 
@@ -18,6 +18,84 @@ _CANDIDATE = {
         "ingredients": _STR_LIST,
         "classes": _STR_LIST,
         "score": {"type": "number", "minimum": 0, "maximum": 100},
+    },
+}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_AMOUNT = {
+    "type": ["object", "null"],
+    "required": ["amount", "unit"],
+    "properties": {"amount": {"type": "number"}, "unit": {"type": "string"}},
+}
+_DOSE = {
+    "type": ["object", "null"],
+    "description": "What the line states about amount; null when nothing could be read.",
+    "required": ["per_dose", "doses_per_day", "prn", "daily", "equivalents", "notes"],
+    "properties": {
+        "ingredient": {**_STR_OR_NULL, "description": "The ingredient per_dose and daily count."},
+        "per_dose": _AMOUNT,
+        "doses_per_day": _NUM_OR_NULL,
+        "prn": {"type": "boolean"},
+        "daily": _AMOUNT,
+        "equivalents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "amount", "unit", "table"],
+                "properties": {
+                    "kind": {"enum": ["diazepam", "morphine"]},
+                    "amount": {"type": "number"},
+                    "unit": {"type": "string"},
+                    "table": {"type": "string"},
+                    "low": {"type": "number"},
+                    "high": {"type": "number"},
+                },
+            },
+        },
+        "notes": _STR_LIST,
+        "by_ingredient": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["ingredient", "per_dose", "daily"],
+                "properties": {
+                    "ingredient": {"type": "string"},
+                    "per_dose": _AMOUNT,
+                    "daily": _AMOUNT,
+                },
+            },
+        },
+        "when": {"enum": ["morning", "evening", "bedtime", None]},
+    },
+}
+_BP = {
+    "type": ["object", "null"],
+    "required": ["systolic", "diastolic", "input", "level", "severity"],
+    "properties": {
+        "systolic": {"type": "integer"},
+        "diastolic": {"type": ["integer", "null"]},
+        "input": {"type": "string"},
+        "source": {"type": "string"},
+        "level": _STR_OR_NULL,
+        "label": {"type": "string"},
+        "severity": {"enum": [*_SEVERITY["enum"], None]},
+    },
+}
+_CONDITION = {
+    "type": "object",
+    "required": ["input", "status", "condition", "label"],
+    "properties": {
+        "input": {"type": "string", "description": "The condition exactly as given."},
+        "status": {"enum": ["resolved", "ambiguous", "unresolved", "negated"]},
+        "condition": {**_STR_OR_NULL, "description": "Condition id when resolved."},
+        "label": {"type": "string"},
+        "method": _STR_OR_NULL,
+        "score": _NUM_OR_NULL,
+        "history": {"type": "boolean"},
+        "recent": {"type": ["boolean", "null"]},
+        "reason": _STR_OR_NULL,
+        "candidates": _STR_LIST,
+        "negates": {**_STR_OR_NULL, "description": "Negated only: the condition denied."},
+        "bp": _BP,
     },
 }
 _MEDICATION = {
@@ -62,6 +140,7 @@ _MEDICATION = {
             )
             | {"name": {"type": "string"}},
         },
+        "dose": _DOSE,
         "parts": {
             "type": "array",
             "description": "When one entry names several medicines (a combination product, "
@@ -94,6 +173,21 @@ _HOLD = {
         "last_dose_by": {**_STR_OR_NULL, "description": "ISO 8601, when --session is given."},
         "basis": {"type": "string"},
         "source": {"enum": [s.value for s in Source]},
+        "remaining": {
+            "type": ["object", "null"],
+            "description": "How much of the drug is still there at the session after the hold.",
+            "properties": {
+                "ingredient": {"type": "string"},
+                "percent_low": {"type": "number"},
+                "percent_typical": {"type": "number"},
+                "percent_high": {"type": "number"},
+                "half_life": {"type": "string"},
+                "source": {"type": "string"},
+                "defeated": {"type": "boolean"},
+                "text": {"type": "string"},
+            },
+        },
+        "instruction": _STR_OR_NULL,
     },
 }
 _FINDING = {
@@ -114,7 +208,7 @@ _FINDING = {
     "properties": {
         "rule": {"type": "string"},
         "kind": {"enum": [k.value for k in FindingKind]},
-        "ingredients": {**_STR_LIST, "minItems": 1},
+        "ingredients": {**_STR_LIST, "description": "Empty for a condition finding."},
         "inputs": {**_STR_LIST, "minItems": 1},
         "severity": _SEVERITY,
         "effects": {"type": "array", "items": {"enum": ["safety", "efficacy"]}, "minItems": 1},
@@ -128,11 +222,14 @@ _FINDING = {
         "standing_note": _STR_OR_NULL,
         "applies_via": {"type": "string"},
         "severity_source": {"type": "string"},
+        "conditions": {**_STR_LIST, "description": "Condition ids that made or raised it."},
+        "notes": {**_STR_LIST, "description": "Dose and condition facts added to the finding."},
+        "raised_from": {"enum": [*_SEVERITY["enum"], None]},
     },
 }
 REPORT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://ketcheck.invalid/schema/report-1.json",
+    "$id": "https://ketcheck.invalid/schema/report-2.json",
     "title": "ketcheck report",
     "type": "object",
     "required": [
@@ -141,12 +238,14 @@ REPORT_SCHEMA: dict[str, Any] = {
         "data",
         "route",
         "session",
+        "conditions",
+        "bp",
         "medications",
         "findings",
         "summary",
     ],
     "properties": {
-        "schema_version": {"const": 1},
+        "schema_version": {"const": 2},
         "tool": {
             "type": "object",
             "required": ["name", "version"],
@@ -161,6 +260,8 @@ REPORT_SCHEMA: dict[str, Any] = {
         "session": _STR_OR_NULL,
         "protocol": {"type": "string"},
         "patient_id": {"type": "string", "description": "Batch reports only."},
+        "conditions": {"type": "array", "items": _CONDITION},
+        "bp": _BP,
         "medications": {"type": "array", "items": _MEDICATION},
         "findings": {"type": "array", "items": _FINDING},
         "schedule": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
@@ -25,6 +26,12 @@ from ketcheck.model import (
 )
 from ketcheck.render.hold import after_text
 from ketcheck.render.literal import inert
+from ketcheck.render.patient_text import (
+    bp_text,
+    condition_title,
+    dose_text,
+    finding_extras,
+)
 from ketcheck.render.text import (
     FOOTER,
     NO_MEDICATIONS,
@@ -69,6 +76,7 @@ def _header(report: Report) -> Text:
     t.append(route_label(report))
     t.append("   Session: ", style="bold")
     t.append(session)
+    patient_header(report, t)
     return t
 
 
@@ -377,13 +385,15 @@ def _hold_line(report: Report, f: Finding) -> Text | None:
 
 def _finding(report: Report, f: Finding, *, details: bool, width: int) -> Group:
     head = Text()
-    head.append(", ".join(f.ingredients), style="bold")
+    head.append(condition_title(f, report), style="bold")
     typed = _typed(f.inputs)
     if typed.casefold() != ", ".join(f.ingredients).casefold():
         head.append(f" ({typed})", style="dim")
     head.append(f" · {'/'.join(e.value for e in f.effects)}", style="italic")
     if f.kind is FindingKind.COMBINED:
         head.append(" · combined risk", style="bold magenta")
+    if f.kind is FindingKind.CONDITION:
+        head.append(" · condition", style="bold magenta")
     rows: list[tuple[str | Text, Text]] = []
 
     def field(label: str, value: str | Text | None, style: str = "") -> None:
@@ -395,6 +405,8 @@ def _finding(report: Report, f: Finding, *, details: bool, width: int) -> Group:
     field("What happens", f.effect if details else first_sentence(f.effect))
     field("What to do", f.management)
     field("Hold", _hold_line(report, f))
+    for label, value in finding_extras(f):
+        field(label, value)
     if details:
         field("Why", f.mechanism)
         if f.hold is not None:
@@ -439,6 +451,9 @@ def render_table(report: Report, *, details: bool = False) -> RenderableType:
     parts += _not_checked(report)
     parts += _not_reviewed(report)
     parts += [_verdict(report), Text(""), _Medications(report)]
+    extra = patient_sections(report)
+    if extra:
+        parts += [Text(""), *extra[:-1]]
     real = _actionable(report)
     if real:
         parts.append(Text(""))
@@ -465,3 +480,55 @@ def render_table(report: Report, *, details: bool = False) -> RenderableType:
     hint = "" if details else " More: -v."
     parts += [Text(FOOTER + hint, style="dim italic")]
     return Constrain(Group(*parts), width=PROSE_WIDTH)
+
+
+# --- patient context: conditions, blood pressure, doses (self-contained, movable) -------
+
+
+def patient_header(report: Report, t: Text) -> None:
+    """Conditions and blood pressure as header lines (only when given)."""
+    if report.conditions:
+        t.append("\nConditions: ", style="bold")
+        t.append("; ".join(inert(c.input) for c in report.conditions))
+    if report.bp is not None:
+        t.append("\nBlood pressure: ", style="bold")
+        t.append(f"{bp_text(report.bp)}")
+
+
+def patient_sections(report: Report) -> list[RenderableType]:
+    """The conditions table and the dose facts, each only when there is something to show."""
+    out: list[RenderableType] = []
+    if report.conditions:
+        table = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False, show_edge=False)
+        table.add_column("#", justify="right", style="dim", no_wrap=True)
+        table.add_column("Condition as given", overflow="fold", max_width=30)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("Read as", overflow="fold")
+        for c in report.conditions:
+            style = {"resolved": "green", "negated": "cyan"}.get(c.status.value, "bold red")
+            read = " — ".join(x for x in (c.label, c.reason) if x) or "—"
+            table.add_row(
+                str(c.index + 1),
+                Text(inert(c.input)),
+                Text(c.status.value, style=style),
+                Text(inert(read)),
+            )
+        out += [table, Text("")]
+    doses = [m for m in report.medications if m.dose is not None]
+    if doses:
+        lines = []
+        seen: set[str] = set()
+        for m in doses:
+            if m.input in seen or m.dose is None:
+                continue
+            seen.add(m.input)
+            t = Text()
+            t.append(inert(m.input), style="bold")
+            t.append(f": {dose_text(m.dose)}")
+            for note in m.dose.notes:
+                t.append(f"; {note}", style="dim")
+            lines.append(t)
+            if len(lines) >= 50:
+                break
+        out += [Text("Doses", style="bold underline"), _bullets(lines), Text("")]
+    return out

@@ -187,6 +187,9 @@ def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None)
         assert isinstance(doc, dict)
         return _limited(entries_from_fhir(doc, rxnorm=rxnorm))
     if isinstance(doc, dict) and isinstance(doc.get("medications"), list):
+        from ketcheck.sources.patient import check_object
+
+        check_object(doc)  # the object form may carry "conditions" and "bp" (read by the CLI)
         doc = doc["medications"]
     if not isinstance(doc, list):
         raise InputError(

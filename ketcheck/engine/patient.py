@@ -1,0 +1,122 @@
+"""The patient-context seam: doses, conditions, blood pressure and half-lives, applied in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ketcheck.engine.conditions import (
+    amplify,
+    bp_finding,
+    condition_findings,
+    grade_bp,
+    present_conditions,
+)
+from ketcheck.engine.doses import apply_doses, equivalents, read_dose
+from ketcheck.engine.halflife import with_remaining
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.patient import PatientTables
+from ketcheck.matching.conditions import resolve_conditions
+from ketcheck.model import Finding, Medication, Route
+from ketcheck.patient import BloodPressure, Dose, PatientCondition, PatientContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """The medications with their doses, the findings after patient context, and what was read."""
+
+    medications: list[Medication]
+    findings: list[Finding]
+    conditions: tuple[PatientCondition, ...]
+    bp: BloodPressure | None
+    warnings: list[str]
+
+
+def with_doses(
+    medications: Sequence[Medication], kb: KnowledgeBase, tables: PatientTables
+) -> tuple[list[Medication], list[Medication]]:
+    """Each medication with the dose its line states, and the distinct lines (computed once each)."""
+    cache: dict[str, Dose | None] = {}
+    distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
+
+    def opioid(ing: str) -> bool:
+        info = kb.ingredients.get(ing)
+        return info is not None and "opioid" in info.classes
+
+    out = []
+    distinct_inputs: set[str] = set()
+    for m in medications:
+        if m.input in cache:
+            dose = cache[m.input]
+        else:
+            ings = m.ingredients
+            dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
+            if dose is not None:
+                dose = replace(dose, equivalents=equivalents(dose, ings, tables))
+            cache[m.input] = dose
+        if dose is not None:
+            m = Medication(
+                index=m.index,
+                input=m.input,
+                parsed=m.parsed,
+                resolution=m.resolution,
+                classes=m.classes,
+                recent=m.recent,
+                dose=dose,
+            )
+        out.append(m)
+        if m.input not in distinct_inputs:
+            distinct_inputs.add(m.input)
+            distinct.setdefault((m.input, m.ingredients), m)
+    return out, list(distinct.values())
+
+
+def apply_patient(
+    medications: Sequence[Medication],
+    findings: Sequence[Finding],
+    kb: KnowledgeBase,
+    tables: PatientTables,
+    *,
+    context: PatientContext,
+    route: Route,
+    session: datetime | None,
+) -> Outcome:
+    """Doses raise or annotate, conditions add findings and raise drug findings, holds get t½."""
+    meds, unique = with_doses(medications, kb, tables)
+
+    def has_class(ingredient: str, cls: str) -> bool:
+        info = kb.ingredients.get(ingredient)
+        return info is not None and cls in info.classes
+
+    def matches(member: str, ingredient: str) -> bool:
+        kind, _, target = member.partition(":")
+        return ingredient == target if kind == "ingredient" else has_class(ingredient, target)
+
+    facts = apply_doses(findings, unique, tables, has_class=has_class)
+    out = facts.findings
+    warnings = list(facts.warnings)
+    read = [
+        replace(pc, bp=grade_bp(pc.bp, tables, route)) if pc.bp is not None else pc
+        for pc in resolve_conditions(context.conditions, tables)
+    ]
+    bp = grade_bp(context.bp, tables, route) if context.bp is not None else None
+    if bp is None:
+        bp = next((pc.bp for pc in read if pc.bp is not None), None)
+    readings = [pc.bp for pc in read if pc.bp is not None and pc.bp is not bp]
+    for reading in (bp, *readings):
+        if reading is not None:
+            f = bp_finding(reading, tables, route)
+            if f is not None:
+                out.append(f)
+    out += condition_findings(read, tables, route)
+    present = present_conditions(read, bp)
+    out = amplify(out, present, tables, matches=matches)
+    long_end = any(
+        tables.conditions[c].lengthens_half_life for c in present if c in tables.conditions
+    )
+    out = with_remaining(out, unique, tables, session=session, long_end=long_end)
+    for pc in read:
+        if pc.status.value == "negated" and pc.reason and "rule-out" in pc.reason:
+            warnings.append(f"condition {pc.input!r}: {pc.reason}")
+    return Outcome(medications=meds, findings=out, conditions=tuple(read), bp=bp, warnings=warnings)
