@@ -19,6 +19,7 @@ from ketcheck.matching.tokens import Label, tokenise
         ("naïve", "naive"),
         ("Tylenol #3", "tylenol 3"),
         ("\x1b[31mzoloft", "zoloft"),
+        ("0\u20280", "0 0"),  # a Unicode line separator still separates
     ],
 )
 def test_name_key(text: str, key: str) -> None:

@@ -58,6 +58,8 @@ def key_of_clean(text: str) -> str:
     """`name_key` of text that `clean_text` has already made safe (tokens of a cleaned entry)."""
     text = text.casefold().replace("'", "")
     if not text.isascii():
+        # Unicode spaces (U+2028, U+3000) still separate words; other marks fold to ASCII.
+        text = "".join(" " if ch.isspace() else ch for ch in text)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _NON_WORD.sub(" ", text).strip()
 
