@@ -53,17 +53,7 @@ def check(
     ):
         raise TypeError("check(): give options or the separate keywords, not both")
     kb = load_bundled()
-    items = tuple(conditions)
-    if items or bp is not None:
-        from ketcheck.patient import ConditionEntry, PatientContext
-
-        before = options.patient or PatientContext()
-        given = tuple(c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in items)
-        context = PatientContext(
-            conditions=(*before.conditions, *given),
-            bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp or before.bp,
-        )
-        options = replace(options, patient=context)
+    options = with_patient(options, conditions, bp)
     if _resolver is None or _resolver.kb is not kb:
         _resolver = Resolver(kb)
     return run_check(
@@ -94,6 +84,26 @@ def options_from(
         fail_on=fail_on,
         strict=strict,
     )
+
+
+def with_patient(
+    options: CheckOptions,
+    conditions: Iterable[str | ConditionEntry] = (),
+    bp: str | BloodPressure | None = None,
+) -> CheckOptions:
+    """The options with these conditions and this reading added to the patient context."""
+    items = tuple(conditions)
+    if not items and bp is None:
+        return options
+    from ketcheck.patient import ConditionEntry, PatientContext
+
+    before = options.patient or PatientContext()
+    given = tuple(c if isinstance(c, ConditionEntry) else ConditionEntry(text=c) for c in items)
+    context = PatientContext(
+        conditions=(*before.conditions, *given),
+        bp=reading(bp, _patient_tables()) if isinstance(bp, str) else bp or before.bp,
+    )
+    return replace(options, patient=context)
 
 
 def _patient_tables() -> PatientTables:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ketcheck import __version__
 from ketcheck.engine.batch import Tally, check_each
@@ -15,8 +15,11 @@ from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.options import CheckOptions
 from ketcheck.render.jsonl import PatientLines
-from ketcheck.sources.batch import open_source, read_patients
+from ketcheck.sources.batch import Patient, open_source, read_patients
 from ketcheck.sources.spill import Spill
+
+if TYPE_CHECKING:
+    from ketcheck.kb.patient import PatientTables
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -64,7 +67,12 @@ def run_batch(
                 writer = PatientLines()
                 patients = read_patients(source, spill)
                 for patient, report in check_each(
-                    ((p, p.entries) for p in patients), kb, options, tool_version=__version__
+                    ((p, p.entries) for p in patients),
+                    kb,
+                    options,
+                    tool_version=__version__,
+                    options_of=_patient_options,
+                    tables=_patient_tables,
                 ):
                     if progress is None:
                         progress = _progress(err, spill.patients or None)
@@ -115,3 +123,18 @@ def _progress(err: IO[str], total: int | None) -> _Bar:
     p = Progress(console=Console(file=err), transient=True)
     p.start()
     return _Bar(p, total)
+
+
+def _patient_options(patient: Patient, options: CheckOptions) -> CheckOptions:
+    """The run's options with this patient's own conditions and blood pressure, if any."""
+    if not patient.conditions and patient.bp is None:
+        return options
+    from ketcheck.api import with_patient
+
+    return with_patient(options, patient.conditions, patient.bp)
+
+
+def _patient_tables() -> PatientTables:
+    from ketcheck.kb.patient import load_patient_tables
+
+    return load_patient_tables()

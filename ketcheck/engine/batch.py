@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ketcheck.engine.check import run_check
 from ketcheck.engine.exit_policy import ExitCode, worst_of
@@ -12,6 +12,9 @@ from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Entry, Report
 from ketcheck.options import CheckOptions
+
+if TYPE_CHECKING:
+    from ketcheck.kb.patient import PatientTables
 
 P = TypeVar("P")
 
@@ -50,6 +53,8 @@ def check_each(
     options: CheckOptions,
     *,
     tool_version: str,
+    options_of: Callable[[P, CheckOptions], CheckOptions] | None = None,
+    tables: Callable[[], PatientTables] | None = None,
 ) -> Iterator[tuple[P, Report]]:
     """Check each (patient, entries) in turn; name resolution is shared, its caches bounded."""
     resolver = Resolver(kb)
@@ -58,5 +63,8 @@ def check_each(
         if len(names) > RESOLVER_NAMES:
             resolver, names = Resolver(kb), set()
         names.update(e if isinstance(e, str) else e.text for e in entries)
-        report = run_check(entries, kb, options, tool_version=tool_version, resolver=resolver)
+        mine = options_of(patient, options) if options_of is not None else options
+        report = run_check(
+            entries, kb, mine, tool_version=tool_version, resolver=resolver, tables=tables
+        )
         yield patient, report

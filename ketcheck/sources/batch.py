@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ class Patient:
     id: PatientId
     entries: tuple[str | Entry, ...]
     line: int
+    conditions: tuple[str, ...] = ()  # JSON Lines "conditions"
+    bp: str | None = None  # JSON Lines "bp", the session-day reading
 
 
 @dataclass(slots=True, kw_only=True)
@@ -237,7 +240,25 @@ def _jsonl_patients(source: Source, spill: Spill) -> Iterator[Patient]:
                 f"{name}: line {number}: patient {pid!r} already appeared on line {first}; "
                 "one JSON Lines record must hold a patient's whole list"
             )
-        yield Patient(id=pid, line=number, entries=tuple(entries))
+        conditions, bp = _patient_context(obj, name, number)
+        yield Patient(id=pid, line=number, entries=tuple(entries), conditions=conditions, bp=bp)
+
+
+def _patient_context(
+    obj: dict[str, object], name: str, line: int
+) -> tuple[tuple[str, ...], str | None]:
+    """A JSON Lines record's "conditions" (strings; each may hold several, split on , and ;)
+    and "bp" ("150/95")."""
+    raw = obj.get("conditions", [])
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise InputError(f'{name}: line {line}: "conditions" must be a list of strings')
+    conditions = tuple(
+        piece.strip() for c in raw for piece in re.split(r"[;,]", c) if piece.strip()
+    )
+    bp = obj.get("bp")
+    if bp is not None and not (isinstance(bp, str) and bp.strip()):
+        raise InputError(f'{name}: line {line}: "bp" must be a string such as "150/95"')
+    return conditions, bp.strip() if isinstance(bp, str) else None
 
 
 def _patient_id(value: object, name: str, line: int) -> PatientId:
