@@ -7,23 +7,29 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ketcheck.errors import DataError
-from ketcheck.kb.spec import Key, Kind, Spec
 
 if TYPE_CHECKING:
     from ketcheck.kb.knowledge import Ingredient
+    from ketcheck.kb.spec import Spec
 
 CODES_FILE = "generated/rxnorm-codes.tsv"
 TTYS = ("IN", "PIN", "MIN", "SCDC", "SCD", "SBD", "BN", "GPCK", "BPCK")
 COLUMNS = ("rxcui", "tty", "ingredients", "canonical", "name")
-ROW_SPEC = Spec(
-    keys=(
-        Key(name="rxcui", kind=Kind.STR, required=True, non_empty=True),
-        Key(name="tty", kind=Kind.STR, required=True, choices=TTYS),
-        Key(name="ingredients", kind=Kind.STR_LIST, required=True, non_empty=True),
-        Key(name="canonical", kind=Kind.BOOL, required=True),
-        Key(name="name", kind=Kind.STR, required=True, non_empty=True),
+
+
+def row_spec() -> Spec:
+    """The key specification of one table row (built only when the table is, not at start-up)."""
+    from ketcheck.kb.spec import Key, Kind, Spec
+
+    return Spec(
+        keys=(
+            Key(name="rxcui", kind=Kind.STR, required=True, non_empty=True),
+            Key(name="tty", kind=Kind.STR, required=True, choices=TTYS),
+            Key(name="ingredients", kind=Kind.STR_LIST, required=True, non_empty=True),
+            Key(name="canonical", kind=Kind.BOOL, required=True),
+            Key(name="name", kind=Kind.STR, required=True, non_empty=True),
+        )
     )
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -78,6 +84,7 @@ def build_codes(
     codes: dict[str, Code] = {}
     own: dict[str, str] = {}
     dropped = 0
+    spec = row_spec()
     for n, row in enumerate(rows, start=1):
         where = f"data/{CODES_FILE} row {n}"
         if len(row) != len(COLUMNS):
@@ -85,7 +92,7 @@ def build_codes(
         table = dict(zip(COLUMNS, row, strict=True))
         ings = tuple(table["ingredients"].split("+"))
         canonical = {"yes": True, "": False}.get(table["canonical"], table["canonical"])
-        ROW_SPEC.check({**table, "ingredients": list(ings), "canonical": canonical}, where)
+        spec.check({**table, "ingredients": list(ings), "canonical": canonical}, where)
         rxcui = table["rxcui"]
         if not rxcui.isdigit():
             raise DataError(f"{where}: rxcui: must be digits, got {rxcui!r}")
