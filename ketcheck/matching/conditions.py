@@ -50,14 +50,11 @@ _AGE = re.compile(
     r"^(?:age[ds]?\s*(?P<a>\d{1,3})|(?P<b>\d{1,3})\s*(?:y/?o|yo|yrs?\s*old|years?\s*old|year\s*old))$"
 )
 _BMI = re.compile(r"^bmi\s*(?:of|=|:)?\s*(?P<v>\d{2}(?:\.\d)?)$")
-_AGO = re.compile(
-    r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<u>d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)\s+ago\b"
-)
+_UNITS = r"d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?"  # a time span's unit, one owner
+_AGO = re.compile(rf"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{_UNITS})\s+ago\b")
 _LAST = re.compile(r"\b(?:last|past|this)\s+(?P<u>week|month|year)\b")
 _YEAR = re.compile(r"\b(?:in\s+|since\s+)?(?P<y>(?:19|20)\d{2})\b")
-_DURATION = re.compile(
-    r"\b\d+(?:\.\d+)?\s*(?:d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)\b(?:\s+ago)?"
-)
+_DURATION = re.compile(rf"\b\d+(?:\.\d+)?\s*(?:{_UNITS})\b(?:\s+ago)?")
 _RECENT = re.compile(r"\b(?:recent|recently|new|just had)\b")
 # "OSA on CPAP", "epilepsy (on Keppra)": a treatment after the condition does not change it.
 _TREATED = re.compile(
