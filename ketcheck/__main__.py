@@ -12,9 +12,31 @@ def main() -> NoReturn:
     # before importing the CLI. `import ketcheck` changes nothing (a test runs it both ways).
     if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
         sys.dont_write_bytecode = False
+        _write_bytecode_of_loaded()
     from ketcheck.cli import main as run
 
     run()
+
+
+def _write_bytecode_of_loaded() -> None:
+    """Write the bytecode of this module and the package, loaded before writing was turned on."""
+    for module in (sys.modules["ketcheck"], sys.modules[__name__]):
+        source, cached = getattr(module, "__file__", None), getattr(module, "__cached__", None)
+        if not source or not cached:
+            continue
+        try:
+            if os.stat(cached).st_mtime >= os.stat(source).st_mtime:
+                continue
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        import py_compile
+        from contextlib import suppress
+
+        # A read-only install keeps compiling them in memory, as before.
+        with suppress(OSError, py_compile.PyCompileError):
+            py_compile.compile(source, cfile=cached, doraise=True)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
-_C0_C1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# Patterns are compiled on first use: their large character classes cost milliseconds to
+# compile, and most text (plain printable ASCII) never needs them.
+_C0_C1 = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+_BIDI = r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
 # Characters a terminal or page draws as nothing (or that reorder text), and lone surrogates
 # (undecodable bytes, or a `\udc9b` in JSON): shown as a `\uXXXX` escape, so what is seen is
 # what was typed. Format characters (Cf), default-ignorables, variation selectors, tag characters.
@@ -14,7 +17,13 @@ _INVISIBLE = (
     "\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff"
     "\U000110bd\U000110cd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
-_HIDDEN = re.compile(f"[{_INVISIBLE}]")
+_HIDDEN = f"[{_INVISIBLE}]"
+_JSON_UNSAFE = f"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069{_INVISIBLE}]"
+
+
+@cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -32,16 +41,14 @@ def _escape(code: int) -> str:
 
 def inert(text: str) -> str:
     """Replace control, line-separator, bidi and invisible characters with visible stand-ins."""
-    text = _C0_C1.sub(_picture, text)
+    if text.isascii() and text.isprintable():
+        return text  # no control character, tab or line break: nothing to replace
+    text = _pattern(_C0_C1).sub(_picture, text)
     if text.isascii():
         return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-    text = _HIDDEN.sub(lambda m: _escape(ord(m.group())), text)
-    return _BIDI.sub("\ufffd", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
-
-
-_JSON_UNSAFE = re.compile(
-    f"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069{_INVISIBLE}]"
-)
+    text = _pattern(_HIDDEN).sub(lambda m: _escape(ord(m.group())), text)
+    text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    return _pattern(_BIDI).sub("\ufffd", text)
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -60,4 +67,4 @@ def json_safe(serialised: str) -> str:
     """
     if serialised.isascii() and "\x7f" not in serialised:
         return serialised  # json.dumps already escaped every other ASCII control character
-    return _JSON_UNSAFE.sub(_json_escape, serialised)
+    return _pattern(_JSON_UNSAFE).sub(_json_escape, serialised)
