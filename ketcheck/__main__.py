@@ -4,6 +4,8 @@ import os
 import sys
 from typing import NoReturn
 
+GC_FIRST_GENERATION = 100_000
+
 
 def main() -> NoReturn:
     """Run the command line; the only place that changes process-wide settings."""
@@ -13,6 +15,13 @@ def main() -> NoReturn:
     if sys.dont_write_bytecode and not os.environ.get("KETCHECK_NO_BYTECODE"):
         sys.dont_write_bytecode = False
         _write_bytecode_of_loaded()
+    # Start-up makes some 100,000 long-lived objects (Typer, the classes, the knowledge base) and
+    # next to no garbage cycles: at the default threshold (700) the collector would scan them
+    # over a hundred times. A larger first generation keeps collections rare, and cycles bounded
+    # in long batch runs (4% of a short check; peak memory of a 100,000-line check unchanged).
+    import gc
+
+    gc.set_threshold(GC_FIRST_GENERATION, *gc.get_threshold()[1:])
     from ketcheck.cli import main as run
 
     run()

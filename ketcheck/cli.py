@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.protocol import Protocol
     from ketcheck.model import Entry, Report
     from ketcheck.options import CheckOptions
+    from ketcheck.patient import ConditionEntry
     from ketcheck.sources.patient import Given
 
 _SETTINGS: dict[str, object] = {
@@ -167,19 +168,19 @@ def _root(
 
 def _gather(
     names: list[str], input_file: str | None, kb: "KnowledgeBase", *, allow_empty: bool = False
-) -> tuple[Sequence["Entry | str"], list[str], "Given"]:
+) -> tuple[Sequence["Entry | str"], list[str], "Given | None"]:
+    """The entries, warnings about the input, and the patient context it carries (None: none)."""
     from ketcheck.sources import text as inputs
-    from ketcheck.sources.patient import Given, given_in
 
     warnings: list[str] = []
     if names and input_file:
         raise InputError("give medication names or --input, not both")
-    if names:
-        return inputs.from_arguments(names), warnings, Given()
+    if names:  # arguments carry no patient context: sources/patient is not even imported
+        return inputs.from_arguments(names), warnings, None
     from ketcheck.sources import read
 
     if allow_empty and not input_file and sys.stdin is not None and sys.stdin.isatty():
-        return [], warnings, Given()
+        return [], warnings, None
     if input_file and input_file != "-":
         raw = read.read_file(input_file, limit=read.MAX_INPUT_BYTES, what="a medication list")
     elif input_file == "-" or sys.stdin is None or not sys.stdin.isatty():
@@ -192,7 +193,9 @@ def _gather(
     if decoded.removed_nul:
         warnings.append("input contained NUL bytes; they were removed")
     if allow_empty and not decoded.text.strip():
-        return [], warnings, Given()  # conditions or a blood pressure alone: nothing else to read
+        return [], warnings, None  # conditions or a blood pressure alone: nothing else to read
+    from ketcheck.sources.patient import given_in
+
     entries = inputs.from_text(decoded.text)  # RxNorm codes resolve in the check
     if not inputs.looks_like_json(decoded.text):
         comments = inputs.comment_lines(decoded.text)
@@ -471,24 +474,28 @@ def check(
     with _handled():
         from ketcheck.api import check as run
         from ketcheck.kb.load import load_bundled
-        from ketcheck.sources.patient import condition_arguments
         from ketcheck.sources.text import says_none as inputs_say_none
 
         kb = load_bundled()
         options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
-        conditions = condition_arguments(condition or [])
+        conditions: Sequence[ConditionEntry] = ()
+        if condition:
+            from ketcheck.sources.patient import condition_arguments
+
+            conditions = condition_arguments(condition)
         entries, warnings, given = _gather(
             names or [], input_file, kb, allow_empty=bool(conditions or bp)
         )
         if inputs_say_none(entries):
             entries = []  # "none" / "no medications": a complete check of an empty list
-        if given.bp is not None and bp is not None:
+        given_conditions, given_bp = (given.conditions, given.bp) if given else ((), None)
+        if given_bp is not None and bp is not None:
             warnings.append("--bp given: the blood pressure in the input was not used")
         report = run(
             entries,
             options=options,
-            conditions=(*given.conditions, *conditions),
-            bp=bp if bp is not None else given.bp,
+            conditions=(*given_conditions, *conditions),
+            bp=bp if bp is not None else given_bp,
         )
         if not quiet:  # about how WHEN was read against today's clock: not part of the report
             for w in session_warnings:
