@@ -251,8 +251,9 @@ class Hold:
 
 
 # eq=False: rules and combinations (subclasses) are entities compared by identity; Finding
-# declares eq=True and compares every field, these included.
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+# declares eq=True and compares every field, these included. A base only, never made on its own:
+# no __init__ or __repr__ of its own to define at every start (each subclass defines both).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, init=False, repr=False)
 class Advice:
     """What a rule says and a finding reports: how much it matters, what happens, what to do, why."""
 

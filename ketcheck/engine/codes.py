@@ -11,14 +11,15 @@ from ketcheck.model import Ambiguous, Candidate, Method, Parsed, Resolution, Res
 
 # "RxNorm 197591", "rxnorm:197591", "RXCUI 197591": a code written where a name would be.
 _FIRST = "rR \t"
-_CODE_TEXT = re.compile(r"^\s*(?:rxnorm|rxcui)\s*(?:code\s*)?[:#=]?\s*(\d{1,10})\s*$", re.I)
+# Compiled on first use (re caches it): most checks never meet an entry that starts like one.
+_CODE_TEXT = r"^\s*(?:rxnorm|rxcui)\s*(?:code\s*)?[:#=]?\s*(\d{1,10})\s*$"
 
 
 def code_in_text(text: str) -> str | None:
     """The RxNorm code when the whole entry is one (as a FHIR coding without text becomes)."""
     if not text or text[0] not in _FIRST:
         return None  # most entries: a quick no before the pattern (20,000-line lists)
-    found = _CODE_TEXT.match(text)
+    found = re.match(_CODE_TEXT, text, re.IGNORECASE)
     return found.group(1) if found else None
 
 

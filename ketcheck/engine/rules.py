@@ -23,7 +23,7 @@ FINDING_KIND = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)  # made per run, never compared
 class Applied:
     """A rule that applies to an ingredient, and the class it came through (None: its own rule)."""
 

@@ -16,7 +16,7 @@ from ketcheck.model import Advice, Effect, Route, Severity
 from ketcheck.model import ClassKind as ClassKind  # re-exported: code imports them from here
 from ketcheck.model import ReviewOutcome as ReviewOutcome
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 '\-]*$")
+ID_PATTERN = r"^[a-z0-9][a-z0-9 '\-]*$"  # compiled only when the tables are built
 SOURCE_CURATED = "curated"
 SOURCE_FDA = "fda-unii"
 SOURCE_RXNORM = "rxnorm"
@@ -332,7 +332,7 @@ def _build_ingredients(
     for filename in sorted(f for f in sources if f.startswith("ingredients/")):
         for ing_id, body in sources[filename].items():
             where = f"{filename}: [{ing_id}]"
-            if not ID_PATTERN.match(ing_id):
+            if not re.match(ID_PATTERN, ing_id):
                 raise DataError(f"{where}: ingredient ids are lowercase generic names")
             if ing_id in ingredients:
                 raise DataError(f"{where}: ingredient already defined in {defined_in[ing_id]}")

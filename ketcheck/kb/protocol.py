@@ -14,7 +14,8 @@ from ketcheck.model import Paper, Route, Severity
 SeveritySetting = Severity | Mapping[Route, Severity]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# eq=False: a protocol is loaded once and compared by identity (its tables are not hashable).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Protocol:
     """Overrides a clinic applies on top of the bundled rules; keys are class or ingredient ids."""
 
