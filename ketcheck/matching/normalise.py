@@ -44,6 +44,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 def clean_text(text: str) -> str:
     """Make typed text safe and comparable: NFKC, plain quotes and spaces, no control bytes."""
+    if text.isascii() and text.isprintable():
+        return text.replace("`", "'")  # NFKC leaves printable ASCII as it is
     text = _ESCAPES.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return _CONTROL.sub(" ", text)

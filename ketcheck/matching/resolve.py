@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ketcheck.kb.knowledge import SOURCE_CURATED, SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
+from ketcheck.matching.nearby import NearbyIndex
 from ketcheck.matching.normalise import clean_text, letter_count, name_key
 from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise
 from ketcheck.model import (
@@ -87,6 +88,9 @@ class Resolver:
         self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
         self._scorer: tuple[Callable[..., float], float] | None = None
+        self._nearby: dict[int, NearbyIndex] = {}
+        self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
+        self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._first_words: dict[str, int] | None = None
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
@@ -111,7 +115,14 @@ class Resolver:
         pack = _PACK.match(cleaned)
         if pack:
             return self._pack(cleaned, pack)
-        return self._cover(cleaned, tokenise(cleaned))
+        tokens = tokenise(cleaned)
+        if len(tokens) == 1 and tokens[0].label is Label.WORD:
+            only = tokens[0]
+            if letter_count(only.key) >= _NEW_ITEM and not self.lexicon.exact(only.key):
+                # One unknown word long enough to doubt: the cover would label it, search it
+                # and conclude just what its fuzzy search concludes, so it goes there directly.
+                return Parsed(text=cleaned, name=only.text), self._fuzzy(only.key)
+        return self._cover(cleaned, tokens)
 
     def _cover(self, cleaned: str, tokens: list[Token]) -> tuple[Parsed, Resolution]:
         """Find every name on the line, label every other word, and decide."""
@@ -461,8 +472,11 @@ class Resolver:
             score=part.score,
         )
 
-    def _labels(self, ingredients: Sequence[str]) -> tuple[str, ...]:
-        return self.kb.classes_of(ingredients)
+    def _labels(self, ingredients: tuple[str, ...]) -> tuple[str, ...]:
+        labels = self._classes.get(ingredients)
+        if labels is None:
+            labels = self._classes[ingredients] = self.kb.classes_of(ingredients)
+        return labels
 
     # --- fuzzy ---------------------------------------------------------------------------
 
@@ -496,49 +510,105 @@ class Resolver:
             self._keys_by_ingredient = index
         return self._keys_by_ingredient.get(ingredient, [])
 
-    def _fuzzy_uncached(self, key: str) -> Resolution:
+    def _tiers(self) -> tuple[float, ...]:
+        """The floors searched in turn: each settles more cases, and costs more, than the last.
+
+        A fuzzy winner needs the threshold and a lead of the margin, so names within the
+        margin of the threshold settle any winner. Any other decision depends only on names
+        at or above the suggestion floor; only when none is that close are the weaker
+        names, ten points lower, shown as suggestions. Nothing below that is ever shown.
+        """
+        m = self.matching
+        return (m.threshold - m.margin, m.suggest_floor, m.suggest_floor - 10.0)
+
+    def _search(self, key: str, tier: int, floor: float) -> list[tuple[float, NameEntry]]:
+        """Every name scoring at least the floor, best per ingredient set, through the index."""
         from rapidfuzz import process
 
-        m = self.matching
         vocabulary, (scorer, scale) = self._prepare()
-        floor = max(0.0, min(m.suggest_floor, m.lookalike_floor) - 10.0)
+        index = self._nearby.get(tier)
+        if index is None:
+            index = self._nearby[tier] = NearbyIndex(vocabulary, floor / 100.0)
         hits = process.extract(
-            key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor / scale
+            key,
+            index.names(key),
+            scorer=scorer,
+            limit=self.matching.limit * 4,
+            score_cutoff=floor / scale,
         )
+        return self._ranked(hits, scale)
+
+    def _ranked(
+        self, hits: Sequence[tuple[str, float, object]], scale: float
+    ) -> list[tuple[float, NameEntry]]:
+        """The best-scoring name of each distinct ingredient set, best first."""
         best: dict[int, tuple[float, NameEntry]] = {}
         for candidate_key, raw_score, _ in hits:
             score = raw_score * scale
             for e in self.lexicon.exact(candidate_key):
                 if e[1] not in best or score > best[e[1]][0]:
                     best[e[1]] = (float(score), e)
-        ranked = sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
+        return sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
+
+    def _fuzzy_uncached(self, key: str) -> Resolution:
+        m = self.matching
+        vocabulary, (scorer, scale) = self._prepare()
+        if m.scorer != "levenshtein":
+            # the index's bound holds for plain edit distance only: scan every name
+            from rapidfuzz import process
+
+            floor = max(0.0, min(m.suggest_floor, m.lookalike_floor) - 10.0)
+            hits = process.extract(
+                key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor / scale
+            )
+            return self._judge(key, self._ranked(hits, scale))
+        tiers = self._tiers()
+        for tier, floor in enumerate(tiers):
+            ranked = self._search(key, tier, floor)
+            if floor > m.suggest_floor and not (ranked and ranked[0][0] >= m.threshold):
+                continue  # no winner among the closest names: look wider
+            outcome = self._judge(key, ranked)
+            settled = isinstance(outcome, Resolved) or (floor <= m.suggest_floor and ranked)
+            if settled or tier == len(tiers) - 1:
+                return outcome
+        raise AssertionError("unreachable: the last tier always settles")
+
+    def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
+        """The outcome from the leaders found (best first, one per ingredient set)."""
+        m = self.matching
+        _, (scorer, scale) = self._prepare()
         # Only the leaders are ever shown (runner-up, up to `limit` suggestions).
-        cands = [self._candidate(e, score) for score, e in ranked[: max(m.limit, 3)]]
+        leaders = ranked[: max(m.limit, 3)]
         if letter_count(key) < m.min_letters:
             return Unresolved(
                 reason=f"not a known name, and too short to guess (fewer than {m.min_letters} letters)",
-                suggestions=tuple(c for c in cands if c.score >= m.suggest_floor)[:3],
+                suggestions=tuple(
+                    self._candidate(e, score) for score, e in leaders if score >= m.suggest_floor
+                )[:3],
             )
-        if not cands:
-            return Unresolved(reason="no known drug name is close to this")
-        top = cands[0]
-        runner = cands[1] if len(cands) > 1 else None
-        margin = top.score - (runner.score if runner else 0.0)
+        if not leaders:
+            return Unresolved(reason=_NOTHING_CLOSE)
+        top_score, top_entry = leaders[0]
+        top = self._candidate(top_entry, top_score)
+        runner = self._candidate(leaders[1][1], leaders[1][0]) if len(leaders) > 1 else None
+        # With no runner-up, every other drug scores under the floor searched: no margin to show.
+        margin = top.score - runner.score if runner else None
         partners = self.lexicon.lookalike_partners(top.ingredients)
         close_partners = self._close_partners(key, partners, top.score, scorer, scale)
-        if top.score >= m.threshold and margin >= m.margin and not close_partners:
-            entry = ranked[0][1]  # the name matched: its kind (brand, generic…) and source
+        clear = margin is None or margin >= m.margin
+        if top.score >= m.threshold and clear and not close_partners:
             return Resolved(
                 matched=top.name,
                 method=Method.FUZZY,
                 score=round(top.score, 1),
                 ingredients=top.ingredients,
-                name_kind=entry[2],
-                source=entry[3],
-                margin=round(margin, 1),
+                name_kind=top_entry[2],  # the name matched: its kind (brand, generic…)
+                source=top_entry[3],
+                margin=None if margin is None else round(margin, 1),
                 runner_up=runner,
             )
-        shown = [c for c in cands if c.score >= m.suggest_floor][: m.limit]
+        shown = [self._candidate(e, score) for score, e in leaders if score >= m.suggest_floor]
+        shown = shown[: m.limit]
         # When no guess is made, offer every look-alike partner of the leader that is at all
         # close, so the reader sees "clonazepam or clonidine?", not just the leader.
         offered = close_partners or self._close_partners(key, partners, None, scorer, scale)
@@ -557,15 +627,20 @@ class Resolver:
                 reason = f"not a known name; closest is {top.name} ({top.score:.0f}/100)"
             return Ambiguous(reason=reason, candidates=tuple(shown))
         return Unresolved(
-            reason="no known drug name is close enough to this",
-            suggestions=tuple(cands[:3]) if top.score >= m.suggest_floor - 10 else (),
+            reason=_NOTHING_CLOSE,
+            suggestions=tuple(self._candidate(e, score) for score, e in leaders[:3])
+            if top.score >= m.suggest_floor - 10
+            else (),
         )
 
     def _candidate(self, e: NameEntry, score: float) -> Candidate:
-        ings = self.lexicon.ingredients(e)
-        return Candidate(
-            name=e[0], ingredients=ings, classes=self._labels(ings), score=round(score, 1)
-        )
+        made = self._candidates.get((e, score))
+        if made is None:
+            ings = self.lexicon.ingredients(e)
+            made = self._candidates[(e, score)] = Candidate(
+                name=e[0], ingredients=ings, classes=self._labels(ings), score=round(score, 1)
+            )
+        return made
 
     def _close_partners(
         self,
@@ -606,6 +681,7 @@ _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
 _ORDINARY_WORD_LETTERS = 6
 _MOST_GUESSES = 8  # fuzzy searches for one entry; a longer list of unknown words is in doubt
 _PRODUCT_DOUBT = "may be a product with more ingredients"
+_NOTHING_CLOSE = "no known drug name is close to this"
 
 
 def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:

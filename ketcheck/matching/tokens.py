@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from ketcheck.matching import vocabulary as v
 from ketcheck.matching.normalise import key_of_clean
@@ -74,10 +75,10 @@ _WORD_EDGES = ".,;:\"'!?*"
 
 def strip_bullet(text: str) -> str:
     """Remove list bullets and numbering ("- ", "2. ", "#2 ") from the start of a line."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = _BULLET.sub("", text, count=1)
+    found = _BULLET.match(text)
+    while found and found.end():
+        text = text[found.end() :]
+        found = _BULLET.match(text)
     return text
 
 
@@ -86,8 +87,9 @@ def word_of(text: str) -> str:
     return text.casefold().strip(_WORD_EDGES)
 
 
+@lru_cache(maxsize=8192)
 def vocabulary_label(word: str) -> Label:
-    """The label a word has from the instruction vocabulary alone (WORD when none)."""
+    """The label a word has from the instruction vocabulary alone (WORD when none; memoised)."""
     if not word:
         return Label.PUNCT
     if word in v.SEPARATORS:
@@ -147,10 +149,16 @@ def tokenise(text: str) -> list[Token]:
 
 
 def _token(text: str, label: Label, stack: list[str]) -> Token:
+    return _made(text, label, stack[-1] if stack else "")
+
+
+@lru_cache(maxsize=8192)
+def _made(text: str, label: Label, bracket: str) -> Token:
+    """One token (memoised: tokens are immutable, and doses and sig words recur on every list)."""
     return Token(
         text=text,
         key=key_of_clean(text) if label not in (Label.OPEN, Label.CLOSE, Label.JOINER) else "",
         word=word_of(text),
         label=label,
-        bracket=stack[-1] if stack else "",
+        bracket=bracket,
     )
