@@ -510,16 +510,16 @@ class Resolver:
             self._keys_by_ingredient = index
         return self._keys_by_ingredient.get(ingredient, [])
 
-    def _tiers(self) -> tuple[float, ...]:
-        """The floors searched in turn: each settles more cases, and costs more, than the last.
+    def _tiers(self) -> tuple[float, float, float]:
+        """The floors fuzzy search uses: for a winner, for a decision, for weak suggestions.
 
-        A fuzzy winner needs the threshold and a lead of the margin, so names within the
+        A fuzzy winner needs the threshold and a lead of the margin, so the names within the
         margin of the threshold settle any winner. Any other decision depends only on names
         at or above the suggestion floor; only when none is that close are the weaker
         names, ten points lower, shown as suggestions. Nothing below that is ever shown.
         """
         m = self.matching
-        return (m.threshold - m.margin, m.suggest_floor, m.suggest_floor - 10.0)
+        return (max(m.threshold - m.margin, m.suggest_floor), m.suggest_floor, m.suggest_floor - 10)
 
     def _search(self, key: str, tier: int, floor: float) -> list[tuple[float, NameEntry]]:
         """Every name scoring at least the floor, best per ingredient set, through the index."""
@@ -562,16 +562,18 @@ class Resolver:
                 key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor / scale
             )
             return self._judge(key, self._ranked(hits, scale))
-        tiers = self._tiers()
-        for tier, floor in enumerate(tiers):
-            ranked = self._search(key, tier, floor)
-            if floor > m.suggest_floor and not (ranked and ranked[0][0] >= m.threshold):
-                continue  # no winner among the closest names: look wider
-            outcome = self._judge(key, ranked)
-            settled = isinstance(outcome, Resolved) or (floor <= m.suggest_floor and ranked)
-            if settled or tier == len(tiers) - 1:
+        winner, decision, weak = self._tiers()
+        near = self._search(key, 0, winner)
+        if near and near[0][0] >= m.threshold:
+            outcome = self._judge(key, near)
+            if isinstance(outcome, Resolved):
                 return outcome
-        raise AssertionError("unreachable: the last tier always settles")
+        if near:
+            # close names but no clear winner: the decision weighs every name above its floor
+            return self._judge(key, self._search(key, 1, decision))
+        # Nothing within the winner's floor, so no winner: the weak floor's names hold the
+        # decision floor's, and the outcome (ambiguous or not) depends on those alone.
+        return self._judge(key, self._search(key, 2, weak))
 
     def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
         """The outcome from the leaders found (best first, one per ingredient set)."""
