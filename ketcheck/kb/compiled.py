@@ -95,13 +95,19 @@ class PackedTable(Mapping[str, V]):
         return -1
 
     def __getitem__(self, key: str) -> V:
-        try:
-            return self._built[key]
-        except KeyError:
-            pass
+        value: V | None = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of a key, or the default; a miss costs no exception (lines miss often)."""
+        value = self._built.get(key)
+        if value is not None:
+            return value
         start = self._find(key) if isinstance(key, str) else -1
         if start < 0:
-            raise KeyError(key)
+            return default
         begin = start + len(key) + 1
         value = self._built[key] = self._make(
             key, self._text[begin : self._text.index(_RECORD, begin)]
@@ -353,6 +359,8 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
+        "searchable": kb.lexicon.searchable,
+        "prefixes": kb.lexicon.prefixes,
         "rxnorm": pack_codes(kb),
         "rxnorm_dropped": kb.rxnorm.dropped,
     }
@@ -390,6 +398,8 @@ def from_compact(
             sets=tuple(tuple(s) for s in d["sets"]),
             partners=d["partners"],
             dropped_generated=d["dropped"],
+            searchable=d["searchable"],
+            prefixes=d["prefixes"],
         ),
         matching=unpack(Matching, d["matching"]),
         rules_by_target=by_target(rules),

@@ -24,6 +24,9 @@ class Lexicon:
     sets: tuple[tuple[str, ...], ...]
     partners: Mapping[str, tuple[str, ...]]
     dropped_generated: int = 0
+    # Kept packed ("\n"-joined) and split on first use, so an exact-name check never pays:
+    searchable: str = ""  # the keys fuzzy matching searches (reviewed names), in key order
+    prefixes: str = ""  # every known name and each of its leading word sequences
 
     def exact(self, key: str) -> tuple[NameEntry, ...]:
         """Entries whose normalised key equals this key (empty when none)."""
@@ -39,3 +42,14 @@ class Lexicon:
         for ing in ingredients:
             out.update(self.partners.get(ing, ()))
         return frozenset(out - set(ingredients))
+
+
+def search_texts(names: Mapping[str, tuple[NameEntry, ...]], searched: str) -> tuple[str, str]:
+    """`Lexicon.searchable` and `Lexicon.prefixes` for these names; `searched` is the source
+    whose names fuzzy matching searches (the generated brands stay exact-only)."""
+    keys = [k for k, entries in names.items() if any(e.source == searched for e in entries)]
+    leading: set[str] = set()
+    for key in names:
+        words = key.split(" ")
+        leading.update(" ".join(words[:k]) for k in range(1, len(words) + 1))
+    return "\n".join(keys), "\n".join(sorted(leading))

@@ -36,30 +36,43 @@ def _segments(length: int, parts: int) -> list[tuple[int, int]]:
 class NearbyIndex:
     """Finds the names whose normalised Levenshtein similarity to a query can reach a floor."""
 
-    __slots__ = ("_always", "_by_length", "_floor", "_names", "_plans")
+    __slots__ = ("_always", "_by_length", "_floor", "_lengths", "_names", "_plans")
 
     def __init__(self, names: Sequence[str], floor: float) -> None:
         self._names = names
         self._floor = floor
         self._always: list[int] = []  # names too short to split: every query checks them
-        # length -> most edits allowed -> the pieces of that split: (start, size, piece -> names)
-        by_length: dict[int, dict[int, list[tuple[int, int, dict[str, list[int]]]]]] = {}
+        # Names by length; each length is split the first time a query needs it (one typo
+        # needs a few lengths, so a single check never pays for the whole index).
+        self._lengths: dict[int, list[int]] = {}
         for ident, name in enumerate(names):
             n = len(name)
             longest_query = int(n / floor + _EPSILON) if floor > 0 else n
             if n == 0 or floor <= 0 or most_edits(longest_query, floor) >= n:
                 self._always.append(ident)
-                continue
-            splits = by_length.setdefault(n, {})
-            # one split per number of edits a query of some length may be allowed
-            for edits in {most_edits(m, floor) for m in range(n, longest_query + 1)}:
-                pieces = splits.get(edits)
-                if pieces is None:
-                    pieces = splits[edits] = [(s, k, {}) for s, k in _segments(n, edits + 1)]
-                for start, size, table in pieces:
-                    table.setdefault(name[start : start + size], []).append(ident)
-        self._by_length = by_length
+            else:
+                self._lengths.setdefault(n, []).append(ident)
+        # length -> most edits allowed -> the pieces of that split: (start, size, piece -> names)
+        self._by_length: dict[int, dict[int, list[tuple[int, int, dict[str, list[int]]]]]] = {}
         self._plans: dict[int, list[tuple[Callable[[str], list[int] | None], int, int]]] = {}
+
+    def _splits(self, n: int) -> dict[int, list[tuple[int, int, dict[str, list[int]]]]]:
+        """The names of length n split into pieces, once for each number of edits allowed."""
+        splits = self._by_length.get(n)
+        if splits is None:
+            splits = self._by_length[n] = {}
+            floor, names = self._floor, self._names
+            longest_query = int(n / floor + _EPSILON)
+            for edits in {most_edits(m, floor) for m in range(n, longest_query + 1)}:
+                pieces: list[tuple[int, int, dict[str, list[int]]]] = [
+                    (s, k, {}) for s, k in _segments(n, edits + 1)
+                ]
+                for ident in self._lengths.get(n, ()):
+                    name = names[ident]
+                    for start, size, table in pieces:
+                        table.setdefault(name[start : start + size], []).append(ident)
+                splits[edits] = pieces
+        return splits
 
     def near(self, query: str) -> list[int]:
         """Indexes of every name that may reach the floor against the query, in vocabulary order.
@@ -82,9 +95,9 @@ class NearbyIndex:
         plan: list[tuple[Callable[[str], list[int] | None], int, int]] = []
         # only names whose length difference alone leaves the floor within reach
         for n in range(int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON) + 1):
-            splits = self._by_length.get(n)
-            if splits is None:
+            if n not in self._lengths:
                 continue
+            splits = self._splits(n)
             shorter, longer = (la, n) if la < n else (n, la)
             if shorter < floor * longer - _EPSILON:
                 continue

@@ -68,4 +68,9 @@ def key_of_clean(text: str) -> str:
 
 def letter_count(key: str) -> int:
     """Letters in a key: the minimum-length rule for fuzzy matching counts these."""
+    if key.isascii():
+        return len(key.translate(_NOT_LETTERS))
     return sum(ch.isalpha() for ch in key)
+
+
+_NOT_LETTERS = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalpha()))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ketcheck.kb.knowledge import SOURCE_CURATED, SOURCE_FDA, SOURCE_RXNORM
+from ketcheck.kb.knowledge import SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
 from ketcheck.matching.nearby import NearbyIndex
@@ -73,6 +73,7 @@ class _Found:
     candidates: list[Candidate] = field(default_factory=list)
     ambiguous_name: Ambiguous | None = None
     guesses: int = 0
+    unchecked: int = 0  # runs of unknown words left unexamined once the doubts are many
     fuzzy_result: Resolution | None = None
 
 
@@ -91,7 +92,7 @@ class Resolver:
         self._nearby: dict[int, NearbyIndex] = {}
         self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._first_words: dict[str, int] | None = None
+        self._prefixes: frozenset[str] | None = None
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
@@ -115,6 +116,12 @@ class Resolver:
         pack = _PACK.match(cleaned)
         if pack:
             return self._pack(cleaned, pack)
+        pieces = len(cleaned.split()) + len(_MARKS.findall(cleaned))
+        if pieces > MOST_PIECES:
+            return Parsed(text=cleaned, name=""), Unresolved(
+                reason=f"{pieces} words and marks: too long to read as one medicine "
+                f"(at most {MOST_PIECES}); give one medicine per line"
+            )
         tokens = tokenise(cleaned)
         if len(tokens) == 1 and tokens[0].label is Label.WORD:
             only = tokens[0]
@@ -146,29 +153,30 @@ class Resolver:
         unknown words, then uses the fewest names ("Tylenol with Codeine" over two), then the
         most tokens. So "daily vitamin A" reads "vitamin A", not "daily vitamin" and "A".
         """
-        first_words = self._first_word_index()
+        prefixes = self._name_prefixes()
         n = len(tokens)
         starts: list[list[tuple[int, tuple[NameEntry, ...]]]] = [[] for _ in range(n)]
         for i, t in enumerate(tokens):
-            if t.label in _NEVER_STARTS or not t.key:
+            if t.label in _NEVER_STARTS or not t.key or t.key not in prefixes:
                 continue
-            longest = first_words.get(t.key.split(" ", 1)[0], 0)
-            words = 0
             keys: list[str] = []
             j = i
-            while longest and j < n and tokens[j].label not in (Label.OPEN, Label.CLOSE):
-                if tokens[j].key:
-                    keys.append(tokens[j].key)
-                    words += tokens[j].key.count(" ") + 1
-                if words > longest:
-                    break
+            while (
+                j < n and tokens[j].label is not Label.OPEN and tokens[j].label is not Label.CLOSE
+            ):
+                last = tokens[j]
                 j += 1
-                last = tokens[j - 1]
-                if last.label in (Label.JOINER, Label.PUNCT) or not last.key:
+                if not last.key:
+                    continue
+                keys.append(last.key)
+                joined = " ".join(keys)
+                if joined not in prefixes:
+                    break  # no known name goes on this way
+                if last.label is Label.JOINER or last.label is Label.PUNCT:
                     continue
                 if t.label is Label.STRENGTH and j - i == 1:
                     continue  # a number alone is not a name ("5-HTP" is)
-                entries = self.lexicon.exact(" ".join(keys))
+                entries = self.lexicon.exact(joined)
                 if entries:
                     starts[i].append((j, entries))
         # "penicillin G procaine": a salt word right after where a name may end is its salt
@@ -206,17 +214,12 @@ class Resolver:
             i = j
         return spans
 
-    def _first_word_index(self) -> dict[str, int]:
-        """First word of every known name -> the most words a name starting with it has."""
-        if self._first_words is None:
-            index: dict[str, int] = {}
-            for key in self.lexicon.names:
-                head, _, _ = key.partition(" ")
-                size = key.count(" ") + 1
-                if size > index.get(head, 0):
-                    index[head] = size
-            self._first_words = index
-        return self._first_words
+    def _name_prefixes(self) -> frozenset[str]:
+        """Every known name and each of its leading word sequences: where a name may go on."""
+        if self._prefixes is None:
+            text = self.lexicon.prefixes
+            self._prefixes = frozenset(text.split("\n")) if text else frozenset()
+        return self._prefixes
 
     def _add_span(
         self,
@@ -275,7 +278,10 @@ class Resolver:
                 or (labels[end] is Label.JOINER and end + 1 < n and labels[end + 1] is Label.WORD)
             ):
                 end += 1
-            self._run(found, tokens, labels, i, end, named)
+            if len(found.doubts) < _MOST_DOUBTS:
+                self._run(found, tokens, labels, i, end, named)
+            else:
+                found.unchecked += 1  # the entry is in doubt already; more reasons add nothing
             i = end
 
     def _run(
@@ -293,11 +299,18 @@ class Resolver:
         key = " ".join(t.key for t in words if t.key)
         if named and _in_trailing_brackets(tokens, start):
             return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
+        strictness = _strictness(tokens, labels, start, end)
+        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
+            strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
+        longest = max(letter_count(t.key) for t in words) if words else 0
         outcome: Resolution | None = None
         # Once the entry is in doubt it is held back whatever else is on it: more guesses would
         # only cost time (a 1,000-character line of unknown words stays linear and quick).
         guess = len(found.doubts) < 1 and found.guesses < _MOST_GUESSES
-        if guess and (letter_count(key) >= self.matching.min_letters or (key and not named)):
+        # A key too short to guess is searched only for the suggestions of the doubt it raises.
+        # nor is a run of one- and two-letter words: it spells no name.
+        long_enough = letter_count(key) >= self.matching.min_letters and longest >= _NEW_ITEM
+        if guess and (long_enough or (key and not named and longest >= strictness)):
             found.guesses += 1
             outcome = self._fuzzy(key)
         if isinstance(outcome, Resolved):
@@ -324,10 +337,6 @@ class Resolver:
             if found.ambiguous_name is None:
                 found.ambiguous_name = outcome
             return
-        strictness = _strictness(tokens, labels, start, end)
-        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
-            strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
-        longest = max(letter_count(t.key) for t in words) if words else 0
         if longest >= strictness:
             found.doubts.append(f"{text!r} is not a known drug name")
             if outcome is not None and found.fuzzy_result is None:
@@ -338,6 +347,8 @@ class Resolver:
 
     def _decide(self, found: _Found, tokens: list[Token], labels: list[Label]) -> Resolution:
         parts = _distinct_parts(found, tokens)
+        if found.unchecked:
+            found.doubts.append(f"{found.unchecked} more runs of unknown words not examined")
         if found.doubts:
             if not parts:
                 if len(found.doubts) == 1 and found.ambiguous_name is not None:
@@ -491,11 +502,8 @@ class Resolver:
         if self._vocabulary is None or self._scorer is None:
             # Fuzzy matching searches reviewed (curated) names only: the thousands of generated
             # brand names stay available for exact matches but would add noise neighbours.
-            self._vocabulary = [
-                k
-                for k, entries in self.lexicon.names.items()
-                if any(e.source == SOURCE_CURATED for e in entries)
-            ]
+            text = self.lexicon.searchable
+            self._vocabulary = text.split("\n") if text else []
             self._scorer = make_scorer(self.matching.scorer)
         return self._vocabulary, self._scorer
 
@@ -682,6 +690,11 @@ _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine 
 _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
 _ORDINARY_WORD_LETTERS = 6
 _MOST_GUESSES = 8  # fuzzy searches for one entry; a longer list of unknown words is in doubt
+_MOST_DOUBTS = 6  # reasons given for one entry in doubt; the rest are counted, not examined
+# Words and marks one entry may have: real lines and RxNorm names have at most about 30 (an
+# RxNorm pack, up to 80, is read item by item); a longer entry is reported unread.
+MOST_PIECES = 80
+_MARKS = re.compile(r"[()\[\]{};,]|(?<=[^\W_])[-/+](?=[^\W_])")
 _PRODUCT_DOUBT = "may be a product with more ingredients"
 _NOTHING_CLOSE = "no known drug name is close to this"
 
@@ -761,6 +774,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
     pairs = list(zip(found.parts, found.spans, strict=True))
     outside = {i for p, (a, _) in pairs if not tokens[a].bracket for i in p.ingredients}
     several = len({p.ingredients for p in found.parts}) > 1
+    markers = _indication_markers(tokens) if several else []
     kept: list[Part] = []
     for n, (p, (a, b)) in enumerate(pairs):
         mine = set(p.ingredients)
@@ -775,7 +789,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
         if several and _ordinary_word(p, tokens, a, b):
             found.doubts.append(f"{p.text!r} is also a brand name of {'+'.join(p.ingredients)}")
             continue
-        marker = _indication_before(tokens, a)
+        marker = markers[a] if several else None
         if several and n and marker:
             found.doubts.append(
                 f"{p.text!r} follows {marker!r}: what the medicine treats, or a second medicine?"
@@ -783,12 +797,13 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
             continue
         kept.append(p)
     out: list[Part] = []
+    combined = [set(q.ingredients) for q in kept if len(q.ingredients) > 1]
+    seen: set[tuple[str, ...]] = set()
     for p in kept:
         mine = set(p.ingredients)
-        if any(mine < set(q.ingredients) for q in kept) or any(
-            q.ingredients == p.ingredients for q in out
-        ):
+        if p.ingredients in seen or any(mine < other for other in combined):
             continue  # "hydrocodone (Norco)": Norco says it all; a repeat says nothing new
+        seen.add(p.ingredients)
         out.append(p)
     return out
 
@@ -803,16 +818,19 @@ def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> boo
     )
 
 
-def _indication_before(tokens: list[Token], start: int) -> str | None:
-    """The "for" (or "dx", "indication") earlier in this item of the line, if any."""
-    for t in reversed(tokens[:start]):
+def _indication_markers(tokens: list[Token]) -> list[str | None]:
+    """For each token, the "for" (or "dx", "indication") earlier in its item of the line, if any."""
+    out: list[str | None] = []
+    marker: str | None = None
+    for t in tokens:
+        out.append(marker)
         if t.label in (Label.OPEN, Label.CLOSE) or (
             t.label is Label.SEPARATOR and t.word not in ("with",)
         ):
-            return None
-        if t.word in vocab.INDICATION_MARKERS:
-            return t.text
-    return None
+            marker = None
+        elif t.word in vocab.INDICATION_MARKERS:
+            marker = t.text
+    return out
 
 
 def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
@@ -851,7 +869,8 @@ def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
             fields["note"].append(t.text)
     if not name:  # nothing known: the unclaimed words are what was tried as a name
         name = [t.text for t, label in zip(tokens, labels, strict=True) if label is Label.WORD]
-        fields["note"] = [w for w in fields["note"] if w not in name]
+        tried = set(name)
+        fields["note"] = [w for w in fields["note"] if w not in tried]
     return Parsed(
         text=cleaned,
         name=" ".join(name),

@@ -31,6 +31,10 @@ class Label(Enum):
     CLOSE = "close"
     PUNCT = "punct"
 
+    # Members are singletons compared by identity, so identity hashing is exact, and C-level:
+    # Enum's own __hash__ is Python code, called for every label tested against a set.
+    __hash__ = object.__hash__
+
 
 # Labels a resolved entry may keep outside its names without losing a medicine.
 INSTRUCTION_LABELS = frozenset(
@@ -94,12 +98,14 @@ def vocabulary_label(word: str) -> Label:
         return Label.PUNCT
     if word in v.SEPARATORS:
         return Label.SEPARATOR
-    if v.NUMBER_MARK.match(word):
+    # Every pattern below needs a digit or a mark: a word of letters alone skips them.
+    plain = word.isalpha()
+    if not plain and v.NUMBER_MARK.match(word):
         return Label.NUMBER_MARK
-    if v.DOSE_TOKEN.match(word) or word in v.UNITS or _UNIT_RATE.match(word):
+    if word in v.UNITS or (not plain and (v.DOSE_TOKEN.match(word) or _UNIT_RATE.match(word))):
         return Label.STRENGTH
     bare = word.replace(".", "") if not word[0].isdigit() else word
-    if v.RXNORM_CODE.match(bare):
+    if not plain and v.RXNORM_CODE.match(bare):
         return Label.QUALIFIER
     if bare in v.RELEASE:
         return Label.RELEASE
@@ -107,7 +113,7 @@ def vocabulary_label(word: str) -> Label:
         return Label.FORM
     if bare in v.ROUTES:
         return Label.ROUTE
-    if bare in v.FREQUENCY or v.FREQUENCY_TOKEN.match(bare):
+    if bare in v.FREQUENCY or (not plain and v.FREQUENCY_TOKEN.match(bare)):
         return Label.FREQUENCY
     if word in v.SALTS:
         return Label.SALT
@@ -115,6 +121,8 @@ def vocabulary_label(word: str) -> Label:
         return Label.QUALIFIER
     if word in v.SIG:
         return Label.SIG
+    if plain:
+        return Label.WORD
     if not any(ch.isalnum() for ch in word):
         return Label.PUNCT
     return Label.WORD
