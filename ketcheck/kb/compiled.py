@@ -361,6 +361,7 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "dropped": kb.lexicon.dropped_generated,
         "searchable": kb.lexicon.searchable,
         "prefixes": kb.lexicon.prefixes,
+        "partner_keys": kb.lexicon.partner_keys,
         "rxnorm": pack_codes(kb),
         "rxnorm_dropped": kb.rxnorm.dropped,
     }
@@ -400,6 +401,7 @@ def from_compact(
             dropped_generated=d["dropped"],
             searchable=d["searchable"],
             prefixes=d["prefixes"],
+            partner_keys=d["partner_keys"],
         ),
         matching=unpack(Matching, d["matching"]),
         rules_by_target=by_target(rules),

@@ -285,7 +285,9 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
 
     lookalikes = _build_lookalikes(sources.get("lookalikes.toml", {}), entries, sets)
     names = {k: tuple(v) for k, v in entries.items()}
-    searchable, prefixes = search_texts(names, SOURCE_CURATED)
+    searchable, prefixes, partner_keys = search_texts(
+        names, tuple(sets), lookalikes, SOURCE_CURATED
+    )
     lexicon = Lexicon(
         names=names,
         sets=tuple(sets),
@@ -293,6 +295,7 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         dropped_generated=dropped,
         searchable=searchable,
         prefixes=prefixes,
+        partner_keys=partner_keys,
     )
     return KnowledgeBase(
         release=release,

@@ -508,13 +508,13 @@ class Resolver:
         return self._vocabulary, self._scorer
 
     def _keys_of(self, ingredient: str) -> list[str]:
+        """The names of a look-alike partner that name it alone (packed with the lexicon)."""
         if self._keys_by_ingredient is None:
             index: dict[str, list[str]] = {}
-            for k, entries in self.lexicon.names.items():
-                for e in entries:
-                    ings = self.lexicon.sets[e[1]]
-                    if len(ings) == 1:
-                        index.setdefault(ings[0], []).append(k)
+            for line in self.lexicon.partner_keys.split("\n"):
+                if line:
+                    ing, *keys = line.split("\t")
+                    index[ing] = keys
             self._keys_by_ingredient = index
         return self._keys_by_ingredient.get(ingredient, [])
 
