@@ -10,6 +10,7 @@ only skips names that cannot reach the floor.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 _EPSILON = 1e-9
 
@@ -117,5 +118,7 @@ class NearbyIndex:
 
     def names(self, query: str) -> list[str]:
         """The names `near` finds, as strings in vocabulary order."""
-        names = self._names
-        return [names[i] for i in self.near(query)]
+        found = self.near(query)
+        if len(found) < 2:
+            return [self._names[i] for i in found]
+        return list(itemgetter(*found)(self._names))

@@ -12,7 +12,7 @@ from ketcheck.kb.knowledge import SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
 from ketcheck.matching.nearby import NearbyIndex
-from ketcheck.matching.normalise import clean_text, letter_count, name_key
+from ketcheck.matching.normalise import clean_text, key_of_clean, letter_count, name_key
 from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise
 from ketcheck.model import (
     Ambiguous,
@@ -105,7 +105,7 @@ class Resolver:
     # --- the whole entry -----------------------------------------------------------------
 
     def _resolve(self, cleaned: str) -> tuple[Parsed, Resolution]:
-        full = name_key(cleaned)
+        full = key_of_clean(cleaned)
         if not full:
             return Parsed(text=cleaned, name=""), Unresolved(
                 reason="no drug name found in the entry"
@@ -116,7 +116,10 @@ class Resolver:
         pack = _PACK.match(cleaned)
         if pack:
             return self._pack(cleaned, pack)
-        pieces = len(cleaned.split()) + len(_MARKS.findall(cleaned))
+        # every word or mark is at least one character: a short entry is within the limit
+        pieces = (
+            len(cleaned.split()) + len(_MARKS.findall(cleaned)) if len(cleaned) > MOST_PIECES else 0
+        )
         if pieces > MOST_PIECES:
             return Parsed(text=cleaned, name=""), Unresolved(
                 reason=f"{pieces} words and marks: too long to read as one medicine "
@@ -125,7 +128,8 @@ class Resolver:
         tokens = tokenise(cleaned)
         if len(tokens) == 1 and tokens[0].label is Label.WORD:
             only = tokens[0]
-            if letter_count(only.key) >= _NEW_ITEM and not self.lexicon.exact(only.key):
+            known = only.key != full and self.lexicon.exact(only.key)
+            if letter_count(only.key) >= _NEW_ITEM and not known:
                 # One unknown word long enough to doubt: the cover would label it, search it
                 # and conclude just what its fuzzy search concludes, so it goes there directly.
                 return Parsed(text=cleaned, name=only.text), self._fuzzy(only.key)
@@ -518,16 +522,17 @@ class Resolver:
             self._keys_by_ingredient = index
         return self._keys_by_ingredient.get(ingredient, [])
 
-    def _tiers(self) -> tuple[float, float, float]:
-        """The floors fuzzy search uses: for a winner, for a decision, for weak suggestions.
+    def _tiers(self) -> tuple[float, float]:
+        """The floors fuzzy search uses: the names that settle a winner, then those that
+        settle any other decision.
 
         A fuzzy winner needs the threshold and a lead of the margin, so the names within the
-        margin of the threshold settle any winner. Any other decision depends only on names
-        at or above the suggestion floor; only when none is that close are the weaker
-        names, ten points lower, shown as suggestions. Nothing below that is ever shown.
+        margin of the threshold settle any winner; any other decision, and every name ever
+        offered, scores at least the suggestion floor. Weaker names are never offered: they
+        misled more than they helped ("Errin" drew heroin, "Novalgin" Novolin).
         """
         m = self.matching
-        return (max(m.threshold - m.margin, m.suggest_floor), m.suggest_floor, m.suggest_floor - 10)
+        return (max(m.threshold - m.margin, m.suggest_floor), m.suggest_floor)
 
     def _search(self, key: str, tier: int, floor: float) -> list[tuple[float, NameEntry]]:
         """Every name scoring at least the floor, best per ingredient set, through the index."""
@@ -551,11 +556,13 @@ class Resolver:
     ) -> list[tuple[float, NameEntry]]:
         """The best-scoring name of each distinct ingredient set, best first."""
         best: dict[int, tuple[float, NameEntry]] = {}
+        entries_of = self.lexicon.names.get
         for candidate_key, raw_score, _ in hits:
-            score = raw_score * scale
-            for e in self.lexicon.exact(candidate_key):
-                if e[1] not in best or score > best[e[1]][0]:
-                    best[e[1]] = (float(score), e)
+            score = float(raw_score * scale)
+            for e in entries_of(candidate_key, ()):
+                held = best.get(e[1])
+                if held is None or score > held[0]:
+                    best[e[1]] = (score, e)
         return sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
 
     def _fuzzy_uncached(self, key: str) -> Resolution:
@@ -565,23 +572,22 @@ class Resolver:
             # the index's bound holds for plain edit distance only: scan every name
             from rapidfuzz import process
 
-            floor = max(0.0, min(m.suggest_floor, m.lookalike_floor) - 10.0)
             hits = process.extract(
-                key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor / scale
+                key,
+                vocabulary,
+                scorer=scorer,
+                limit=m.limit * 4,
+                score_cutoff=m.suggest_floor / scale,
             )
             return self._judge(key, self._ranked(hits, scale))
-        winner, decision, weak = self._tiers()
+        winner, decision = self._tiers()
         near = self._search(key, 0, winner)
         if near and near[0][0] >= m.threshold:
             outcome = self._judge(key, near)
             if isinstance(outcome, Resolved):
                 return outcome
-        if near:
-            # close names but no clear winner: the decision weighs every name above its floor
-            return self._judge(key, self._search(key, 1, decision))
-        # Nothing within the winner's floor, so no winner: the weak floor's names hold the
-        # decision floor's, and the outcome (ambiguous or not) depends on those alone.
-        return self._judge(key, self._search(key, 2, weak))
+        # no clear winner among the closest names: the decision weighs every name above its floor
+        return self._judge(key, self._search(key, 1, decision))
 
     def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
         """The outcome from the leaders found (best first, one per ingredient set)."""
@@ -636,12 +642,7 @@ class Resolver:
             else:
                 reason = f"not a known name; closest is {top.name} ({top.score:.0f}/100)"
             return Ambiguous(reason=reason, candidates=tuple(shown))
-        return Unresolved(
-            reason=_NOTHING_CLOSE,
-            suggestions=tuple(self._candidate(e, score) for score, e in leaders[:3])
-            if top.score >= m.suggest_floor - 10
-            else (),
-        )
+        return Unresolved(reason=_NOTHING_CLOSE)
 
     def _candidate(self, e: NameEntry, score: float) -> Candidate:
         made = self._candidates.get((e, score))
