@@ -87,9 +87,10 @@ def test_lookalike_partner_within_the_window_vetoes_a_clear_winner(kb: Knowledge
 @pytest.mark.parametrize(
     ("typed", "matched", "runner_up"),
     [
-        # a runner-up within the margin window (threshold - margin) is named, with the lead
+        # a runner-up at or above the suggestion floor is named, with the lead
         ("trazadone", "trazodone", "Razadyne"),
         ("esopiclone", "eszopiclone", "zopiclone"),
+        ("lamictl", "Lamictal", "Lamisil"),
         # no other drug that close: neither a runner-up nor a margin is shown
         ("sertralin", "sertraline", None),
         ("wellbutrn", "Wellbutrin", None),
@@ -106,7 +107,7 @@ def test_fuzzy_match_reports_score_margin_and_runner_up(
         assert (r.runner_up, r.margin) == (None, None)
     else:
         assert r.runner_up is not None and r.runner_up.name == runner_up
-        assert r.runner_up.score >= m.threshold - m.margin
+        assert r.runner_up.score >= m.suggest_floor
         assert r.margin == round(r.score - r.runner_up.score, 1) and r.margin >= m.margin
 
 

@@ -89,7 +89,7 @@ class Resolver:
         self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
         self._scorer: tuple[Callable[..., float], float] | None = None
-        self._nearby: dict[int, NearbyIndex] = {}
+        self._nearby: NearbyIndex | None = None
         self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._prefixes: frozenset[str] | None = None
@@ -522,32 +522,28 @@ class Resolver:
             self._keys_by_ingredient = index
         return self._keys_by_ingredient.get(ingredient, [])
 
-    def _tiers(self) -> tuple[float, float]:
-        """The floors fuzzy search uses: the names that settle a winner, then those that
-        settle any other decision.
+    def _search(self, key: str) -> list[tuple[float, NameEntry]]:
+        """Every name scoring at least the suggestion floor, best per ingredient set.
 
-        A fuzzy winner needs the threshold and a lead of the margin, so the names within the
-        margin of the threshold settle any winner; any other decision, and every name ever
-        offered, scores at least the suggestion floor. Weaker names are never offered: they
-        misled more than they helped ("Errin" drew heroin, "Novalgin" Novolin).
+        Every decision depends on these names alone: a winner needs the threshold, only a
+        runner-up within the margin can stop it, and nothing weaker is ever offered (weaker
+        names misled more than they helped: "Errin" drew heroin, "Novalgin" Novolin).
         """
-        m = self.matching
-        return (max(m.threshold - m.margin, m.suggest_floor), m.suggest_floor)
-
-    def _search(self, key: str, tier: int, floor: float) -> list[tuple[float, NameEntry]]:
-        """Every name scoring at least the floor, best per ingredient set, through the index."""
         from rapidfuzz import process
 
+        m = self.matching
         vocabulary, (scorer, scale) = self._prepare()
-        index = self._nearby.get(tier)
-        if index is None:
-            index = self._nearby[tier] = NearbyIndex(vocabulary, floor / 100.0)
+        names: Sequence[str] = vocabulary
+        if m.scorer == "levenshtein":  # the index's bound holds for plain edit distance only
+            if self._nearby is None:
+                self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
+            names = self._nearby.names(key)
         hits = process.extract(
             key,
-            index.names(key),
+            names,
             scorer=scorer,
-            limit=self.matching.limit * 4,
-            score_cutoff=floor / scale,
+            limit=m.limit * 4,
+            score_cutoff=m.suggest_floor / scale,
         )
         return self._ranked(hits, scale)
 
@@ -566,28 +562,7 @@ class Resolver:
         return sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
 
     def _fuzzy_uncached(self, key: str) -> Resolution:
-        m = self.matching
-        vocabulary, (scorer, scale) = self._prepare()
-        if m.scorer != "levenshtein":
-            # the index's bound holds for plain edit distance only: scan every name
-            from rapidfuzz import process
-
-            hits = process.extract(
-                key,
-                vocabulary,
-                scorer=scorer,
-                limit=m.limit * 4,
-                score_cutoff=m.suggest_floor / scale,
-            )
-            return self._judge(key, self._ranked(hits, scale))
-        winner, decision = self._tiers()
-        near = self._search(key, 0, winner)
-        if near and near[0][0] >= m.threshold:
-            outcome = self._judge(key, near)
-            if isinstance(outcome, Resolved):
-                return outcome
-        # no clear winner among the closest names: the decision weighs every name above its floor
-        return self._judge(key, self._search(key, 1, decision))
+        return self._judge(key, self._search(key))
 
     def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
         """The outcome from the leaders found (best first, one per ingredient set)."""
