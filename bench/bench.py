@@ -214,13 +214,14 @@ MOST_PIECES = 80  # words and marks one entry may have (README "Input formats");
 def _fit(words: Iterator[str]) -> str:
     """Words joined into one line within the limits: 1,000 characters, under the piece cap."""
     out: list[str] = []
-    size = 0
+    size = pieces = 0
     for w in words:
-        pieces = len(out) + 1 + sum(w.count(c) for c in "()[]{};,-/+")
-        if size + len(w) + 1 > MAX_ENTRY_CHARS or pieces >= MOST_PIECES:
+        more = 1 + sum(w.count(c) for c in "()[]{};,-/+")
+        if size + len(w) + 1 > MAX_ENTRY_CHARS or pieces + more > MOST_PIECES:
             break
         out.append(w)
         size += len(w) + 1
+        pieces += more
     return " ".join(out)
 
 

@@ -117,9 +117,9 @@ class Resolver:
         if pack:
             return self._pack(cleaned, pack)
         # every word or mark is at least one character: a short entry is within the limit
-        pieces = (
-            len(cleaned.split()) + len(_MARKS.findall(cleaned)) if len(cleaned) > MOST_PIECES else 0
-        )
+        pieces = 0
+        if len(cleaned) > MOST_PIECES:
+            pieces = len(cleaned.split()) + sum(cleaned.count(mark) for mark in _MARKS)
         if pieces > MOST_PIECES:
             return Parsed(text=cleaned, name=""), Unresolved(
                 reason=f"{pieces} words and marks: too long to read as one medicine "
@@ -670,7 +670,7 @@ _MOST_DOUBTS = 6  # reasons given for one entry in doubt; the rest are counted, 
 # Words and marks one entry may have: real lines and RxNorm names have at most about 30 (an
 # RxNorm pack, up to 80, is read item by item); a longer entry is reported unread.
 MOST_PIECES = 80
-_MARKS = re.compile(r"[()\[\]{};,]|(?<=[^\W_])[-/+](?=[^\W_])")
+_MARKS = "()[]{};,-/+"
 _PRODUCT_DOUBT = "may be a product with more ingredients"
 _NOTHING_CLOSE = "no known drug name is close to this"
 
