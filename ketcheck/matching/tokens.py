@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
+from typing import NamedTuple
 
 from ketcheck.matching import vocabulary as v
 from ketcheck.matching.normalise import key_of_clean
@@ -30,6 +31,10 @@ class Label(Enum):
     CLOSE = "close"
     PUNCT = "punct"
 
+    # Members are singletons compared by identity, so identity hashing is exact, and C-level:
+    # Enum's own __hash__ is Python code, called for every label tested against a set.
+    __hash__ = object.__hash__
+
 
 # Labels a resolved entry may keep outside its names without losing a medicine.
 INSTRUCTION_LABELS = frozenset(
@@ -51,9 +56,12 @@ INSTRUCTION_LABELS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Token:
-    """One token: its text, lookup key, vocabulary label and the bracket it sits in."""
+class Token(NamedTuple):
+    """One token: its text, lookup key, vocabulary label and the bracket it sits in.
+
+    A named tuple rather than a dataclass: a line makes one per word, and a tuple is built
+    several times faster (it is as immutable).
+    """
 
     text: str
     key: str
@@ -74,10 +82,10 @@ _WORD_EDGES = ".,;:\"'!?*"
 
 def strip_bullet(text: str) -> str:
     """Remove list bullets and numbering ("- ", "2. ", "#2 ") from the start of a line."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = _BULLET.sub("", text, count=1)
+    found = _BULLET.match(text)
+    while found and found.end():
+        text = text[found.end() :]
+        found = _BULLET.match(text)
     return text
 
 
@@ -86,18 +94,23 @@ def word_of(text: str) -> str:
     return text.casefold().strip(_WORD_EDGES)
 
 
+@lru_cache(maxsize=8192)
 def vocabulary_label(word: str) -> Label:
-    """The label a word has from the instruction vocabulary alone (WORD when none)."""
+    """The label a word has from the instruction vocabulary alone (WORD when none; memoised)."""
     if not word:
         return Label.PUNCT
     if word in v.SEPARATORS:
         return Label.SEPARATOR
-    if v.NUMBER_MARK.match(word):
+    # Every pattern below needs a digit or a mark: a word of letters alone is a look-up.
+    plain = word.isalpha()
+    if plain and word.isascii():
+        return _PLAIN_LABELS.get(word, Label.WORD)
+    if not plain and v.NUMBER_MARK.match(word):
         return Label.NUMBER_MARK
-    if v.DOSE_TOKEN.match(word) or word in v.UNITS or _UNIT_RATE.match(word):
+    if word in v.UNITS or (not plain and (v.DOSE_TOKEN.match(word) or _UNIT_RATE.match(word))):
         return Label.STRENGTH
     bare = word.replace(".", "") if not word[0].isdigit() else word
-    if v.RXNORM_CODE.match(bare):
+    if not plain and v.RXNORM_CODE.match(bare):
         return Label.QUALIFIER
     if bare in v.RELEASE:
         return Label.RELEASE
@@ -105,7 +118,7 @@ def vocabulary_label(word: str) -> Label:
         return Label.FORM
     if bare in v.ROUTES:
         return Label.ROUTE
-    if bare in v.FREQUENCY or v.FREQUENCY_TOKEN.match(bare):
+    if bare in v.FREQUENCY or (not plain and v.FREQUENCY_TOKEN.match(bare)):
         return Label.FREQUENCY
     if word in v.SALTS:
         return Label.SALT
@@ -113,9 +126,35 @@ def vocabulary_label(word: str) -> Label:
         return Label.QUALIFIER
     if word in v.SIG:
         return Label.SIG
+    if plain:
+        return Label.WORD
     if not any(ch.isalnum() for ch in word):
         return Label.PUNCT
     return Label.WORD
+
+
+def _plain_labels() -> dict[str, Label]:
+    """The label of each vocabulary word of plain letters, by the precedence `vocabulary_label`
+    applies (the first set holding a word wins)."""
+    ordered = (
+        (v.SEPARATORS, Label.SEPARATOR),
+        (v.UNITS, Label.STRENGTH),
+        (v.RELEASE, Label.RELEASE),
+        (v.FORMS, Label.FORM),
+        (v.ROUTES, Label.ROUTE),
+        (v.FREQUENCY, Label.FREQUENCY),
+        (v.SALTS, Label.SALT),
+        (v.QUALIFIERS, Label.QUALIFIER),
+        (v.SIG, Label.SIG),
+    )
+    out: dict[str, Label] = {}
+    for words, label in ordered:
+        for word in words:
+            out.setdefault(word, label)
+    return out
+
+
+_PLAIN_LABELS = _plain_labels()
 
 
 def tokenise(text: str) -> list[Token]:
@@ -133,9 +172,10 @@ def tokenise(text: str) -> list[Token]:
                 stack.pop()
             out.append(_token(piece, Label.CLOSE, stack))
             continue
-        word = word_of(piece)
+        plain = piece.isascii() and piece.isalpha()  # most words: no marks, no joiners
+        word = piece.lower() if plain else word_of(piece)
         label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word)
-        if label is Label.WORD and _INNER_JOINER.search(piece):
+        if label is Label.WORD and not plain and _INNER_JOINER.search(piece):
             for part in _INNER_JOINER.split(piece):
                 if part in ("-", "/", "+"):
                     out.append(_token(part, Label.JOINER, stack))
@@ -147,10 +187,20 @@ def tokenise(text: str) -> list[Token]:
 
 
 def _token(text: str, label: Label, stack: list[str]) -> Token:
+    bracket = stack[-1] if stack else ""
+    if text.isascii() and text.isalpha():
+        word = text.lower()  # what word_of and key_of_clean make of plain letters
+        return Token(text=text, key=word, word=word, label=label, bracket=bracket)
+    return _made(text, label, bracket)
+
+
+@lru_cache(maxsize=8192)
+def _made(text: str, label: Label, bracket: str) -> Token:
+    """A token of digits or marks (memoised: doses and their units recur on every list)."""
     return Token(
         text=text,
         key=key_of_clean(text) if label not in (Label.OPEN, Label.CLOSE, Label.JOINER) else "",
         word=word_of(text),
         label=label,
-        bracket=stack[-1] if stack else "",
+        bracket=bracket,
     )
