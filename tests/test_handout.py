@@ -3,6 +3,7 @@ wording, hold wording from the frequency, and an HTML page that prints on one sh
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import sys
@@ -11,11 +12,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.model import Report, Route
 from ketcheck.render.handout import render_handout, sections
-from ketcheck.render.html import render_html
+from ketcheck.render.html import escape, render_html
 from ketcheck.render.text import known_name
 from tests.conftest import ROOT, run
 
@@ -137,6 +140,11 @@ def test_html_prints_well(bundled: KnowledgeBase) -> None:
 def test_typed_names_stay_literal_in_html(bundled: KnowledgeBase) -> None:
     page = render_html(handout(bundled, ["<img src=x onerror=alert(1)>", "sertraline"]))
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@given(st.text())
+def test_the_page_escapes_exactly_as_html_escape(text: str) -> None:
+    assert escape(text) == html.escape(text)
 
 
 @pytest.mark.slow
