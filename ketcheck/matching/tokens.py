@@ -187,16 +187,15 @@ def tokenise(text: str) -> list[Token]:
 
 
 def _token(text: str, label: Label, stack: list[str]) -> Token:
-    bracket = stack[-1] if stack else ""
-    if text.isascii() and text.isalpha():
-        word = text.lower()  # what word_of and key_of_clean make of plain letters
-        return Token(text=text, key=word, word=word, label=label, bracket=bracket)
-    return _made(text, label, bracket)
+    return _made(text, label, stack[-1] if stack else "")
 
 
 @lru_cache(maxsize=8192)
 def _made(text: str, label: Label, bracket: str) -> Token:
-    """A token of digits or marks (memoised: doses and their units recur on every list)."""
+    """One token (memoised: doses, units and sig words recur on every list)."""
+    if text.isascii() and text.isalpha():
+        word = text.lower()  # what word_of and key_of_clean make of plain letters
+        return Token(text=text, key=word, word=word, label=label, bracket=bracket)
     return Token(
         text=text,
         key=key_of_clean(text) if label not in (Label.OPEN, Label.CLOSE, Label.JOINER) else "",
