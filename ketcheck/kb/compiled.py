@@ -269,8 +269,13 @@ def unpack(cls: type[R], values: list[Any]) -> R:
 _RECORDS = (DrugClass, Ingredient, Review, Rule, Combination, Matching)
 
 
+# Bumped whenever a packed text form changes, so that a cache written by another build is
+# rebuilt at load, never misread when a record is first unpacked.
+_TEXT_FORMS = "ingredient-text-2"
+
+
 def _layouts() -> list[list[str]]:
-    return [list(_layout(cls)[0]) for cls in _RECORDS]
+    return [*(list(_layout(cls)[0]) for cls in _RECORDS), [_TEXT_FORMS]]
 
 
 # Ingredients live in a packed table of strings (a thousand of them; only those a check names
@@ -285,6 +290,14 @@ def _text_out(annotation: str, value: Any) -> str:
         if any("," in v for v in value):
             raise ValueError(f"compiled.py: cannot pack {value!r} (a comma inside an id)")
         return ",".join(value)
+    if annotation == "Review | None":
+        if value is None:
+            return ""
+        if any(mark in value.basis for mark in (_FIELD, _ENTRY, _KEY, _RECORD)):
+            raise ValueError(
+                f"compiled.py: cannot pack a review basis holding a separator: {value!r}"
+            )
+        return f"{value.outcome.value}{_ENTRY}{value.basis}"
     import json
 
     return json.dumps(_encode(value))  # JSON escapes control characters: no separator inside
@@ -297,6 +310,11 @@ def _text_in(annotation: str, text: str) -> Any:
         return text or None
     if annotation == "tuple[str, ...]":
         return tuple(text.split(",")) if text else ()
+    if annotation == "Review | None":
+        if not text:
+            return None
+        outcome, _, basis = text.partition(_ENTRY)
+        return Review(outcome=ReviewOutcome(outcome), basis=basis)
     import json
 
     return _DECODERS[annotation](json.loads(text))
