@@ -349,12 +349,13 @@ def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | N
         assert writer.line(pid, report) == expected
 
 
-def test_resolver_restarts_keep_results(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ketcheck.engine.batch as engine_batch
-
+@pytest.mark.parametrize("kept", [1, 2, 5])
+def test_bounded_line_memo_keeps_results(kb: KnowledgeBase, kept: int) -> None:
     options = CheckOptions()
     lists = [(i, meds) for i, meds in enumerate(LISTS * 3)]
     before = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
-    monkeypatch.setattr(engine_batch, "RESOLVER_NAMES", 2)
-    after = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
+    after = [
+        report_to_dict(r)
+        for _, r in check_each(lists, kb, options, tool_version="test", lines_kept=kept)
+    ]
     assert after == before

@@ -109,9 +109,29 @@ def _merge_same_entries(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
+# Findings differ between lists only by their inputs: what a rule says for an ingredient (with
+# the route and protocol) is worked out once. Keys hold their rule; the protocol is checked by
+# identity. Bounded by rules × ingredients × routes in use; started afresh past this size.
+TEMPLATES_KEPT = 20_000
+_TEMPLATES: dict[tuple[Rule, str | None, str, Route, int], tuple[Protocol, dict[str, Any]]] = {}
+
+
 def _finding(
     applied: Applied, ingredient: str, inputs: Iterable[str], route: Route, protocol: Protocol
 ) -> Finding:
+    key = (applied.rule, applied.via, ingredient, route, id(protocol))
+    hit = _TEMPLATES.get(key)
+    if hit is None or hit[0] is not protocol:
+        if len(_TEMPLATES) >= TEMPLATES_KEPT:
+            _TEMPLATES.clear()
+        hit = _TEMPLATES[key] = (protocol, _template(applied, ingredient, route, protocol))
+    return Finding(**hit[1], inputs=tuple(dict.fromkeys(inputs)))
+
+
+def _template(
+    applied: Applied, ingredient: str, route: Route, protocol: Protocol
+) -> dict[str, Any]:
+    """A finding's fields, all but its inputs."""
     rule = applied.rule
     severity = rule.severity_for(route)
     severity_source = Source.DATA
@@ -128,16 +148,15 @@ def _finding(
         basis, source = f"clinic protocol ({protocol.name})", Source.PROTOCOL
     if hours is not None and hours > 0:
         hold = Hold(hours_before=hours, basis=basis, source=source, hours_after=rule.after_hours)
-    return Finding(
-        **(advice_of(rule) | {"severity": severity}),
-        rule=rule.id,
-        kind=FINDING_KIND.get(rule.target_kind, FindingKind.INTERACTION),
-        ingredients=(ingredient,),
-        inputs=tuple(dict.fromkeys(inputs)),
-        hold=hold,
-        applies_via=applied.via or ingredient,
-        severity_source=severity_source,
-    )
+    return advice_of(rule) | {
+        "severity": severity,
+        "rule": rule.id,
+        "kind": FINDING_KIND.get(rule.target_kind, FindingKind.INTERACTION),
+        "ingredients": (ingredient,),
+        "hold": hold,
+        "applies_via": applied.via or ingredient,
+        "severity_source": severity_source,
+    }
 
 
 def advice_of(advice: Advice) -> dict[str, Any]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import fields, replace
+from operator import attrgetter
 from typing import Any
 
-from ketcheck.model import Finding, Medication, Parsed, Report, Resolution
+from ketcheck.model import Finding, Medication, Report
 from ketcheck.render.json import dumps, finding_to_dict, medication_to_dict, report_to_dict
 
-# Encoded rows and findings kept for reuse; the caches start afresh when they reach this size.
-CACHE_LIMIT = 3000
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "inputs")
+# Encoded rows, findings and input lists kept for reuse, the least recently used dropped first.
+CACHE_LIMIT = 8192
+_FINDING_KEY = attrgetter(*(f.name for f in fields(Finding) if f.name != "inputs"))
 
 
 class PatientLines:
@@ -18,10 +20,12 @@ class PatientLines:
 
     def __init__(self, *, cache_limit: int = CACHE_LIMIT) -> None:
         self._limit = cache_limit
-        # The parsed entry and resolution are held with the text, so their ids stay theirs.
-        self._rows: dict[tuple[str, bool, int, int], tuple[Parsed, Resolution, str]] = {}
-        self._findings: dict[tuple[object, ...], tuple[str, str]] = {}
-        self._inputs: dict[tuple[str, ...], str] = {}
+        # A row is keyed by the ids of its parts and holds the medication, so the ids stay theirs.
+        self._rows: OrderedDict[tuple[str, bool, int, int, int], tuple[Medication, str]] = (
+            OrderedDict()
+        )
+        self._findings: OrderedDict[tuple[object, ...], tuple[str, str]] = OrderedDict()
+        self._inputs: OrderedDict[tuple[str, ...], str] = OrderedDict()
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -36,32 +40,38 @@ class PatientLines:
         return text.replace('"medications":[]', f'"medications":[{rows}]', 1) + "\n"
 
     def _row(self, m: Medication) -> str:
-        key = (m.input, m.recent, id(m.parsed), id(m.resolution))
-        hit = self._rows.get(key)
-        if hit is None:
-            if len(self._rows) >= self._limit:
-                self._rows.clear()
-            hit = self._rows[key] = (
-                m.parsed,
-                m.resolution,
-                dumps(medication_to_dict(m), indent=None),
-            )
-        return hit[2]
+        key = (m.input, m.recent, id(m.parsed), id(m.resolution), id(m.dose))
+        rows = self._rows
+        hit = rows.get(key)
+        if hit is not None:
+            rows.move_to_end(key)
+            return hit[1]
+        text = dumps(medication_to_dict(m), indent=None)
+        rows[key] = (m, text)
+        if len(rows) > self._limit:
+            rows.popitem(last=False)
+        return text
 
     def _finding(self, f: Finding, protocol: str) -> str:
         # Findings differ between patients mostly by their inputs: encode the rest once.
-        key = (protocol, *[getattr(f, name) for name in _FINDING_FIELDS])
-        parts = self._findings.get(key)
+        key = (protocol, _FINDING_KEY(f))
+        found = self._findings
+        parts = found.get(key)
         if parts is None:
-            if len(self._findings) >= self._limit:
-                self._findings.clear()
             bare = replace(f, inputs=())
             encoded = dumps(finding_to_dict(bare, protocol=protocol), indent=None)
             head, _, tail = encoded.partition('"inputs":[]')
-            parts = self._findings[key] = (head + '"inputs":', tail)
-        inputs = self._inputs.get(f.inputs)
+            parts = found[key] = (head + '"inputs":', tail)
+            if len(found) > self._limit:
+                found.popitem(last=False)
+        else:
+            found.move_to_end(key)
+        known = self._inputs
+        inputs = known.get(f.inputs)
         if inputs is None:
-            if len(self._inputs) >= self._limit:
-                self._inputs.clear()
-            inputs = self._inputs[f.inputs] = dumps(list(f.inputs), indent=None)
+            inputs = known[f.inputs] = dumps(list(f.inputs), indent=None)
+            if len(known) > self._limit:
+                known.popitem(last=False)
+        else:
+            known.move_to_end(f.inputs)
         return parts[0] + inputs + parts[1]
