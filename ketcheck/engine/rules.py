@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any
@@ -70,62 +70,75 @@ def evaluate(
         for ing in med.ingredients:
             target.setdefault(ing, {})[med.input] = None
     findings: list[Finding] = [
-        _finding(Applied(rule=kb.session_rule), ing, inputs, route, protocol)
+        Finding(
+            **_template(Applied(rule=kb.session_rule), ing, route, protocol), inputs=tuple(inputs)
+        )
         for ing, inputs in session_inputs.items()
     ]
     for ing, inputs in inputs_of.items():
-        memo = _rules_memo(kb)
-        applied = memo.get(ing)
-        if applied is None:
-            applied = memo[ing] = rules_for(kb, ing)
-        own_findings = [_finding(a, ing, inputs, route, protocol) for a in applied]
-        real = [f for f in own_findings if f.severity > Severity.NONE or f.hold is not None]
-        info = kb.ingredients.get(ing)
-        if info is not None and info.review is None:
-            # Unknown is not safe: whatever rules apply are shown, and the gap is reported.
-            findings.append(
-                _finding(Applied(rule=kb.not_reviewed_rule), ing, inputs, route, protocol)
-            )
-            findings.extend(real)
-        elif real:
-            findings.extend(real)
-        elif own_findings:
-            findings.append(own_findings[0])
-        else:
-            findings.append(_finding(Applied(rule=kb.default_rule), ing, inputs, route, protocol))
+        entries = tuple(inputs)
+        findings.extend(Finding(**t, inputs=entries) for t in _chosen(kb, ing, route, protocol))
     return _merge_same_entries(findings)
+
+
+def _chosen(
+    kb: KnowledgeBase, ing: str, route: Route, protocol: Protocol
+) -> tuple[dict[str, Any], ...]:
+    """The findings an ingredient gets, as fields without inputs; worked out once per route."""
+    known = _choices(kb)
+    key = (ing, route, id(protocol))
+    hit = known.get(key)
+    if hit is not None and hit[0] is protocol:
+        return hit[1]
+    memo = _rules_memo(kb)
+    applied = memo.get(ing)
+    if applied is None:
+        applied = memo[ing] = rules_for(kb, ing)
+    own = [_template(a, ing, route, protocol) for a in applied]
+    real = [t for t in own if t["severity"] > Severity.NONE or t["hold"] is not None]
+    info = kb.ingredients.get(ing)
+    if info is not None and info.review is None:
+        # Unknown is not safe: whatever rules apply are shown, and the gap is reported.
+        chosen = [_template(Applied(rule=kb.not_reviewed_rule), ing, route, protocol), *real]
+    elif real:
+        chosen = real
+    elif own:
+        chosen = own[:1]
+    else:
+        chosen = [_template(Applied(rule=kb.default_rule), ing, route, protocol)]
+    if len(known) >= CHOICES_KEPT:
+        known.clear()
+    known[key] = (protocol, tuple(chosen))
+    return known[key][1]
+
+
+# What each ingredient gets is worked out once per knowledge base, route and protocol (the
+# protocol is checked by identity); bounded by ingredients × routes in use, restarted past this.
+CHOICES_KEPT = 20_000
+
+
+@cache
+def _choices(
+    kb: KnowledgeBase,
+) -> dict[tuple[str, Route, int], tuple[Protocol, tuple[dict[str, Any], ...]]]:
+    return {}
 
 
 def _merge_same_entries(findings: list[Finding]) -> list[Finding]:
     """One finding when a rule fires for several ingredients of the same entries (Adderall)."""
-    merged: dict[tuple[str, tuple[str, ...], Severity, Hold | None], Finding] = {}
+    out: list[Finding] = []
+    at: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for f in findings:
-        key = (f.rule, f.inputs, f.severity, f.hold)
-        if key in merged:
-            prev = merged[key]
-            merged[key] = replace(prev, ingredients=prev.ingredients + f.ingredients)
+        places = at.setdefault((f.rule, f.inputs), [])
+        for i in places:
+            prev = out[i]
+            if prev.severity == f.severity and prev.hold == f.hold:
+                out[i] = replace(prev, ingredients=prev.ingredients + f.ingredients)
+                break
         else:
-            merged[key] = f
-    return list(merged.values())
-
-
-# Findings differ between lists only by their inputs: what a rule says for an ingredient (with
-# the route and protocol) is worked out once. Keys hold their rule; the protocol is checked by
-# identity. Bounded by rules × ingredients × routes in use; started afresh past this size.
-TEMPLATES_KEPT = 20_000
-_TEMPLATES: dict[tuple[Rule, str | None, str, Route, int], tuple[Protocol, dict[str, Any]]] = {}
-
-
-def _finding(
-    applied: Applied, ingredient: str, inputs: Iterable[str], route: Route, protocol: Protocol
-) -> Finding:
-    key = (applied.rule, applied.via, ingredient, route, id(protocol))
-    hit = _TEMPLATES.get(key)
-    if hit is None or hit[0] is not protocol:
-        if len(_TEMPLATES) >= TEMPLATES_KEPT:
-            _TEMPLATES.clear()
-        hit = _TEMPLATES[key] = (protocol, _template(applied, ingredient, route, protocol))
-    return Finding(**hit[1], inputs=tuple(dict.fromkeys(inputs)))
+            places.append(len(out))
+            out.append(f)
+    return out
 
 
 def _template(
