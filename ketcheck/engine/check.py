@@ -99,12 +99,17 @@ def run_check(
             session=options.session,
             lines=first_line,
         )
-        doses = {m.input: m.dose for m in outcome.medications if m.dose is not None}
+        unique = outcome.medications  # the same medications, each with its line's dose
+        doses = {m.input: m.dose for m in unique if m.dose is not None}
         findings = outcome.findings
         patient = (outcome.conditions, outcome.bp)
         extra_warnings = outcome.warnings
+    # A list of distinct lines (most lists) reuses the medications the rules saw; repeats of a
+    # line get their own (their index differs), with the dose read for its first entry.
+    made = {m.index: m for m in unique}
     meds = [
-        Medication(
+        made.get(index)
+        or Medication(
             index=index,
             input=text,
             parsed=line.parsed,

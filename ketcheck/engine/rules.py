@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache
@@ -76,9 +77,36 @@ def evaluate(
         for ing, inputs in session_inputs.items()
     ]
     for ing, inputs in inputs_of.items():
-        entries = tuple(inputs)
-        findings.extend(Finding(**t, inputs=entries) for t in _chosen(kb, ing, route, protocol))
+        findings.extend(_made(kb, ing, tuple(inputs), route, protocol))
     return _merge_same_entries(findings)
+
+
+# Findings are values: an ingredient named by the same entries (a line many lists share) gets
+# the same findings, made once and kept, the least recently used dropped first.
+FINDINGS_KEPT = 8192
+
+
+def _made(
+    kb: KnowledgeBase, ing: str, inputs: tuple[str, ...], route: Route, protocol: Protocol
+) -> tuple[Finding, ...]:
+    kept = _kept(kb)
+    key = (ing, inputs, route, id(protocol))
+    hit = kept.get(key)
+    if hit is not None and hit[0] is protocol:
+        kept.move_to_end(key)
+        return hit[1]
+    made = tuple(Finding(**t, inputs=inputs) for t in _chosen(kb, ing, route, protocol))
+    kept[key] = (protocol, made)
+    if len(kept) > FINDINGS_KEPT:
+        kept.popitem(last=False)
+    return made
+
+
+@cache
+def _kept(
+    kb: KnowledgeBase,
+) -> OrderedDict[tuple[str, tuple[str, ...], Route, int], tuple[Protocol, tuple[Finding, ...]]]:
+    return OrderedDict()
 
 
 def _chosen(
@@ -198,18 +226,40 @@ def cumulative(
         if any(not any(_member(kb, req, ing) for ing in present) for req in combo.require):
             continue
         inputs = tuple(dict.fromkeys(i for ing in members for i in present[ing]))
-        out.append(
-            Finding(
-                **advice_of(combo),
-                rule=combo.id,
-                kind=FindingKind.COMBINED,
-                ingredients=tuple(members),
-                inputs=inputs,
-                applies_via=VIA_COMBINATION,
-                duplicate_therapy=combo.duplicate_therapy,
-            )
-        )
+        out.append(_combined(kb, number, tuple(members), inputs))
     return out
+
+
+def _combined(
+    kb: KnowledgeBase, number: int, members: tuple[str, ...], inputs: tuple[str, ...]
+) -> Finding:
+    """The finding of combination `number` for these members and entries; made once, kept."""
+    kept = _kept_combined(kb)
+    key = (number, members, inputs)
+    hit = kept.get(key)
+    if hit is not None:
+        kept.move_to_end(key)
+        return hit
+    combo = kb.combinations[number]
+    made = kept[key] = Finding(
+        **advice_of(combo),
+        rule=combo.id,
+        kind=FindingKind.COMBINED,
+        ingredients=members,
+        inputs=inputs,
+        applies_via=VIA_COMBINATION,
+        duplicate_therapy=combo.duplicate_therapy,
+    )
+    if len(kept) > FINDINGS_KEPT:
+        kept.popitem(last=False)
+    return made
+
+
+@cache
+def _kept_combined(
+    kb: KnowledgeBase,
+) -> OrderedDict[tuple[int, tuple[str, ...], tuple[str, ...]], Finding]:
+    return OrderedDict()
 
 
 @dataclass(slots=True, kw_only=True)

@@ -26,6 +26,8 @@ class PatientLines:
         )
         self._findings: OrderedDict[tuple[object, ...], tuple[str, str]] = OrderedDict()
         self._inputs: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        # Encoded findings by identity; each holds its finding, so the id stays its own.
+        self._same: OrderedDict[int, tuple[Finding, str, str]] = OrderedDict()
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -53,6 +55,19 @@ class PatientLines:
         return text
 
     def _finding(self, f: Finding, protocol: str) -> str:
+        # The engine shares a finding between patients with the same entries: one look-up.
+        same = self._same
+        hit = same.get(id(f))
+        if hit is not None and hit[0] is f and hit[1] == protocol:
+            same.move_to_end(id(f))
+            return hit[2]
+        text = self._encode_finding(f, protocol)
+        same[id(f)] = (f, protocol, text)
+        if len(same) > self._limit:
+            same.popitem(last=False)
+        return text
+
+    def _encode_finding(self, f: Finding, protocol: str) -> str:
         # Findings differ between patients mostly by their inputs: encode the rest once.
         key = (protocol, _FINDING_KEY(f))
         found = self._findings
