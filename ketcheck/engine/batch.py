@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 P = TypeVar("P")
 
 # Distinct lines kept across patients (least recently used dropped first): memory stays flat.
-LINES_KEPT = 8192
+LINES_KEPT = 4096
 
 
 @dataclass(slots=True, kw_only=True)

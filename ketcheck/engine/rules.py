@@ -83,7 +83,7 @@ def evaluate(
 
 # Findings are values: an ingredient named by the same entries (a line many lists share) gets
 # the same findings, made once and kept, the least recently used dropped first.
-FINDINGS_KEPT = 8192
+FINDINGS_KEPT = 2048
 
 
 def _made(

@@ -11,15 +11,18 @@ from ketcheck.model import Finding, Medication, Report
 from ketcheck.render.json import dumps, finding_to_dict, medication_to_dict, report_to_dict
 
 # Encoded rows, findings and input lists kept for reuse, the least recently used dropped first.
-CACHE_LIMIT = 8192
+CACHE_LIMIT = 2048
+# Encoded finding bodies (each the size of its advice text, a kilobyte or two) kept.
+BODIES = 512
 _FINDING_KEY = attrgetter(*(f.name for f in fields(Finding) if f.name != "inputs"))
 
 
 class PatientLines:
     """Encodes `{"patient_id": …, **report}` exactly as `dumps(…, indent=None)` would, faster."""
 
-    def __init__(self, *, cache_limit: int = CACHE_LIMIT) -> None:
+    def __init__(self, *, cache_limit: int = CACHE_LIMIT, bodies: int = BODIES) -> None:
         self._limit = cache_limit
+        self._bodies = bodies
         # A row is keyed by the ids of its parts and holds the medication, so the ids stay theirs.
         self._rows: OrderedDict[tuple[str, bool, int, int, int], tuple[Medication, str]] = (
             OrderedDict()
@@ -27,7 +30,7 @@ class PatientLines:
         self._findings: OrderedDict[tuple[object, ...], tuple[str, str]] = OrderedDict()
         self._inputs: OrderedDict[tuple[str, ...], str] = OrderedDict()
         # Encoded findings by identity; each holds its finding, so the id stays its own.
-        self._same: OrderedDict[int, tuple[Finding, str, str]] = OrderedDict()
+        self._same: OrderedDict[int, tuple[Finding, str, tuple[str, str], str]] = OrderedDict()
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -60,33 +63,35 @@ class PatientLines:
         hit = same.get(id(f))
         if hit is not None and hit[0] is f and hit[1] == protocol:
             same.move_to_end(id(f))
-            return hit[2]
-        text = self._encode_finding(f, protocol)
-        same[id(f)] = (f, protocol, text)
-        if len(same) > self._limit:
-            same.popitem(last=False)
-        return text
+        else:
+            hit = same[id(f)] = (f, protocol, self._body(f, protocol), self._inputs_of(f.inputs))
+            if len(same) > self._bodies:  # each holds its body: no more of them than bodies
+                same.popitem(last=False)
+        head, tail = hit[2]
+        return head + hit[3] + tail
 
-    def _encode_finding(self, f: Finding, protocol: str) -> str:
-        # Findings differ between patients mostly by their inputs: encode the rest once.
+    def _body(self, f: Finding, protocol: str) -> tuple[str, str]:
+        """A finding encoded around its inputs; findings differ mostly by their inputs."""
         key = (protocol, _FINDING_KEY(f))
         found = self._findings
         parts = found.get(key)
-        if parts is None:
-            bare = replace(f, inputs=())
-            encoded = dumps(finding_to_dict(bare, protocol=protocol), indent=None)
-            head, _, tail = encoded.partition('"inputs":[]')
-            parts = found[key] = (head + '"inputs":', tail)
-            if len(found) > self._limit:
-                found.popitem(last=False)
-        else:
+        if parts is not None:
             found.move_to_end(key)
+            return parts
+        encoded = dumps(finding_to_dict(replace(f, inputs=()), protocol=protocol), indent=None)
+        head, _, tail = encoded.partition('"inputs":[]')
+        parts = found[key] = (head + '"inputs":', tail)
+        if len(found) > self._bodies:
+            found.popitem(last=False)
+        return parts
+
+    def _inputs_of(self, inputs: tuple[str, ...]) -> str:
         known = self._inputs
-        inputs = known.get(f.inputs)
-        if inputs is None:
-            inputs = known[f.inputs] = dumps(list(f.inputs), indent=None)
-            if len(known) > self._limit:
-                known.popitem(last=False)
-        else:
-            known.move_to_end(f.inputs)
-        return parts[0] + inputs + parts[1]
+        text = known.get(inputs)
+        if text is not None:
+            known.move_to_end(inputs)
+            return text
+        text = known[inputs] = dumps(list(inputs), indent=None)
+        if len(known) > self._limit:
+            known.popitem(last=False)
+        return text
