@@ -49,7 +49,9 @@ def test_each_patient_gets_their_own_conditions_and_reading(tmp_path: Path) -> N
     ],
 )
 def test_bad_patient_context_stops_with_the_line(
-    tmp_path: Path, record: dict, message: str  # type: ignore[type-arg]
+    tmp_path: Path,
+    record: dict,
+    message: str,  # type: ignore[type-arg]
 ) -> None:
     code, _, err = batch(tmp_path, record)
     assert code == 2 and "line 1" in err and message in err

@@ -97,7 +97,7 @@ def _made(
         return hit[1]
     made = tuple(Finding(**t, inputs=inputs) for t in _chosen(kb, ing, route, protocol))
     kept[key] = (protocol, made)
-    if len(kept) > FINDINGS_KEPT:
+    while len(kept) > FINDINGS_KEPT:
         kept.popitem(last=False)
     return made
 
@@ -250,7 +250,7 @@ def _combined(
         applies_via=VIA_COMBINATION,
         duplicate_therapy=combo.duplicate_therapy,
     )
-    if len(kept) > FINDINGS_KEPT:
+    while len(kept) > FINDINGS_KEPT:
         kept.popitem(last=False)
     return made
 
