@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,49 +208,106 @@ def misspellings(py: str, n: int, rounds: int, targets: list[Target]) -> dict[st
     return {"novel_us": medians.values, "exact_us": exact.values, "first_ms": first.values}
 
 
-def worst_line(rnd_seed: int, n: int) -> list[str]:
-    """The slowest input found at the documented limits: 1,000-character lines of one-letter words."""
+MOST_PIECES = 80  # words and marks one entry may have (README "Input formats"); over it, unread
+
+
+def _fit(words: Iterator[str]) -> str:
+    """Words joined into one line within the limits: 1,000 characters, under the piece cap."""
+    out: list[str] = []
+    size = pieces = 0
+    for w in words:
+        more = 1 + sum(w.count(c) for c in "()[]{};,-/+")
+        if size + len(w) + 1 > MAX_ENTRY_CHARS or pieces + more > MOST_PIECES:
+            break
+        out.append(w)
+        size += len(w) + 1
+        pieces += more
+    return " ".join(out)
+
+
+def worst_shapes(seed: int, n: int) -> dict[str, list[str]]:
+    """Lines of each shape found slow, distinct so that no cache helps; the bench keeps the slowest."""
     import random
 
-    rnd = random.Random(rnd_seed)
+    rnd = random.Random(seed)
+    gen = workload.Lines.seeded(seed)
+    names = list(workload.lexicon_names())
     letters = "abcdefghijklmnopqrstuvwxyz"
-    return [" ".join(rnd.choice(letters) for _ in range(500))[:MAX_ENTRY_CHARS] for _ in range(n)]
+
+    def word(k: int) -> str:
+        return "".join(rnd.choice(letters) for _ in range(k))
+
+    makers: dict[str, Callable[[], str]] = {
+        "1,000 characters of one-letter words": lambda: " ".join(
+            rnd.choice(letters) for _ in range(500)
+        )[:MAX_ENTRY_CHARS],
+        "one-letter words, at the word cap": lambda: _fit(
+            rnd.choice(letters) for _ in range(MOST_PIECES)
+        ),
+        "unknown 9-letter words, at the word cap": lambda: _fit(word(9) for _ in range(200)),
+        "unknown words and doses": lambda: _fit(
+            w for _ in range(200) for w in (word(8), str(rnd.randint(1, 500)), "mg")
+        ),
+        "misspelt names and doses": lambda: _fit(
+            w for _ in range(200) for w in (gen.typo(rnd.choice(names)), "50", "mg")
+        ),
+        "known names": lambda: _fit(rnd.choice(names) for _ in range(200)),
+        "sig words": lambda: _fit(
+            rnd.choice(["mg", "daily", "tablet", "oral", "take", "by", "mouth", "bid", "prn"])
+            for _ in range(200)
+        ),
+        "numbers": lambda: _fit(str(rnd.randint(1, 999)) for _ in range(200)),
+    }
+    return {label: [make() for _ in range(n)] for label, make in makers.items()}
 
 
 def worst_case(
     kc: str, tmp: Path, sample: int, full: bool, targets: list[Target]
 ) -> dict[str, object]:
-    """The worst input at the documented limits (100,000 entries of 1,000 characters).
+    """The worst input at the documented limits (100,000 entries of up to 1,000 characters).
 
-    Measured on `sample` such lines and extrapolated linearly (each line is distinct, so no
-    cache helps); `--full-worst` runs the whole input instead (stopped after 600 s).
+    Each shape is measured on `sample` distinct lines and the slowest per line is extrapolated
+    linearly to 100,000 lines (no cache helps: every line is new); `--full-worst` then runs the
+    whole input of that shape (stopped after 600 s).
     """
-    one, many = tmp / "one.txt", tmp / "worst.txt"
-    one.write_text(worst_line(1, 1)[0] + "\n")
-    count = MAX_ENTRIES if full else sample
-    many.write_text("\n".join(worst_line(2, count)) + "\n")
     cmd = [kc, "check", "--format", "json"]
-    runs = alternate(
-        {"one": (cmd, one), "many": (cmd, many)},
-        1 if full else 3,
-        timeout=600,
-        cold=("many",) if full else (),
-    )
+    per_line: dict[str, Spread] = {}
+    singles = worst_shapes(1, 1)
+    one, many = tmp / "one.txt", tmp / "shape.txt"
+    for label, lines in worst_shapes(2, sample).items():
+        # one line of the same shape as the baseline, so that what a run pays once (building
+        # search tables) cancels out and only the cost of each further line remains
+        one.write_text(singles[label][0] + "\n")
+        many.write_text("\n".join(lines) + "\n")
+        runs = alternate({"one": (cmd, one), "many": (cmd, many)}, 3)
+        per_line[label] = Spread(
+            [
+                max(0.0, a.seconds - b.seconds) / max(1, sample - 1)
+                for a, b in zip(runs["many"], runs["one"], strict=True)
+            ]
+        )
+    slowest = max(per_line, key=lambda k: per_line[k].median)
+    shown = ", ".join(f"{k} {1e6 * v.median:.0f} µs" for k, v in per_line.items())
+    print(f"worst    per line, by shape ({sample} distinct lines each): {shown}")
     estimate = Spread()
-    for a, b in zip(runs["many"], runs["one"], strict=True):
-        per_line = max(0.0, a.seconds - b.seconds) / max(1, count - 1)
-        estimate.values.append(b.seconds + per_line * (MAX_ENTRIES - 1))
-    how = "measured" if full else f"extrapolated from {sample} lines"
-    print(
-        f"worst    {count:,} lines of 1,000 characters (one-letter words): {ms(runs['many'])}; "
-        f"at {MAX_ENTRIES:,} lines {estimate.show('.1f', ' s')} ({how}); exit {runs['many'][0].code}"
-    )
+    if full:
+        many = tmp / "worst.txt"
+        many.write_text("\n".join(worst_shapes(3, MAX_ENTRIES)[slowest]) + "\n")
+        runs = alternate({"many": (cmd, many)}, 1, timeout=600, cold=("many",))
+        estimate.values.append(runs["many"][0].seconds)
+        how = f"measured: {MAX_ENTRIES:,} lines, {slowest}"
+    else:
+        one.write_text(singles[slowest][0] + "\n")
+        one_s = statistics.median(r.seconds for r in alternate({"one": (cmd, one)}, 3)["one"])
+        estimate.values.extend(one_s + v * (MAX_ENTRIES - 1) for v in per_line[slowest].values)
+        how = f"extrapolated: {slowest}"
+    print(f"worst    at {MAX_ENTRIES:,} lines of the slowest shape: {estimate.show('.1f', ' s')}")
     targets.append(
         Target("worst input at the limits", estimate, 60.0, unit=" s", fmt=".1f", note=how)
     )
     return {
-        "count": count,
-        "seconds": [r.seconds for r in runs["many"]],
+        "per_line_us": {k: [1e6 * x for x in v.values] for k, v in per_line.items()},
+        "slowest": slowest,
         "estimate_s": estimate.values,
     }
 

@@ -213,3 +213,27 @@ def test_two_known_names_never_resolve_to_the_first_alone(
         if resolver.lexicon.exact(combined.casefold()):
             return
         assert set(rb.ingredients) <= set(r.ingredients), (line, r)
+
+
+def test_an_entry_over_the_word_limit_is_reported_unread(resolver: Resolver) -> None:
+    from ketcheck.matching.resolve import MOST_PIECES
+
+    long_list = ", ".join(["Xanax 1 mg"] * 30)  # 30 medicines on one line: 119 words and marks
+    parsed, r = resolver.resolve(long_list)
+    assert isinstance(r, Unresolved) and "too long to read as one medicine" in r.reason
+    assert f"at most {MOST_PIECES}" in r.reason and parsed.text == long_list
+    # a long real line well under the limit is read as usual
+    rx = "24 HR calcium carbonate 200 MG / folic acid 1 MG / pyridoxine 75 MG / vitamin B12 0.012 MG"
+    _, r = resolver.resolve(rx)
+    assert isinstance(r, Resolved)
+    assert set(r.ingredients) == {"calcium", "folic acid", "pyridoxine", "cyanocobalamin"}
+
+
+def test_a_line_of_many_unknown_words_gives_a_few_reasons_and_counts_the_rest(
+    resolver: Resolver,
+) -> None:
+    line = " ; ".join(f"qzxw{chr(97 + i)}ab" for i in range(20))  # 39 words and marks
+    _, r = resolver.resolve(line)
+    assert isinstance(r, Ambiguous | Unresolved)
+    assert r.reason.count("is not a known drug name") <= 6
+    assert "more runs of unknown words not examined" in r.reason

@@ -84,12 +84,31 @@ def test_lookalike_partner_within_the_window_vetoes_a_clear_winner(kb: Knowledge
     assert isinstance(plain, Resolved) and plain.ingredients == ("clonazepam",)
 
 
-def test_fuzzy_match_reports_score_margin_and_runner_up(kb: KnowledgeBase) -> None:
-    _, r = Resolver(kb).resolve("sertralin")
-    assert isinstance(r, Resolved) and r.method is Method.FUZZY
-    assert 85 <= r.score < 100
-    assert r.margin is not None and r.margin >= kb.matching.margin
-    assert (r.matched, r.name_kind) == ("sertraline", "generic")  # the name that was matched
+@pytest.mark.parametrize(
+    ("typed", "matched", "runner_up"),
+    [
+        # a runner-up at or above the suggestion floor is named, with the lead
+        ("trazadone", "trazodone", "Razadyne"),
+        ("esopiclone", "eszopiclone", "zopiclone"),
+        ("lamictl", "Lamictal", "Lamisil"),
+        # no other drug that close: neither a runner-up nor a margin is shown
+        ("sertralin", "sertraline", None),
+        ("wellbutrn", "Wellbutrin", None),
+    ],
+)
+def test_fuzzy_match_reports_score_margin_and_runner_up(
+    bundled: KnowledgeBase, typed: str, matched: str, runner_up: str | None
+) -> None:
+    m = bundled.matching
+    _, r = Resolver(bundled).resolve(typed)
+    assert isinstance(r, Resolved) and r.method is Method.FUZZY and r.matched == matched
+    assert m.threshold <= r.score < 100
+    if runner_up is None:
+        assert (r.runner_up, r.margin) == (None, None)
+    else:
+        assert r.runner_up is not None and r.runner_up.name == runner_up
+        assert r.runner_up.score >= m.suggest_floor
+        assert r.margin == round(r.score - r.runner_up.score, 1) and r.margin >= m.margin
 
 
 def test_fuzzy_match_names_the_kind_of_name_it_landed_on(kb: KnowledgeBase) -> None:

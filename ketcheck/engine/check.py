@@ -144,10 +144,17 @@ def run_check(
     )
 
 
-_SIG_HINT = re.compile(
-    r"\d|prn|daily|nightly|bedtime|weekly|morning|evening|\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b",
-    re.IGNORECASE,
-)
+_DIGIT = re.compile(r"\d")
+_SIG_WORDS = ("prn", "daily", "nightly", "bedtime", "weekly", "morning", "evening")
+_SIG_ABBREVIATION = re.compile(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b")
+
+
+def _sig_hint(text: str) -> bool:
+    """A dose or a timing word: something the patient tables could use (cheap on long lines)."""
+    if _DIGIT.search(text):
+        return True
+    low = text.lower()
+    return any(w in low for w in _SIG_WORDS) or _SIG_ABBREVIATION.search(low) is not None
 
 
 def _needs_patient(
@@ -158,7 +165,7 @@ def _needs_patient(
         return True
     if any(f.hold is not None for f in findings):
         return True
-    return any(_SIG_HINT.search(m.input) for m in unique)
+    return any(_sig_hint(m.input) for m in unique)
 
 
 def summarise(

@@ -31,6 +31,8 @@ _FIELD = "\x1f"
 _ENTRY = "\x1e"
 _KEY = "\x1d"
 _RECORD = "\x1c"
+# Binary searches a table answers before it builds a dict of offsets (a few ms, paid once).
+_SEARCHES_BEFORE_INDEX = 200
 
 
 def pack_table(rows: Mapping[str, str]) -> list[Any]:
@@ -53,10 +55,11 @@ class PackedTable(Mapping[str, V]):
 
     Unpacking thousands of names into a dict at every start would cost more than the check
     itself; one string and two offset arrays load at once, and a lookup is a binary search.
-    Each value is built from its packed text on first access and then kept.
+    Each value is built from its packed text on first access and then kept. A caller that
+    searches often (a long list, a line of many words) soon gets a dict of offsets instead.
     """
 
-    __slots__ = ("_built", "_make", "_order", "_starts", "_text")
+    __slots__ = ("_built", "_make", "_offsets", "_order", "_searches", "_starts", "_text")
 
     def __init__(self, packed: list[Any], make: Callable[[str, str], V]) -> None:
         text, starts, order = packed
@@ -65,8 +68,18 @@ class PackedTable(Mapping[str, V]):
         self._order = memoryview(order).cast("I")
         self._make = make
         self._built: dict[str, V] = {}
+        self._offsets: dict[str, int] | None = None
+        self._searches = 0
 
     def _find(self, key: str) -> int:
+        offsets = self._offsets
+        if offsets is not None:
+            return offsets.get(key, -1)
+        self._searches += 1
+        if self._searches > _SEARCHES_BEFORE_INDEX:
+            text = self._text
+            self._offsets = {text[s : text.index(_KEY, s)]: s for s in self._starts}
+            return self._offsets.get(key, -1)
         text, starts, order = self._text, self._starts, self._order
         lo, hi = 0, len(order)
         while lo < hi:
@@ -82,13 +95,19 @@ class PackedTable(Mapping[str, V]):
         return -1
 
     def __getitem__(self, key: str) -> V:
-        try:
-            return self._built[key]
-        except KeyError:
-            pass
+        value: V | None = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of a key, or the default; a miss costs no exception (lines miss often)."""
+        value = self._built.get(key)
+        if value is not None:
+            return value
         start = self._find(key) if isinstance(key, str) else -1
         if start < 0:
-            raise KeyError(key)
+            return default
         begin = start + len(key) + 1
         value = self._built[key] = self._make(
             key, self._text[begin : self._text.index(_RECORD, begin)]
@@ -340,6 +359,9 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "sets": kb.lexicon.sets,
         "partners": kb.lexicon.partners,
         "dropped": kb.lexicon.dropped_generated,
+        "searchable": kb.lexicon.searchable,
+        "prefixes": kb.lexicon.prefixes,
+        "partner_keys": kb.lexicon.partner_keys,
         "rxnorm": pack_codes(kb),
         "rxnorm_dropped": kb.rxnorm.dropped,
     }
@@ -377,6 +399,9 @@ def from_compact(
             sets=tuple(tuple(s) for s in d["sets"]),
             partners=d["partners"],
             dropped_generated=d["dropped"],
+            searchable=d["searchable"],
+            prefixes=d["prefixes"],
+            partner_keys=d["partner_keys"],
         ),
         matching=unpack(Matching, d["matching"]),
         rules_by_target=by_target(rules),

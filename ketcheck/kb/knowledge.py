@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ketcheck.errors import DataError
-from ketcheck.kb.lexicon import Lexicon, NameEntry
+from ketcheck.kb.lexicon import Lexicon, NameEntry, search_texts
 from ketcheck.kb.rxnorm import CODES_FILE, CodeIndex, build_codes
 from ketcheck.matching.normalise import name_key
 from ketcheck.model import Advice, Effect, Route, Severity
@@ -284,11 +284,18 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
             dropped += 1
 
     lookalikes = _build_lookalikes(sources.get("lookalikes.toml", {}), entries, sets)
+    names = {k: tuple(v) for k, v in entries.items()}
+    searchable, prefixes, partner_keys = search_texts(
+        names, tuple(sets), lookalikes, SOURCE_CURATED
+    )
     lexicon = Lexicon(
-        names={k: tuple(v) for k, v in entries.items()},
+        names=names,
         sets=tuple(sets),
         partners=lookalikes,
         dropped_generated=dropped,
+        searchable=searchable,
+        prefixes=prefixes,
+        partner_keys=partner_keys,
     )
     return KnowledgeBase(
         release=release,

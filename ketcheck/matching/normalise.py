@@ -44,6 +44,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 def clean_text(text: str) -> str:
     """Make typed text safe and comparable: NFKC, plain quotes and spaces, no control bytes."""
+    if text.isascii() and text.isprintable():
+        return text.replace("`", "'")  # NFKC leaves printable ASCII as it is
     text = _ESCAPES.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return _CONTROL.sub(" ", text)
@@ -66,4 +68,9 @@ def key_of_clean(text: str) -> str:
 
 def letter_count(key: str) -> int:
     """Letters in a key: the minimum-length rule for fuzzy matching counts these."""
+    if key.isascii():
+        return len(key.translate(_NOT_LETTERS))
     return sum(ch.isalpha() for ch in key)
+
+
+_NOT_LETTERS = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalpha()))

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ketcheck.kb.knowledge import SOURCE_CURATED, SOURCE_FDA, SOURCE_RXNORM
+from ketcheck.kb.knowledge import SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
-from ketcheck.matching.normalise import clean_text, letter_count, name_key
+from ketcheck.matching.nearby import NearbyIndex
+from ketcheck.matching.normalise import clean_text, key_of_clean, letter_count, name_key
 from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise
 from ketcheck.model import (
     Ambiguous,
@@ -72,6 +73,7 @@ class _Found:
     candidates: list[Candidate] = field(default_factory=list)
     ambiguous_name: Ambiguous | None = None
     guesses: int = 0
+    unchecked: int = 0  # runs of unknown words left unexamined once the doubts are many
     fuzzy_result: Resolution | None = None
 
 
@@ -87,7 +89,10 @@ class Resolver:
         self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
         self._scorer: tuple[Callable[..., float], float] | None = None
-        self._first_words: dict[str, int] | None = None
+        self._nearby: NearbyIndex | None = None
+        self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
+        self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._prefixes: frozenset[str] | None = None
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
@@ -100,7 +105,7 @@ class Resolver:
     # --- the whole entry -----------------------------------------------------------------
 
     def _resolve(self, cleaned: str) -> tuple[Parsed, Resolution]:
-        full = name_key(cleaned)
+        full = key_of_clean(cleaned)
         if not full:
             return Parsed(text=cleaned, name=""), Unresolved(
                 reason="no drug name found in the entry"
@@ -111,7 +116,24 @@ class Resolver:
         pack = _PACK.match(cleaned)
         if pack:
             return self._pack(cleaned, pack)
-        return self._cover(cleaned, tokenise(cleaned))
+        # every word or mark is at least one character: a short entry is within the limit
+        pieces = 0
+        if len(cleaned) > MOST_PIECES:
+            pieces = len(cleaned.split()) + sum(cleaned.count(mark) for mark in _MARKS)
+        if pieces > MOST_PIECES:
+            return Parsed(text=cleaned, name=""), Unresolved(
+                reason=f"{pieces} words and marks: too long to read as one medicine "
+                f"(at most {MOST_PIECES}); give one medicine per line"
+            )
+        tokens = tokenise(cleaned)
+        if len(tokens) == 1 and tokens[0].label is Label.WORD:
+            only = tokens[0]
+            known = only.key != full and self.lexicon.exact(only.key)
+            if letter_count(only.key) >= _NEW_ITEM and not known:
+                # One unknown word long enough to doubt: the cover would label it, search it
+                # and conclude just what its fuzzy search concludes, so it goes there directly.
+                return Parsed(text=cleaned, name=only.text), self._fuzzy(only.key)
+        return self._cover(cleaned, tokens)
 
     def _cover(self, cleaned: str, tokens: list[Token]) -> tuple[Parsed, Resolution]:
         """Find every name on the line, label every other word, and decide."""
@@ -135,29 +157,30 @@ class Resolver:
         unknown words, then uses the fewest names ("Tylenol with Codeine" over two), then the
         most tokens. So "daily vitamin A" reads "vitamin A", not "daily vitamin" and "A".
         """
-        first_words = self._first_word_index()
+        prefixes = self._name_prefixes()
         n = len(tokens)
         starts: list[list[tuple[int, tuple[NameEntry, ...]]]] = [[] for _ in range(n)]
         for i, t in enumerate(tokens):
-            if t.label in _NEVER_STARTS or not t.key:
+            if t.label in _NEVER_STARTS or not t.key or t.key not in prefixes:
                 continue
-            longest = first_words.get(t.key.split(" ", 1)[0], 0)
-            words = 0
             keys: list[str] = []
             j = i
-            while longest and j < n and tokens[j].label not in (Label.OPEN, Label.CLOSE):
-                if tokens[j].key:
-                    keys.append(tokens[j].key)
-                    words += tokens[j].key.count(" ") + 1
-                if words > longest:
-                    break
+            while (
+                j < n and tokens[j].label is not Label.OPEN and tokens[j].label is not Label.CLOSE
+            ):
+                last = tokens[j]
                 j += 1
-                last = tokens[j - 1]
-                if last.label in (Label.JOINER, Label.PUNCT) or not last.key:
+                if not last.key:
+                    continue
+                keys.append(last.key)
+                joined = " ".join(keys)
+                if joined not in prefixes:
+                    break  # no known name goes on this way
+                if last.label is Label.JOINER or last.label is Label.PUNCT:
                     continue
                 if t.label is Label.STRENGTH and j - i == 1:
                     continue  # a number alone is not a name ("5-HTP" is)
-                entries = self.lexicon.exact(" ".join(keys))
+                entries = self.lexicon.exact(joined)
                 if entries:
                     starts[i].append((j, entries))
         # "penicillin G procaine": a salt word right after where a name may end is its salt
@@ -195,17 +218,12 @@ class Resolver:
             i = j
         return spans
 
-    def _first_word_index(self) -> dict[str, int]:
-        """First word of every known name -> the most words a name starting with it has."""
-        if self._first_words is None:
-            index: dict[str, int] = {}
-            for key in self.lexicon.names:
-                head, _, _ = key.partition(" ")
-                size = key.count(" ") + 1
-                if size > index.get(head, 0):
-                    index[head] = size
-            self._first_words = index
-        return self._first_words
+    def _name_prefixes(self) -> frozenset[str]:
+        """Every known name and each of its leading word sequences: where a name may go on."""
+        if self._prefixes is None:
+            text = self.lexicon.prefixes
+            self._prefixes = frozenset(text.split("\n")) if text else frozenset()
+        return self._prefixes
 
     def _add_span(
         self,
@@ -264,7 +282,10 @@ class Resolver:
                 or (labels[end] is Label.JOINER and end + 1 < n and labels[end + 1] is Label.WORD)
             ):
                 end += 1
-            self._run(found, tokens, labels, i, end, named)
+            if len(found.doubts) < _MOST_DOUBTS:
+                self._run(found, tokens, labels, i, end, named)
+            else:
+                found.unchecked += 1  # the entry is in doubt already; more reasons add nothing
             i = end
 
     def _run(
@@ -282,11 +303,18 @@ class Resolver:
         key = " ".join(t.key for t in words if t.key)
         if named and _in_trailing_brackets(tokens, start):
             return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
+        strictness = _strictness(tokens, labels, start, end)
+        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
+            strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
+        longest = max(letter_count(t.key) for t in words) if words else 0
         outcome: Resolution | None = None
         # Once the entry is in doubt it is held back whatever else is on it: more guesses would
         # only cost time (a 1,000-character line of unknown words stays linear and quick).
         guess = len(found.doubts) < 1 and found.guesses < _MOST_GUESSES
-        if guess and (letter_count(key) >= self.matching.min_letters or (key and not named)):
+        # A key too short to guess is searched only for the suggestions of the doubt it raises.
+        # nor is a run of one- and two-letter words: it spells no name.
+        long_enough = letter_count(key) >= self.matching.min_letters and longest >= _NEW_ITEM
+        if guess and (long_enough or (key and not named and longest >= strictness)):
             found.guesses += 1
             outcome = self._fuzzy(key)
         if isinstance(outcome, Resolved):
@@ -313,10 +341,6 @@ class Resolver:
             if found.ambiguous_name is None:
                 found.ambiguous_name = outcome
             return
-        strictness = _strictness(tokens, labels, start, end)
-        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
-            strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
-        longest = max(letter_count(t.key) for t in words) if words else 0
         if longest >= strictness:
             found.doubts.append(f"{text!r} is not a known drug name")
             if outcome is not None and found.fuzzy_result is None:
@@ -327,6 +351,8 @@ class Resolver:
 
     def _decide(self, found: _Found, tokens: list[Token], labels: list[Label]) -> Resolution:
         parts = _distinct_parts(found, tokens)
+        if found.unchecked:
+            found.doubts.append(f"{found.unchecked} more runs of unknown words not examined")
         if found.doubts:
             if not parts:
                 if len(found.doubts) == 1 and found.ambiguous_name is not None:
@@ -461,8 +487,11 @@ class Resolver:
             score=part.score,
         )
 
-    def _labels(self, ingredients: Sequence[str]) -> tuple[str, ...]:
-        return self.kb.classes_of(ingredients)
+    def _labels(self, ingredients: tuple[str, ...]) -> tuple[str, ...]:
+        labels = self._classes.get(ingredients)
+        if labels is None:
+            labels = self._classes[ingredients] = self.kb.classes_of(ingredients)
+        return labels
 
     # --- fuzzy ---------------------------------------------------------------------------
 
@@ -477,68 +506,100 @@ class Resolver:
         if self._vocabulary is None or self._scorer is None:
             # Fuzzy matching searches reviewed (curated) names only: the thousands of generated
             # brand names stay available for exact matches but would add noise neighbours.
-            self._vocabulary = [
-                k
-                for k, entries in self.lexicon.names.items()
-                if any(e.source == SOURCE_CURATED for e in entries)
-            ]
+            text = self.lexicon.searchable
+            self._vocabulary = text.split("\n") if text else []
             self._scorer = make_scorer(self.matching.scorer)
         return self._vocabulary, self._scorer
 
     def _keys_of(self, ingredient: str) -> list[str]:
+        """The names of a look-alike partner that name it alone (packed with the lexicon)."""
         if self._keys_by_ingredient is None:
             index: dict[str, list[str]] = {}
-            for k, entries in self.lexicon.names.items():
-                for e in entries:
-                    ings = self.lexicon.sets[e[1]]
-                    if len(ings) == 1:
-                        index.setdefault(ings[0], []).append(k)
+            for line in self.lexicon.partner_keys.split("\n"):
+                if line:
+                    ing, *keys = line.split("\t")
+                    index[ing] = keys
             self._keys_by_ingredient = index
         return self._keys_by_ingredient.get(ingredient, [])
 
-    def _fuzzy_uncached(self, key: str) -> Resolution:
+    def _search(self, key: str) -> list[tuple[float, NameEntry]]:
+        """Every name scoring at least the suggestion floor, best per ingredient set.
+
+        Every decision depends on these names alone: a winner needs the threshold, only a
+        runner-up within the margin can stop it, and nothing weaker is ever offered (weaker
+        names misled more than they helped: "Errin" drew heroin, "Novalgin" Novolin).
+        """
         from rapidfuzz import process
 
         m = self.matching
         vocabulary, (scorer, scale) = self._prepare()
-        floor = max(0.0, min(m.suggest_floor, m.lookalike_floor) - 10.0)
+        names: Sequence[str] = vocabulary
+        if m.scorer == "levenshtein":  # the index's bound holds for plain edit distance only
+            if self._nearby is None:
+                self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
+            names = self._nearby.names(key)
         hits = process.extract(
-            key, vocabulary, scorer=scorer, limit=m.limit * 4, score_cutoff=floor / scale
+            key,
+            names,
+            scorer=scorer,
+            limit=m.limit * 4,
+            score_cutoff=m.suggest_floor / scale,
         )
+        return self._ranked(hits, scale)
+
+    def _ranked(
+        self, hits: Sequence[tuple[str, float, object]], scale: float
+    ) -> list[tuple[float, NameEntry]]:
+        """The best-scoring name of each distinct ingredient set, best first."""
         best: dict[int, tuple[float, NameEntry]] = {}
+        entries_of = self.lexicon.names.get
         for candidate_key, raw_score, _ in hits:
-            score = raw_score * scale
-            for e in self.lexicon.exact(candidate_key):
-                if e[1] not in best or score > best[e[1]][0]:
-                    best[e[1]] = (float(score), e)
-        ranked = sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
+            score = float(raw_score * scale)
+            for e in entries_of(candidate_key, ()):
+                held = best.get(e[1])
+                if held is None or score > held[0]:
+                    best[e[1]] = (score, e)
+        return sorted(best.values(), key=lambda item: (-item[0], item[1][0]))
+
+    def _fuzzy_uncached(self, key: str) -> Resolution:
+        return self._judge(key, self._search(key))
+
+    def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
+        """The outcome from the leaders found (best first, one per ingredient set)."""
+        m = self.matching
+        _, (scorer, scale) = self._prepare()
         # Only the leaders are ever shown (runner-up, up to `limit` suggestions).
-        cands = [self._candidate(e, score) for score, e in ranked[: max(m.limit, 3)]]
+        leaders = ranked[: max(m.limit, 3)]
         if letter_count(key) < m.min_letters:
             return Unresolved(
                 reason=f"not a known name, and too short to guess (fewer than {m.min_letters} letters)",
-                suggestions=tuple(c for c in cands if c.score >= m.suggest_floor)[:3],
+                suggestions=tuple(
+                    self._candidate(e, score) for score, e in leaders if score >= m.suggest_floor
+                )[:3],
             )
-        if not cands:
-            return Unresolved(reason="no known drug name is close to this")
-        top = cands[0]
-        runner = cands[1] if len(cands) > 1 else None
-        margin = top.score - (runner.score if runner else 0.0)
+        if not leaders:
+            return Unresolved(reason=_NOTHING_CLOSE)
+        top_score, top_entry = leaders[0]
+        top = self._candidate(top_entry, top_score)
+        runner = self._candidate(leaders[1][1], leaders[1][0]) if len(leaders) > 1 else None
+        # With no runner-up, every other drug scores under the floor searched: no margin to show.
+        margin = top.score - runner.score if runner else None
         partners = self.lexicon.lookalike_partners(top.ingredients)
         close_partners = self._close_partners(key, partners, top.score, scorer, scale)
-        if top.score >= m.threshold and margin >= m.margin and not close_partners:
-            entry = ranked[0][1]  # the name matched: its kind (brand, generic…) and source
+        clear = margin is None or margin >= m.margin
+        if top.score >= m.threshold and clear and not close_partners:
             return Resolved(
                 matched=top.name,
                 method=Method.FUZZY,
                 score=round(top.score, 1),
                 ingredients=top.ingredients,
-                name_kind=entry[2],
-                source=entry[3],
-                margin=round(margin, 1),
+                name_kind=top_entry[2],  # the name matched: its kind (brand, generic…)
+                source=top_entry[3],
+                margin=None if margin is None else round(margin, 1),
                 runner_up=runner,
             )
-        shown = [c for c in cands if c.score >= m.suggest_floor][: m.limit]
+        shown = [self._candidate(e, score) for score, e in leaders if score >= m.suggest_floor]
+        shown = shown[: m.limit]
         # When no guess is made, offer every look-alike partner of the leader that is at all
         # close, so the reader sees "clonazepam or clonidine?", not just the leader.
         offered = close_partners or self._close_partners(key, partners, None, scorer, scale)
@@ -556,16 +617,16 @@ class Resolver:
             else:
                 reason = f"not a known name; closest is {top.name} ({top.score:.0f}/100)"
             return Ambiguous(reason=reason, candidates=tuple(shown))
-        return Unresolved(
-            reason="no known drug name is close enough to this",
-            suggestions=tuple(cands[:3]) if top.score >= m.suggest_floor - 10 else (),
-        )
+        return Unresolved(reason=_NOTHING_CLOSE)
 
     def _candidate(self, e: NameEntry, score: float) -> Candidate:
-        ings = self.lexicon.ingredients(e)
-        return Candidate(
-            name=e[0], ingredients=ings, classes=self._labels(ings), score=round(score, 1)
-        )
+        made = self._candidates.get((e, score))
+        if made is None:
+            ings = self.lexicon.ingredients(e)
+            made = self._candidates[(e, score)] = Candidate(
+                name=e[0], ingredients=ings, classes=self._labels(ings), score=round(score, 1)
+            )
+        return made
 
     def _close_partners(
         self,
@@ -605,7 +666,13 @@ _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine 
 _IN_INSTRUCTIONS = 5  # among dose and sig words: long unknown words only
 _ORDINARY_WORD_LETTERS = 6
 _MOST_GUESSES = 8  # fuzzy searches for one entry; a longer list of unknown words is in doubt
+_MOST_DOUBTS = 6  # reasons given for one entry in doubt; the rest are counted, not examined
+# Words and marks one entry may have: real lines and RxNorm names have at most about 30 (an
+# RxNorm pack, up to 80, is read item by item); a longer entry is reported unread.
+MOST_PIECES = 80
+_MARKS = "()[]{};,-/+"
 _PRODUCT_DOUBT = "may be a product with more ingredients"
+_NOTHING_CLOSE = "no known drug name is close to this"
 
 
 def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:
@@ -683,6 +750,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
     pairs = list(zip(found.parts, found.spans, strict=True))
     outside = {i for p, (a, _) in pairs if not tokens[a].bracket for i in p.ingredients}
     several = len({p.ingredients for p in found.parts}) > 1
+    markers = _indication_markers(tokens) if several else []
     kept: list[Part] = []
     for n, (p, (a, b)) in enumerate(pairs):
         mine = set(p.ingredients)
@@ -697,7 +765,7 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
         if several and _ordinary_word(p, tokens, a, b):
             found.doubts.append(f"{p.text!r} is also a brand name of {'+'.join(p.ingredients)}")
             continue
-        marker = _indication_before(tokens, a)
+        marker = markers[a] if several else None
         if several and n and marker:
             found.doubts.append(
                 f"{p.text!r} follows {marker!r}: what the medicine treats, or a second medicine?"
@@ -705,12 +773,13 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
             continue
         kept.append(p)
     out: list[Part] = []
+    combined = [set(q.ingredients) for q in kept if len(q.ingredients) > 1]
+    seen: set[tuple[str, ...]] = set()
     for p in kept:
         mine = set(p.ingredients)
-        if any(mine < set(q.ingredients) for q in kept) or any(
-            q.ingredients == p.ingredients for q in out
-        ):
+        if p.ingredients in seen or any(mine < other for other in combined):
             continue  # "hydrocodone (Norco)": Norco says it all; a repeat says nothing new
+        seen.add(p.ingredients)
         out.append(p)
     return out
 
@@ -725,16 +794,19 @@ def _ordinary_word(part: Part, tokens: list[Token], start: int, end: int) -> boo
     )
 
 
-def _indication_before(tokens: list[Token], start: int) -> str | None:
-    """The "for" (or "dx", "indication") earlier in this item of the line, if any."""
-    for t in reversed(tokens[:start]):
+def _indication_markers(tokens: list[Token]) -> list[str | None]:
+    """For each token, the "for" (or "dx", "indication") earlier in its item of the line, if any."""
+    out: list[str | None] = []
+    marker: str | None = None
+    for t in tokens:
+        out.append(marker)
         if t.label in (Label.OPEN, Label.CLOSE) or (
             t.label is Label.SEPARATOR and t.word not in ("with",)
         ):
-            return None
-        if t.word in vocab.INDICATION_MARKERS:
-            return t.text
-    return None
+            marker = None
+        elif t.word in vocab.INDICATION_MARKERS:
+            marker = t.text
+    return out
 
 
 def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
@@ -773,7 +845,8 @@ def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
             fields["note"].append(t.text)
     if not name:  # nothing known: the unclaimed words are what was tried as a name
         name = [t.text for t, label in zip(tokens, labels, strict=True) if label is Label.WORD]
-        fields["note"] = [w for w in fields["note"] if w not in name]
+        tried = set(name)
+        fields["note"] = [w for w in fields["note"] if w not in tried]
     return Parsed(
         text=cleaned,
         name=" ".join(name),

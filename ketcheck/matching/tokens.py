@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from ketcheck.matching import vocabulary as v
 from ketcheck.matching.normalise import key_of_clean
@@ -29,6 +30,10 @@ class Label(Enum):
     OPEN = "open"
     CLOSE = "close"
     PUNCT = "punct"
+
+    # Members are singletons compared by identity, so identity hashing is exact, and C-level:
+    # Enum's own __hash__ is Python code, called for every label tested against a set.
+    __hash__ = object.__hash__
 
 
 # Labels a resolved entry may keep outside its names without losing a medicine.
@@ -74,10 +79,10 @@ _WORD_EDGES = ".,;:\"'!?*"
 
 def strip_bullet(text: str) -> str:
     """Remove list bullets and numbering ("- ", "2. ", "#2 ") from the start of a line."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = _BULLET.sub("", text, count=1)
+    found = _BULLET.match(text)
+    while found and found.end():
+        text = text[found.end() :]
+        found = _BULLET.match(text)
     return text
 
 
@@ -86,18 +91,21 @@ def word_of(text: str) -> str:
     return text.casefold().strip(_WORD_EDGES)
 
 
+@lru_cache(maxsize=8192)
 def vocabulary_label(word: str) -> Label:
-    """The label a word has from the instruction vocabulary alone (WORD when none)."""
+    """The label a word has from the instruction vocabulary alone (WORD when none; memoised)."""
     if not word:
         return Label.PUNCT
     if word in v.SEPARATORS:
         return Label.SEPARATOR
-    if v.NUMBER_MARK.match(word):
+    # Every pattern below needs a digit or a mark: a word of letters alone skips them.
+    plain = word.isalpha()
+    if not plain and v.NUMBER_MARK.match(word):
         return Label.NUMBER_MARK
-    if v.DOSE_TOKEN.match(word) or word in v.UNITS or _UNIT_RATE.match(word):
+    if word in v.UNITS or (not plain and (v.DOSE_TOKEN.match(word) or _UNIT_RATE.match(word))):
         return Label.STRENGTH
     bare = word.replace(".", "") if not word[0].isdigit() else word
-    if v.RXNORM_CODE.match(bare):
+    if not plain and v.RXNORM_CODE.match(bare):
         return Label.QUALIFIER
     if bare in v.RELEASE:
         return Label.RELEASE
@@ -105,7 +113,7 @@ def vocabulary_label(word: str) -> Label:
         return Label.FORM
     if bare in v.ROUTES:
         return Label.ROUTE
-    if bare in v.FREQUENCY or v.FREQUENCY_TOKEN.match(bare):
+    if bare in v.FREQUENCY or (not plain and v.FREQUENCY_TOKEN.match(bare)):
         return Label.FREQUENCY
     if word in v.SALTS:
         return Label.SALT
@@ -113,6 +121,8 @@ def vocabulary_label(word: str) -> Label:
         return Label.QUALIFIER
     if word in v.SIG:
         return Label.SIG
+    if plain:
+        return Label.WORD
     if not any(ch.isalnum() for ch in word):
         return Label.PUNCT
     return Label.WORD
@@ -147,10 +157,16 @@ def tokenise(text: str) -> list[Token]:
 
 
 def _token(text: str, label: Label, stack: list[str]) -> Token:
+    return _made(text, label, stack[-1] if stack else "")
+
+
+@lru_cache(maxsize=8192)
+def _made(text: str, label: Label, bracket: str) -> Token:
+    """One token (memoised: tokens are immutable, and doses and sig words recur on every list)."""
     return Token(
         text=text,
         key=key_of_clean(text) if label not in (Label.OPEN, Label.CLOSE, Label.JOINER) else "",
         word=word_of(text),
         label=label,
-        bracket=stack[-1] if stack else "",
+        bracket=bracket,
     )
