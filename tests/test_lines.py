@@ -223,7 +223,9 @@ def test_an_entry_over_the_word_limit_is_reported_unread(resolver: Resolver) -> 
     assert isinstance(r, Unresolved) and "too long to read as one medicine" in r.reason
     assert f"at most {MOST_PIECES}" in r.reason and parsed.text == long_list
     # a long real line well under the limit is read as usual
-    rx = "24 HR calcium carbonate 200 MG / folic acid 1 MG / pyridoxine 75 MG / vitamin B12 0.012 MG"
+    rx = (
+        "24 HR calcium carbonate 200 MG / folic acid 1 MG / pyridoxine 75 MG / vitamin B12 0.012 MG"
+    )
     _, r = resolver.resolve(rx)
     assert isinstance(r, Resolved)
     assert set(r.ingredients) == {"calcium", "folic acid", "pyridoxine", "cyanocobalamin"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketcheck.matching.normalise import name_key
@@ -81,3 +81,43 @@ def test_tokenise_never_fails_and_keeps_every_word(text: str) -> None:
     tokens = tokenise(clean_text(text).strip())
     # Every letter or digit of the (bullet-stripped) entry lands in exactly one token.
     assert name_key(" ".join(t.text for t in tokens)) == name_key(cleaned)
+
+
+def _first_vocabulary_label(word: str) -> Label:
+    """The label of the first vocabulary set holding a word of plain letters (the precedence)."""
+    from ketcheck.matching import vocabulary as v
+
+    for words, label in (
+        (v.SEPARATORS, Label.SEPARATOR),
+        (v.UNITS, Label.STRENGTH),
+        (v.RELEASE, Label.RELEASE),
+        (v.FORMS, Label.FORM),
+        (v.ROUTES, Label.ROUTE),
+        (v.FREQUENCY, Label.FREQUENCY),
+        (v.SALTS, Label.SALT),
+        (v.QUALIFIERS, Label.QUALIFIER),
+        (v.SIG, Label.SIG),
+    ):
+        if word in words:
+            return label
+    return Label.WORD
+
+
+def test_every_plain_vocabulary_word_keeps_its_label() -> None:
+    from ketcheck.matching import vocabulary as v
+    from ketcheck.matching.tokens import vocabulary_label
+
+    every = set().union(v.SEPARATORS, v.UNITS, v.RELEASE, v.FORMS, v.ROUTES, v.FREQUENCY)
+    every |= set().union(v.SALTS, v.QUALIFIERS, v.SIG)
+    plain = sorted(w for w in every if w.isascii() and w.isalpha())
+    assert len(plain) > 100
+    assert [vocabulary_label(w) for w in plain] == [_first_vocabulary_label(w) for w in plain]
+    assert vocabulary_label("mg") is Label.STRENGTH and vocabulary_label("daily") is Label.FREQUENCY
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_a_word_of_plain_letters_is_labelled_by_the_vocabulary_alone(word: str) -> None:
+    from ketcheck.matching.tokens import vocabulary_label
+
+    assert vocabulary_label(word) is _first_vocabulary_label(word)

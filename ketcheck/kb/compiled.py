@@ -302,6 +302,10 @@ def _text_in(annotation: str, text: str) -> Any:
     return _DECODERS[annotation](json.loads(text))
 
 
+def _class_ids(_key: str, packed: str) -> tuple[str, ...]:
+    return tuple(packed.split(",")) if packed else ()
+
+
 def _ingredient_out(i: Ingredient) -> str:
     return _FIELD.join(_text_out(a, getattr(i, n)) for n, a in _INGREDIENT_FIELDS.items())
 
@@ -349,6 +353,9 @@ def to_compact(kb: KnowledgeBase) -> dict[str, Any]:
         "licence": kb.licence,
         "classes": [pack(c) for c in kb.classes.values()],
         "ingredients": pack_table({i.id: _ingredient_out(i) for i in kb.ingredients.values()}),
+        "ingredient_classes": pack_table(
+            {i.id: ",".join(i.classes) for i in kb.ingredients.values()}
+        ),
         "rules": [pack(r) for r in kb.rules],
         "default_rule": pack(kb.default_rule),
         "not_reviewed_rule": pack(kb.not_reviewed_rule),
@@ -406,4 +413,5 @@ def from_compact(
         matching=unpack(Matching, d["matching"]),
         rules_by_target=by_target(rules),
         rxnorm=rxnorm,
+        ingredient_classes=PackedTable(d["ingredient_classes"], _class_ids),
     )

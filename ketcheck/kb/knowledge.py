@@ -124,6 +124,8 @@ class KnowledgeBase:
     rules_by_target: Mapping[str, Rule]
     licence: str = ""
     rxnorm: CodeIndex = field(default_factory=CodeIndex)  # RxNorm codes, read when first asked
+    # Each ingredient's class ids alone: naming a candidate's classes need not unpack its record.
+    ingredient_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def rule_for(self, target: str) -> Rule | None:
         """The rule attached to "class:<id>" or "ingredient:<id>", if any."""
@@ -132,11 +134,15 @@ class KnowledgeBase:
     def classes_of(self, ingredients: Sequence[str]) -> tuple[str, ...]:
         """Class ids of these ingredients, in first-seen order."""
         seen: dict[str, None] = {}
+        quick = self.ingredient_classes
         for ing in ingredients:
-            info = self.ingredients.get(ing)
-            if info:
-                for c in info.classes:
-                    seen[c] = None
+            if quick:
+                found = quick.get(ing, ())
+            else:
+                info = self.ingredients.get(ing)
+                found = info.classes if info else ()
+            for c in found:
+                seen[c] = None
         return tuple(seen)
 
 
@@ -312,6 +318,7 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
         rules_by_target=by_target(rules),
         licence=licence,
         rxnorm=rxnorm,
+        ingredient_classes={i.id: i.classes for i in ingredients.values()},
     )
 
 

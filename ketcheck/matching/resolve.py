@@ -312,8 +312,11 @@ class Resolver:
         # only cost time (a 1,000-character line of unknown words stays linear and quick).
         guess = len(found.doubts) < 1 and found.guesses < _MOST_GUESSES
         # A key too short to guess is searched only for the suggestions of the doubt it raises.
-        # nor is a run of one- and two-letter words: it spells no name.
-        long_enough = letter_count(key) >= self.matching.min_letters and longest >= _NEW_ITEM
+        # Nor is a run of one- and two-letter words: it spells no name.
+        if guess and longest >= _NEW_ITEM:
+            long_enough = letter_count(key) >= self.matching.min_letters
+        else:
+            long_enough = guess = False
         if guess and (long_enough or (key and not named and longest >= strictness)):
             found.guesses += 1
             outcome = self._fuzzy(key)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import NamedTuple
 
 from ketcheck.matching import vocabulary as v
 from ketcheck.matching.normalise import key_of_clean
@@ -56,9 +56,12 @@ INSTRUCTION_LABELS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Token:
-    """One token: its text, lookup key, vocabulary label and the bracket it sits in."""
+class Token(NamedTuple):
+    """One token: its text, lookup key, vocabulary label and the bracket it sits in.
+
+    A named tuple rather than a dataclass: a line makes one per word, and a tuple is built
+    several times faster (it is as immutable).
+    """
 
     text: str
     key: str
@@ -98,8 +101,10 @@ def vocabulary_label(word: str) -> Label:
         return Label.PUNCT
     if word in v.SEPARATORS:
         return Label.SEPARATOR
-    # Every pattern below needs a digit or a mark: a word of letters alone skips them.
+    # Every pattern below needs a digit or a mark: a word of letters alone is a look-up.
     plain = word.isalpha()
+    if plain and word.isascii():
+        return _PLAIN_LABELS.get(word, Label.WORD)
     if not plain and v.NUMBER_MARK.match(word):
         return Label.NUMBER_MARK
     if word in v.UNITS or (not plain and (v.DOSE_TOKEN.match(word) or _UNIT_RATE.match(word))):
@@ -128,6 +133,30 @@ def vocabulary_label(word: str) -> Label:
     return Label.WORD
 
 
+def _plain_labels() -> dict[str, Label]:
+    """The label of each vocabulary word of plain letters, by the precedence `vocabulary_label`
+    applies (the first set holding a word wins)."""
+    ordered = (
+        (v.SEPARATORS, Label.SEPARATOR),
+        (v.UNITS, Label.STRENGTH),
+        (v.RELEASE, Label.RELEASE),
+        (v.FORMS, Label.FORM),
+        (v.ROUTES, Label.ROUTE),
+        (v.FREQUENCY, Label.FREQUENCY),
+        (v.SALTS, Label.SALT),
+        (v.QUALIFIERS, Label.QUALIFIER),
+        (v.SIG, Label.SIG),
+    )
+    out: dict[str, Label] = {}
+    for words, label in ordered:
+        for word in words:
+            out.setdefault(word, label)
+    return out
+
+
+_PLAIN_LABELS = _plain_labels()
+
+
 def tokenise(text: str) -> list[Token]:
     """Tokens of a cleaned entry, in order; words joined by "-", "/" or "+" are split apart."""
     spaced = _SPLIT_MARKS.sub(r" \1 ", strip_bullet(text))
@@ -143,9 +172,10 @@ def tokenise(text: str) -> list[Token]:
                 stack.pop()
             out.append(_token(piece, Label.CLOSE, stack))
             continue
-        word = word_of(piece)
+        plain = piece.isascii() and piece.isalpha()  # most words: no marks, no joiners
+        word = piece.lower() if plain else word_of(piece)
         label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word)
-        if label is Label.WORD and _INNER_JOINER.search(piece):
+        if label is Label.WORD and not plain and _INNER_JOINER.search(piece):
             for part in _INNER_JOINER.split(piece):
                 if part in ("-", "/", "+"):
                     out.append(_token(part, Label.JOINER, stack))
@@ -162,7 +192,10 @@ def _token(text: str, label: Label, stack: list[str]) -> Token:
 
 @lru_cache(maxsize=8192)
 def _made(text: str, label: Label, bracket: str) -> Token:
-    """One token (memoised: tokens are immutable, and doses and sig words recur on every list)."""
+    """One token (memoised: doses, units and sig words recur on every list)."""
+    if text.isascii() and text.isalpha():
+        word = text.lower()  # what word_of and key_of_clean make of plain letters
+        return Token(text=text, key=word, word=word, label=label, bracket=bracket)
     return Token(
         text=text,
         key=key_of_clean(text) if label not in (Label.OPEN, Label.CLOSE, Label.JOINER) else "",
