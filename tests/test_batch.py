@@ -343,18 +343,19 @@ def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | N
         (pid, [Entry(text=t, recent=True) if i % 3 == 2 else t for i, t in enumerate(meds)])
         for pid, meds in zip([1, "1", "p\x00id", 'q"x', 5, "«é»"], LISTS, strict=True)
     ]
-    writer = PatientLines(cache_limit=4)  # small: the caches restart along the way
+    writer = PatientLines(cache_limit=4, bodies=2)  # small: entries drop out along the way
     for pid, report in check_each(patients, kb, options, tool_version="test"):
         expected = dumps({"patient_id": pid, **report_to_dict(report)}, indent=None) + "\n"
         assert writer.line(pid, report) == expected
 
 
-def test_resolver_restarts_keep_results(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ketcheck.engine.batch as engine_batch
-
+@pytest.mark.parametrize("kept", [1, 2, 5])
+def test_bounded_line_memo_keeps_results(kb: KnowledgeBase, kept: int) -> None:
     options = CheckOptions()
     lists = [(i, meds) for i, meds in enumerate(LISTS * 3)]
     before = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
-    monkeypatch.setattr(engine_batch, "RESOLVER_NAMES", 2)
-    after = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
+    after = [
+        report_to_dict(r)
+        for _, r in check_each(lists, kb, options, tool_version="test", lines_kept=kept)
+    ]
     assert after == before

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ketcheck.engine.check import run_check
 from ketcheck.engine.exit_policy import ExitCode, worst_of
+from ketcheck.engine.lines import LineMemo
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Entry, Report
 from ketcheck.options import CheckOptions
 
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 P = TypeVar("P")
 
-# The resolver caches every distinct name it sees; a fresh one after this many keeps memory flat.
-RESOLVER_NAMES = 3000
+# Distinct lines kept across patients (least recently used dropped first): memory stays flat.
+LINES_KEPT = 4096
 
 
 @dataclass(slots=True, kw_only=True)
@@ -55,16 +55,13 @@ def check_each(
     tool_version: str,
     options_of: Callable[[P, CheckOptions], CheckOptions] | None = None,
     tables: Callable[[], PatientTables] | None = None,
+    lines_kept: int = LINES_KEPT,
 ) -> Iterator[tuple[P, Report]]:
-    """Check each (patient, entries) in turn; name resolution is shared, its caches bounded."""
-    resolver = Resolver(kb)
-    names: set[str] = set()
+    """Check each (patient, entries) in turn; each distinct line is worked out once, boundedly."""
+    memo = LineMemo(kb, limit=lines_kept)
     for patient, entries in lists:
-        if len(names) > RESOLVER_NAMES:
-            resolver, names = Resolver(kb), set()
-        names.update(e if isinstance(e, str) else e.text for e in entries)
         mine = options_of(patient, options) if options_of is not None else options
-        report = run_check(
-            entries, kb, mine, tool_version=tool_version, resolver=resolver, tables=tables
+        yield (
+            patient,
+            run_check(entries, kb, mine, tool_version=tool_version, lines=memo, tables=tables),
         )
-        yield patient, report

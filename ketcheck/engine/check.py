@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ketcheck.engine import evaluators
-from ketcheck.engine.codes import ingredients_for_code, resolve_entry, with_code
+from ketcheck.engine.codes import ingredients_for_code, with_code
 from ketcheck.engine.exit_policy import exit_code
+from ketcheck.engine.lines import Line, LineMemo
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
@@ -30,7 +31,7 @@ __all__ = ["ingredients_for_code", "run_check", "summarise", "with_code"]
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
-    from ketcheck.patient import BloodPressure, PatientCondition, PatientContext
+    from ketcheck.patient import BloodPressure, Dose, PatientCondition, PatientContext
 
 
 def run_check(
@@ -42,42 +43,45 @@ def run_check(
     resolver: Resolver | None = None,
     warnings: Sequence[str] = (),
     tables: PatientTables | Callable[[], PatientTables] | None = None,
+    lines: LineMemo | None = None,
 ) -> Report:
-    """Check a medication list against the knowledge base; pure: no files, no clock."""
-    resolver = resolver or Resolver(kb)
-    meds: list[Medication] = []
-    classes_by_set: dict[tuple[str, ...], tuple[str, ...]] = {}
-    # Long lists repeat the same lines: the rules see each distinct (text, ingredients) once.
+    """Check a medication list against the knowledge base; pure: no files, no clock.
+
+    `lines` may carry the lines resolved by earlier checks (a batch run shares one).
+    """
+    memo = lines if lines is not None else LineMemo(kb, resolver)
+    # Long lists repeat the same lines: each distinct line is resolved once (by the memo), and
+    # the rules see each distinct (text, ingredients) once; rows are built at the end.
+    rows: list[tuple[str, bool, Line]] = []
     distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
+    first_line: dict[str, Line] = {}
     first_seen: dict[str, int] = {}
+    get_line = memo.line
     for index, raw in enumerate(entries):
         # Plain names stay strings: an Entry per line of a 20,000-line list costs real time.
         if isinstance(raw, str):
-            text, rxcui, recent, problem = raw, None, False, None
+            text, recent, line = raw, False, get_line(raw)
         else:
-            text, rxcui, recent, problem = raw.text, raw.rxcui, raw.recent, raw.problem
-        parsed, resolution = resolve_entry(kb, resolver, text, rxcui=rxcui, problem=problem)
-        classes: tuple[str, ...] = ()
-        if isinstance(resolution, Resolved):
-            ings = resolution.ingredients
-            classes = classes_by_set.get(ings) or classes_by_set.setdefault(
-                ings, kb.classes_of(ings)
+            text, recent = raw.text, raw.recent
+            line = get_line(text, raw.rxcui, raw.problem)
+        rows.append((text, recent, line))
+        key = (text, line.ingredients)
+        if key not in distinct:
+            distinct[key] = Medication(
+                index=index,
+                input=text,
+                parsed=line.parsed,
+                resolution=line.resolution,
+                classes=line.classes,
+                recent=recent,
             )
-        med = Medication(
-            index=index,
-            input=text,
-            parsed=parsed,
-            resolution=resolution,
-            classes=classes,
-            recent=recent,
-        )
-        meds.append(med)
-        distinct.setdefault((med.input, med.ingredients), med)
-        first_seen.setdefault(med.input, index)
+            if text not in first_seen:
+                first_seen[text], first_line[text] = index, line
     unique = list(distinct.values())
     findings = [f for apply in evaluators.EVALUATORS for f in apply(kb, unique, options)]
     findings = with_clock_times(findings, options.session)
     extra_warnings: list[str] = []
+    doses: dict[str, Dose] = {}
     patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
     context = options.patient
     if tables is not None and _needs_patient(context, unique, findings):
@@ -86,17 +90,36 @@ def run_check(
         from ketcheck.patient import PatientContext
 
         outcome = apply_patient(
-            meds,
+            unique,
             findings,
             kb,
             tables if not callable(tables) else tables(),
             context=context or PatientContext(),
             route=options.effective_route,
             session=options.session,
+            lines=first_line,
         )
-        meds, findings = outcome.medications, outcome.findings
+        unique = outcome.medications  # the same medications, each with its line's dose
+        doses = {m.input: m.dose for m in unique if m.dose is not None}
+        findings = outcome.findings
         patient = (outcome.conditions, outcome.bp)
         extra_warnings = outcome.warnings
+    # A list of distinct lines (most lists) reuses the medications the rules saw; repeats of a
+    # line get their own (their index differs), with the dose read for its first entry.
+    made = {m.index: m for m in unique}
+    meds = [
+        made.get(index)
+        or Medication(
+            index=index,
+            input=text,
+            parsed=line.parsed,
+            resolution=line.resolution,
+            classes=line.classes,
+            recent=recent,
+            dose=doses.get(text),
+        )
+        for index, (text, recent, line) in enumerate(rows)
+    ]
     findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
     summary = summarise(
         meds, findings, fail_on=options.fail_on, strict=options.strict, conditions=patient[0]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from ketcheck.engine.conditions import (
     amplify,
@@ -15,6 +16,7 @@ from ketcheck.engine.conditions import (
 )
 from ketcheck.engine.doses import apply_doses, equivalents, read_dose
 from ketcheck.engine.halflife import with_remaining
+from ketcheck.engine.lines import Line
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.conditions import resolve_conditions
@@ -34,9 +36,16 @@ class Outcome:
 
 
 def with_doses(
-    medications: Sequence[Medication], kb: KnowledgeBase, tables: PatientTables
+    medications: Sequence[Medication],
+    kb: KnowledgeBase,
+    tables: PatientTables,
+    *,
+    lines: Mapping[str, Line] | None = None,
 ) -> tuple[list[Medication], list[Medication]]:
-    """Each medication with the dose its line states, and the distinct lines (computed once each)."""
+    """Each medication with the dose its line states, and the distinct lines (computed once each).
+
+    `lines` holds the line of each input, which keeps its dose for later checks (a batch).
+    """
     cache: dict[str, Dose | None] = {}
     distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
 
@@ -44,17 +53,21 @@ def with_doses(
         info = kb.ingredients.get(ing)
         return info is not None and "opioid" in info.classes
 
+    def read(m: Medication) -> Dose | None:
+        ings = m.ingredients
+        dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
+        if dose is not None:
+            dose = replace(dose, equivalents=equivalents(dose, ings, tables))
+        return dose
+
     out = []
     distinct_inputs: set[str] = set()
     for m in medications:
         if m.input in cache:
             dose = cache[m.input]
         else:
-            ings = m.ingredients
-            dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
-            if dose is not None:
-                dose = replace(dose, equivalents=equivalents(dose, ings, tables))
-            cache[m.input] = dose
+            line = lines.get(m.input) if lines is not None else None
+            dose = cache[m.input] = read(m) if line is None else line.dose(partial(read, m))
         if dose is not None:
             m = Medication(
                 index=m.index,
@@ -81,9 +94,10 @@ def apply_patient(
     context: PatientContext,
     route: Route,
     session: datetime | None,
+    lines: Mapping[str, Line] | None = None,
 ) -> Outcome:
     """Doses raise or annotate, conditions add findings and raise drug findings, holds get t½."""
-    meds, unique = with_doses(medications, kb, tables)
+    meds, unique = with_doses(medications, kb, tables, lines=lines)
 
     def has_class(ingredient: str, cls: str) -> bool:
         info = kb.ingredients.get(ingredient)

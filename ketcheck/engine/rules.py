@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any
@@ -70,48 +71,108 @@ def evaluate(
         for ing in med.ingredients:
             target.setdefault(ing, {})[med.input] = None
     findings: list[Finding] = [
-        _finding(Applied(rule=kb.session_rule), ing, inputs, route, protocol)
+        Finding(
+            **_template(Applied(rule=kb.session_rule), ing, route, protocol), inputs=tuple(inputs)
+        )
         for ing, inputs in session_inputs.items()
     ]
     for ing, inputs in inputs_of.items():
-        memo = _rules_memo(kb)
-        applied = memo.get(ing)
-        if applied is None:
-            applied = memo[ing] = rules_for(kb, ing)
-        own_findings = [_finding(a, ing, inputs, route, protocol) for a in applied]
-        real = [f for f in own_findings if f.severity > Severity.NONE or f.hold is not None]
-        info = kb.ingredients.get(ing)
-        if info is not None and info.review is None:
-            # Unknown is not safe: whatever rules apply are shown, and the gap is reported.
-            findings.append(
-                _finding(Applied(rule=kb.not_reviewed_rule), ing, inputs, route, protocol)
-            )
-            findings.extend(real)
-        elif real:
-            findings.extend(real)
-        elif own_findings:
-            findings.append(own_findings[0])
-        else:
-            findings.append(_finding(Applied(rule=kb.default_rule), ing, inputs, route, protocol))
+        findings.extend(_made(kb, ing, tuple(inputs), route, protocol))
     return _merge_same_entries(findings)
+
+
+# Findings are values: an ingredient named by the same entries (a line many lists share) gets
+# the same findings, made once and kept, the least recently used dropped first.
+FINDINGS_KEPT = 2048
+
+
+def _made(
+    kb: KnowledgeBase, ing: str, inputs: tuple[str, ...], route: Route, protocol: Protocol
+) -> tuple[Finding, ...]:
+    kept = _kept(kb)
+    key = (ing, inputs, route, id(protocol))
+    hit = kept.get(key)
+    if hit is not None and hit[0] is protocol:
+        kept.move_to_end(key)
+        return hit[1]
+    made = tuple(Finding(**t, inputs=inputs) for t in _chosen(kb, ing, route, protocol))
+    kept[key] = (protocol, made)
+    while len(kept) > FINDINGS_KEPT:
+        kept.popitem(last=False)
+    return made
+
+
+@cache
+def _kept(
+    kb: KnowledgeBase,
+) -> OrderedDict[tuple[str, tuple[str, ...], Route, int], tuple[Protocol, tuple[Finding, ...]]]:
+    return OrderedDict()
+
+
+def _chosen(
+    kb: KnowledgeBase, ing: str, route: Route, protocol: Protocol
+) -> tuple[dict[str, Any], ...]:
+    """The findings an ingredient gets, as fields without inputs; worked out once per route."""
+    known = _choices(kb)
+    key = (ing, route, id(protocol))
+    hit = known.get(key)
+    if hit is not None and hit[0] is protocol:
+        return hit[1]
+    memo = _rules_memo(kb)
+    applied = memo.get(ing)
+    if applied is None:
+        applied = memo[ing] = rules_for(kb, ing)
+    own = [_template(a, ing, route, protocol) for a in applied]
+    real = [t for t in own if t["severity"] > Severity.NONE or t["hold"] is not None]
+    info = kb.ingredients.get(ing)
+    if info is not None and info.review is None:
+        # Unknown is not safe: whatever rules apply are shown, and the gap is reported.
+        chosen = [_template(Applied(rule=kb.not_reviewed_rule), ing, route, protocol), *real]
+    elif real:
+        chosen = real
+    elif own:
+        chosen = own[:1]
+    else:
+        chosen = [_template(Applied(rule=kb.default_rule), ing, route, protocol)]
+    if len(known) >= CHOICES_KEPT:
+        known.clear()
+    known[key] = (protocol, tuple(chosen))
+    return known[key][1]
+
+
+# What each ingredient gets is worked out once per knowledge base, route and protocol (the
+# protocol is checked by identity); bounded by ingredients × routes in use, restarted past this.
+CHOICES_KEPT = 20_000
+
+
+@cache
+def _choices(
+    kb: KnowledgeBase,
+) -> dict[tuple[str, Route, int], tuple[Protocol, tuple[dict[str, Any], ...]]]:
+    return {}
 
 
 def _merge_same_entries(findings: list[Finding]) -> list[Finding]:
     """One finding when a rule fires for several ingredients of the same entries (Adderall)."""
-    merged: dict[tuple[str, tuple[str, ...], Severity, Hold | None], Finding] = {}
+    out: list[Finding] = []
+    at: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for f in findings:
-        key = (f.rule, f.inputs, f.severity, f.hold)
-        if key in merged:
-            prev = merged[key]
-            merged[key] = replace(prev, ingredients=prev.ingredients + f.ingredients)
+        places = at.setdefault((f.rule, f.inputs), [])
+        for i in places:
+            prev = out[i]
+            if prev.severity == f.severity and prev.hold == f.hold:
+                out[i] = replace(prev, ingredients=prev.ingredients + f.ingredients)
+                break
         else:
-            merged[key] = f
-    return list(merged.values())
+            places.append(len(out))
+            out.append(f)
+    return out
 
 
-def _finding(
-    applied: Applied, ingredient: str, inputs: Iterable[str], route: Route, protocol: Protocol
-) -> Finding:
+def _template(
+    applied: Applied, ingredient: str, route: Route, protocol: Protocol
+) -> dict[str, Any]:
+    """A finding's fields, all but its inputs."""
     rule = applied.rule
     severity = rule.severity_for(route)
     severity_source = Source.DATA
@@ -128,16 +189,15 @@ def _finding(
         basis, source = f"clinic protocol ({protocol.name})", Source.PROTOCOL
     if hours is not None and hours > 0:
         hold = Hold(hours_before=hours, basis=basis, source=source, hours_after=rule.after_hours)
-    return Finding(
-        **(advice_of(rule) | {"severity": severity}),
-        rule=rule.id,
-        kind=FINDING_KIND.get(rule.target_kind, FindingKind.INTERACTION),
-        ingredients=(ingredient,),
-        inputs=tuple(dict.fromkeys(inputs)),
-        hold=hold,
-        applies_via=applied.via or ingredient,
-        severity_source=severity_source,
-    )
+    return advice_of(rule) | {
+        "severity": severity,
+        "rule": rule.id,
+        "kind": FINDING_KIND.get(rule.target_kind, FindingKind.INTERACTION),
+        "ingredients": (ingredient,),
+        "hold": hold,
+        "applies_via": applied.via or ingredient,
+        "severity_source": severity_source,
+    }
 
 
 def advice_of(advice: Advice) -> dict[str, Any]:
@@ -166,18 +226,40 @@ def cumulative(
         if any(not any(_member(kb, req, ing) for ing in present) for req in combo.require):
             continue
         inputs = tuple(dict.fromkeys(i for ing in members for i in present[ing]))
-        out.append(
-            Finding(
-                **advice_of(combo),
-                rule=combo.id,
-                kind=FindingKind.COMBINED,
-                ingredients=tuple(members),
-                inputs=inputs,
-                applies_via=VIA_COMBINATION,
-                duplicate_therapy=combo.duplicate_therapy,
-            )
-        )
+        out.append(_combined(kb, number, tuple(members), inputs))
     return out
+
+
+def _combined(
+    kb: KnowledgeBase, number: int, members: tuple[str, ...], inputs: tuple[str, ...]
+) -> Finding:
+    """The finding of combination `number` for these members and entries; made once, kept."""
+    kept = _kept_combined(kb)
+    key = (number, members, inputs)
+    hit = kept.get(key)
+    if hit is not None:
+        kept.move_to_end(key)
+        return hit
+    combo = kb.combinations[number]
+    made = kept[key] = Finding(
+        **advice_of(combo),
+        rule=combo.id,
+        kind=FindingKind.COMBINED,
+        ingredients=members,
+        inputs=inputs,
+        applies_via=VIA_COMBINATION,
+        duplicate_therapy=combo.duplicate_therapy,
+    )
+    while len(kept) > FINDINGS_KEPT:
+        kept.popitem(last=False)
+    return made
+
+
+@cache
+def _kept_combined(
+    kb: KnowledgeBase,
+) -> OrderedDict[tuple[int, tuple[str, ...], tuple[str, ...]], Finding]:
+    return OrderedDict()
 
 
 @dataclass(slots=True, kw_only=True)

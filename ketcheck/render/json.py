@@ -51,5 +51,5 @@ def render_json(report: Report, *, pretty: bool = True) -> str:
             text = encoded[id(row)] = dumps(row, indent=None)
         parts.append(text)
     doc["medications"] = _SLOT
-    head = dumps(doc, indent=None)
-    return head.replace(json.dumps(_SLOT), "[" + ",".join(parts) + "]", 1) + "\n"
+    before, _, after = dumps(doc, indent=None).partition(json.dumps(_SLOT))
+    return "".join((before, "[", ",".join(parts), "]", after, "\n"))  # one copy of the rows

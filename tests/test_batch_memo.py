@@ -1,0 +1,135 @@
+"""What a batch run shares between patients: bounded, and never a different report for anyone."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import ketcheck.engine.rules as rules
+from ketcheck import __version__
+from ketcheck.batch import run_batch
+from ketcheck.engine.check import run_check
+from ketcheck.engine.lines import LineMemo
+from ketcheck.kb.knowledge import KnowledgeBase
+from ketcheck.kb.patient import load_patient_tables
+from ketcheck.model import Entry
+from ketcheck.options import CheckOptions
+from ketcheck.render.json import dumps, report_to_dict
+from ketcheck.render.jsonl import PatientLines
+
+OPTIONS = CheckOptions()
+
+
+def test_line_memo_drops_the_least_recently_used(kb: KnowledgeBase) -> None:
+    memo = LineMemo(kb, limit=2)
+    first = memo.line("sertraline")
+    memo.line("phenelzine")
+    assert memo.line("sertraline") is first  # a hit, and now the most recent
+    memo.line("metformin")  # over the bound: phenelzine, the least recently used, goes
+    assert len(memo) == 2 and memo.misses == 3
+    assert memo.line("sertraline") is first and memo.misses == 3
+    memo.line("phenelzine")
+    assert memo.misses == 4
+
+
+def test_line_memo_keys_on_code_and_problem(kb: KnowledgeBase) -> None:
+    memo = LineMemo(kb)
+    plain = memo.line("sertraline")
+    problem = memo.line("sertraline", problem="the source says it was entered in error")
+    assert plain is not problem and type(problem.resolution).__name__ == "Unresolved"
+    assert memo.line("sertraline") is plain
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_line_memo_bound_holds_and_results_do_not_change(kb: KnowledgeBase, limit: int) -> None:
+    names = ["sertraline", "asdfqwer", "sertralin", "phenelzine 15 mg", "metformin"] * 4
+    memo = LineMemo(kb, limit=limit)
+    fresh = LineMemo(kb)
+    for name in names:
+        got, want = memo.line(name), fresh.line(name)
+        assert (got.parsed, got.resolution, got.classes) == (
+            want.parsed,
+            want.resolution,
+            want.classes,
+        )
+        assert len(memo) <= limit
+
+
+def _alone(bundled: KnowledgeBase, meds: list[str], options: CheckOptions) -> str:
+    """One patient's report as `batch` must write it: checked on its own, nothing shared."""
+    tables = load_patient_tables()
+    report = run_check(meds, bundled, options, tool_version=__version__, tables=tables)
+    return dumps({"patient_id": "p", **report_to_dict(report)}, indent=None) + "\n"
+
+
+@pytest.mark.parametrize("session", [None, datetime(2026, 12, 5, 9, 0, tzinfo=UTC)])
+def test_a_shared_line_gets_the_dose_its_own_check_gives(
+    bundled: KnowledgeBase, session: datetime | None
+) -> None:
+    # "as needed" states a dose (PRN) but alone does not call for the dose tables; beside a sig
+    # line it does. A row remembered from the first patient must not lose the second's dose.
+    options = CheckOptions(session=session)
+    patients = [["sertraline as needed"], ["sertraline as needed", "gabapentin 300 mg TID"]]
+    memo = LineMemo(bundled, limit=8)
+    writer = PatientLines()
+    for meds in patients:
+        tables = load_patient_tables()
+        report = run_check(
+            meds, bundled, options, tool_version=__version__, lines=memo, tables=tables
+        )
+        assert writer.line("p", report) == _alone(bundled, meds, options)
+
+
+def test_batch_lines_equal_single_checks(bundled: KnowledgeBase, tmp_path: Path) -> None:
+    lists = {
+        "a": ["sertraline as needed", "Klonopin 0.5 mg BID", "gabapentin"],
+        "b": ["sertraline as needed"],
+        "c": ["Adderall XR 20 mg", "Klonopin 0.5 mg BID", "oxycodone 10 mg q6h prn"],
+        "d": ["gabapentin", "gabapentin", "Adderall XR 20 mg"],
+        "e": ["Klonopin 0.5 mg BID", "asdfqwer"],
+    }
+    f = tmp_path / "in.csv"
+    f.write_text(
+        "patient_id,medication\n"
+        + "".join(f'{pid},"{m}"\n' for pid, meds in lists.items() for m in meds),
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    run_batch(str(f), bundled, OPTIONS, out=out, err=io.StringIO())
+    for line, (pid, meds) in zip(out.getvalue().splitlines(), lists.items(), strict=True):
+        expected = json.loads(_alone(bundled, meds, OPTIONS))
+        assert json.loads(line) == {**expected, "patient_id": pid}
+
+
+def test_finding_caches_stay_bounded_and_change_nothing(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lists = [
+        ["sertraline", "phenelzine"],
+        ["clonazepam", "oxycodone", "gabapentin"],
+        ["sertraline"],
+        ["clonazepam", "oxycodone"],
+        [Entry(text="phenelzine", recent=True), "sertraline"],
+    ] * 3
+    before = [report_to_dict(run_check(m, kb, OPTIONS, tool_version="t")) for m in lists]
+    monkeypatch.setattr(rules, "FINDINGS_KEPT", 1)
+    rules._kept(kb).clear()
+    rules._kept_combined(kb).clear()
+    after = [report_to_dict(run_check(m, kb, OPTIONS, tool_version="t")) for m in lists]
+    assert after == before
+    assert len(rules._kept(kb)) <= 1 and len(rules._kept_combined(kb)) <= 1
+
+
+def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:
+    writer = PatientLines(cache_limit=3, bodies=2)
+    for i in range(12):
+        meds = [f"sertraline {10 * i} mg", "phenelzine", "clonazepam", "oxycodone"][: 1 + i % 4]
+        report = run_check(meds, kb, OPTIONS, tool_version="t")
+        expected = dumps({"patient_id": i, **report_to_dict(report)}, indent=None) + "\n"
+        assert writer.line(i, report) == expected
+        assert len(writer._rows) <= 3 and len(writer._inputs) <= 3
+        assert len(writer._findings) <= 2 and len(writer._same) <= 2
