@@ -187,7 +187,12 @@ def tokenise(text: str) -> list[Token]:
 
 
 def _token(text: str, label: Label, stack: list[str]) -> Token:
-    return _made(text, label, stack[-1] if stack else "")
+    bracket = stack[-1] if stack else ""
+    if label is Label.WORD and text.isascii() and text.isalpha():
+        # a name or an unknown word: often new, and cheaper to make than to look up
+        word = text.lower()  # what word_of and key_of_clean make of plain letters
+        return Token(text=text, key=word, word=word, label=label, bracket=bracket)
+    return _made(text, label, bracket)
 
 
 @lru_cache(maxsize=8192)
