@@ -133,22 +133,25 @@ def vocabulary_label(word: str) -> Label:
     return Label.WORD
 
 
+# Which vocabulary set labels a word of plain letters: the first set holding it wins (the order
+# `vocabulary_label` tests them in).
+PLAIN_PRECEDENCE: tuple[tuple[frozenset[str], Label], ...] = (
+    (v.SEPARATORS, Label.SEPARATOR),
+    (v.UNITS, Label.STRENGTH),
+    (v.RELEASE, Label.RELEASE),
+    (v.FORMS, Label.FORM),
+    (v.ROUTES, Label.ROUTE),
+    (v.FREQUENCY, Label.FREQUENCY),
+    (v.SALTS, Label.SALT),
+    (v.QUALIFIERS, Label.QUALIFIER),
+    (v.SIG, Label.SIG),
+)
+
+
 def _plain_labels() -> dict[str, Label]:
-    """The label of each vocabulary word of plain letters, by the precedence `vocabulary_label`
-    applies (the first set holding a word wins)."""
-    ordered = (
-        (v.SEPARATORS, Label.SEPARATOR),
-        (v.UNITS, Label.STRENGTH),
-        (v.RELEASE, Label.RELEASE),
-        (v.FORMS, Label.FORM),
-        (v.ROUTES, Label.ROUTE),
-        (v.FREQUENCY, Label.FREQUENCY),
-        (v.SALTS, Label.SALT),
-        (v.QUALIFIERS, Label.QUALIFIER),
-        (v.SIG, Label.SIG),
-    )
+    """The label of each vocabulary word of plain letters, by `PLAIN_PRECEDENCE`."""
     out: dict[str, Label] = {}
-    for words, label in ordered:
+    for words, label in PLAIN_PRECEDENCE:
         for word in words:
             out.setdefault(word, label)
     return out
