@@ -172,6 +172,30 @@ class Part:
     name_kind: str
     source: str
 
+    @staticmethod
+    def of(text: str, r: Resolved) -> Part:
+        """The part of a line a resolution was found for (its typed text kept)."""
+        return Part(
+            text=text,
+            matched=r.matched,
+            method=r.method,
+            score=r.score,
+            ingredients=r.ingredients,
+            name_kind=r.name_kind,
+            source=r.source,
+        )
+
+    def alone(self) -> Resolved:
+        """This medicine on its own, as the resolution of an entry naming only it."""
+        return Resolved(
+            matched=self.matched,
+            method=self.method,
+            score=self.score,
+            ingredients=self.ingredients,
+            name_kind=self.name_kind,
+            source=self.source,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resolved:

@@ -323,17 +323,7 @@ class Resolver:
         if isinstance(outcome, Resolved):
             for k in range(start, end):
                 labels[k] = Label.NAME
-            found.parts.append(
-                Part(
-                    text=text,
-                    matched=outcome.matched,
-                    method=Method.FUZZY,
-                    score=outcome.score,
-                    ingredients=outcome.ingredients,
-                    name_kind=outcome.name_kind,
-                    source=outcome.source,
-                )
-            )
+            found.parts.append(Part.of(text, outcome))
             found.spans.append((start, end))
             if not named and found.fuzzy_result is None:
                 found.fuzzy_result = outcome  # keeps margin and runner-up for a one-name entry
@@ -383,14 +373,7 @@ class Resolver:
             miss = found.fuzzy_result
             if p.method is Method.FUZZY and isinstance(miss, Resolved):
                 return miss
-            return Resolved(
-                matched=p.matched,
-                method=p.method,
-                score=p.score,
-                ingredients=p.ingredients,
-                name_kind=p.name_kind,
-                source=p.source,
-            )
+            return p.alone()
         ingredients = tuple(sorted({i for p in parts for i in p.ingredients}))
         fuzzy = any(p.method is Method.FUZZY for p in parts)
         product = _one_product(tokens, labels)
@@ -413,17 +396,7 @@ class Resolver:
                 continue
             _, res = self.resolve(item)
             if isinstance(res, Resolved):
-                parts.append(
-                    Part(
-                        text=item.strip(),
-                        matched=res.matched,
-                        method=res.method,
-                        score=res.score,
-                        ingredients=res.ingredients,
-                        name_kind=res.name_kind,
-                        source=res.source,
-                    )
-                )
+                parts.append(Part.of(item.strip(), res))
             else:
                 doubts.append(f"{item.strip()!r}: {res.reason}")
         brand = _BRAND.search(pack["rest"])

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from ketcheck.model import Finding, Medication, Part, Report, Resolved, ScheduleItem, Severity
+from ketcheck.model import Finding, Medication, Report, Resolved, ScheduleItem, Severity
 
 FOOTER = "Decision support for clinicians, not a substitute for their judgement."
 NO_MEDICATIONS = "No medications reported: the input says the patient takes none."
@@ -118,25 +118,13 @@ def _capitalised(name: str) -> str:
     return name[:1].upper() + name[1:] if name[:1].islower() else name
 
 
-def _as_resolved(p: Part) -> Resolved:
-    """One medicine of an entry that names several, as its own resolution."""
-    return Resolved(
-        matched=p.matched,
-        method=p.method,
-        score=p.score,
-        ingredients=p.ingredients,
-        name_kind=p.name_kind,
-        source=p.source,
-    )
-
-
 def known_name(m: Medication) -> str:
     """The name the patient knows, with the generic when it differs: "Klonopin (clonazepam)"."""
     r = m.resolution
     if not isinstance(r, Resolved):
         return m.input
     if r.parts:
-        return " and ".join(known_name(replace(m, resolution=_as_resolved(p))) for p in r.parts)
+        return " and ".join(known_name(replace(m, resolution=p.alone())) for p in r.parts)
     generic = " and ".join(r.ingredients)
     shown = r.matched
     if r.name_kind in ("generic", "code") or shown.casefold() == generic.casefold():
@@ -158,7 +146,7 @@ def medicines(report: Report) -> list[Medication]:
     for m in report.medications:
         r = m.resolution
         if isinstance(r, Resolved) and r.parts:
-            out += [replace(m, resolution=_as_resolved(p)) for p in r.parts]
+            out += [replace(m, resolution=p.alone()) for p in r.parts]
         else:
             out.append(m)
     return out
