@@ -18,12 +18,15 @@ from hypothesis import strategies as st
 
 import ketcheck.sources.batch as batch_source
 import ketcheck.sources.spill as spill_module
+from ketcheck.api import with_patient
 from ketcheck.batch import run_batch
 from ketcheck.engine.batch import Tally, check_each
+from ketcheck.engine.check import run_check
 from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.errors import InputError
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.model import Entry, Severity
+from ketcheck.kb.patient import load_patient_tables
+from ketcheck.model import Entry, Route, Severity
 from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.render.jsonl import PatientLines
@@ -343,10 +346,35 @@ def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | N
         (pid, [Entry(text=t, recent=True) if i % 3 == 2 else t for i, t in enumerate(meds)])
         for pid, meds in zip([1, "1", "p\x00id", 'q"x', 5, "«é»"], LISTS, strict=True)
     ]
-    writer = PatientLines(cache_limit=4, bodies=2)  # small: entries drop out along the way
+    writer = PatientLines(rows=4, bodies=2, shells=2)  # small: entries drop out on the way
     for pid, report in check_each(patients, kb, options, tool_version="test"):
         expected = dumps({"patient_id": pid, **report_to_dict(report)}, indent=None) + "\n"
         assert writer.line(pid, report) == expected
+
+
+def test_one_writer_serves_every_option_and_patient_context(kb: KnowledgeBase) -> None:
+    # A batch has one writer: reports that differ only outside their rows and findings (session,
+    # threshold, route, conditions, blood pressure) must each get their own text.
+    session = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    runs = [  # each differs from the first in one thing only
+        CheckOptions(),
+        CheckOptions(session=session),
+        CheckOptions(fail_on=Severity.MAJOR),
+        CheckOptions(fail_on=None),
+        CheckOptions(strict=True),
+        CheckOptions(route=Route.INTRANASAL),
+        with_patient(CheckOptions(), ("hypertension",)),
+        with_patient(CheckOptions(), ("epilepsy",)),
+        with_patient(CheckOptions(), (), "128/80"),
+        with_patient(CheckOptions(), (), "130/82"),
+    ]
+    tables = load_patient_tables()
+    writer = PatientLines(rows=2, bodies=2)  # every shell kept: a wrong hit would show
+    for meds in LISTS[:4]:
+        for i, options in enumerate(runs * 2):
+            report = run_check(meds, kb, options, tool_version="test", tables=tables)
+            expected = dumps({"patient_id": i, **report_to_dict(report)}, indent=None) + "\n"
+            assert writer.line(i, report) == expected
 
 
 @pytest.mark.parametrize("kept", [1, 2, 5])

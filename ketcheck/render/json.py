@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 # The plain values belong to the model (so `Report.to_dict()` needs no renderer); re-exported.
@@ -14,10 +15,12 @@ from ketcheck.model import (
     medication_to_dict,
     report_to_dict,
 )
+from ketcheck.render.literal import json_safe
 
 __all__ = [
     "SCHEMA_VERSION",
     "dumps",
+    "dumps_strings",
     "finding_to_dict",
     "iso",
     "medication_to_dict",
@@ -26,12 +29,21 @@ __all__ = [
 ]
 
 
+# What `json.dumps(…, ensure_ascii=False, separators=(",", ":"))` builds on every call, built once.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any, *, indent: int | None = 2) -> str:
     """Serialise for output: UTF-8 kept readable, terminal-active characters escaped."""
-    from ketcheck.render.literal import json_safe
+    if indent is None:
+        return json_safe(_COMPACT.encode(value))
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ": ")))
 
-    separators = (",", ": ") if indent is not None else (",", ":")
-    return json_safe(json.dumps(value, ensure_ascii=False, indent=indent, separators=separators))
+
+def dumps_strings(values: Iterable[str]) -> str:
+    """`dumps(list(values), indent=None)`, without the general encoder's set-up per call."""
+    encode = _COMPACT.encode  # a string is encoded directly, with no container set-up
+    return json_safe("[" + ",".join([encode(v) for v in values]) + "]")
 
 
 _SLOT = "\x00medications\x00"
