@@ -29,8 +29,9 @@ __all__ = [
 ]
 
 
-# What `json.dumps(…, ensure_ascii=False, separators=(",", ":"))` builds on every call, built once.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# What `json.dumps(…, ensure_ascii=False, separators=(",", ":"))` builds on every call, built
+# once. The values are plain trees made here, never cyclic: no need to watch for cycles.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
 
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:

@@ -18,6 +18,8 @@ from ketcheck.render.json import (
 
 # Encoded rows kept (a distinct line is a few hundred bytes; 10,000 rows hold about 4,000).
 ROWS = 4096
+# Findings kept by identity, with their encoded inputs (the bodies are shared with the next).
+FINDINGS = 4096
 # Encoded finding bodies kept (each the size of its advice text, about a kilobyte).
 BODIES = 2048
 # Encoded reports without their rows and findings kept (each under a kilobyte).
@@ -63,11 +65,19 @@ class _Recent(Generic[K, V]):
 class PatientLines:
     """Encodes `{"patient_id": …, **report}` exactly as `dumps(…, indent=None)` would, faster."""
 
-    def __init__(self, *, rows: int = ROWS, bodies: int = BODIES, shells: int = SHELLS) -> None:
+    def __init__(
+        self,
+        *,
+        rows: int = ROWS,
+        findings: int = FINDINGS,
+        bodies: int = BODIES,
+        shells: int = SHELLS,
+    ) -> None:
         # A row is keyed by the ids of its parts and holds the medication, so the ids stay theirs.
         self._rows: _Recent[tuple[str, bool, int, int, int], tuple[Medication, str]] = _Recent(rows)
         self._bodies: _Recent[tuple[str, tuple[object, ...]], tuple[str, str]] = _Recent(bodies)
         self._shells: _Recent[tuple[object, ...], tuple[str, str, str]] = _Recent(shells)
+        self._same: _Recent[int, tuple[Finding, str, str, str, str]] = _Recent(findings)
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -116,11 +126,21 @@ class PatientLines:
         return hit[1]
 
     def _finding(self, f: Finding, protocol: str) -> str:
-        # Findings differ mostly by their inputs: the rest is encoded once, around them.
+        # The engine shares a finding between patients with the same entries: one look-up. Each
+        # holds its finding, so the id stays its own.
+        same = self._same.get(id(f))
+        if same is None or same[1] != protocol:
+            head, tail = self._body(f, protocol)
+            same = self._same.put(id(f), (f, protocol, head, dumps_strings(f.inputs), tail))
+        return same[2] + same[3] + same[4]
+
+    def _body(self, f: Finding, protocol: str) -> tuple[str, str]:
+        """A finding encoded around its inputs; findings differ mostly by their inputs."""
         key = (protocol, _FINDING_KEY(f))
         parts = self._bodies.get(key)
         if parts is None:
-            body = dumps(finding_to_dict(replace(f, inputs=()), protocol=protocol), indent=None)
-            head, _, tail = body.partition('"inputs":[]')
+            plain = finding_to_dict(f, protocol=protocol)
+            plain["inputs"] = []
+            head, _, tail = dumps(plain, indent=None).partition('"inputs":[]')
             parts = self._bodies.put(key, (head + '"inputs":', tail))
-        return parts[0] + dumps_strings(f.inputs) + parts[1]
+        return parts
