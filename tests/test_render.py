@@ -10,6 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from ketcheck.kb.knowledge import KnowledgeBase
@@ -182,3 +184,26 @@ def test_compact_json_is_the_same_document(kb: KnowledgeBase) -> None:
     r = run(kb, "Zoloft", "Zoloft", "klonopn", "asdfqwer", "Zoloft", "\x1b[31mxanax")
     assert json.loads(render_json(r, pretty=False)) == json.loads(render_json(r)) == r.to_dict()
     assert "\n" not in render_json(r, pretty=False).rstrip("\n")
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON_VALUES)
+def test_compact_dumps_is_json_dumps_made_safe(value: object) -> None:
+    from ketcheck.render.json import dumps
+    from ketcheck.render.literal import json_safe
+
+    plain = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert dumps(value, indent=None) == json_safe(plain)
+
+
+@given(st.lists(st.text()))
+def test_string_lists_encode_as_dumps_does(values: list[str]) -> None:
+    from ketcheck.render.json import dumps, dumps_strings
+
+    assert dumps_strings(tuple(values)) == dumps(values, indent=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from dataclasses import fields, replace
 from operator import attrgetter
@@ -16,14 +17,14 @@ from ketcheck.render.json import (
     report_to_dict,
 )
 
-# Encoded rows kept (a distinct line is a few hundred bytes; 10,000 rows hold about 4,000).
-ROWS = 4096
+# Encoded rows kept (each a few hundred bytes); what they hold stays alive, so no more than this.
+ROWS = 2048
 # Findings kept by identity, with their encoded inputs (the bodies are shared with the next).
-FINDINGS = 4096
+FINDINGS = 2048
 # Encoded finding bodies kept (each the size of its advice text, about a kilobyte).
 BODIES = 2048
 # Encoded reports without their rows and findings kept (each under a kilobyte).
-SHELLS = 2048
+SHELLS = 1024
 
 _FINDING_KEY = attrgetter(*(f.name for f in fields(Finding) if f.name != "inputs"))
 _ROWS_AND_FINDINGS = ("medications", "findings")
@@ -109,11 +110,12 @@ class PatientLines:
         text = dumps(shell, indent=None)[1:]
         before, _, rest = text.partition(_NO_ROWS)
         between, _, after = rest.partition(_NO_FINDINGS)
+        # The text before and between is the same for every patient of a run: kept once.
         return self._shells.put(
             key,
             (
-                before + _NO_ROWS[:-1],
-                _NO_ROWS[-1] + between + _NO_FINDINGS[:-1],
+                sys.intern(before + _NO_ROWS[:-1]),
+                sys.intern(_NO_ROWS[-1] + between + _NO_FINDINGS[:-1]),
                 _NO_FINDINGS[-1] + after + "\n",
             ),
         )
@@ -142,5 +144,6 @@ class PatientLines:
             plain = finding_to_dict(f, protocol=protocol)
             plain["inputs"] = []
             head, _, tail = dumps(plain, indent=None).partition('"inputs":[]')
-            parts = self._bodies.put(key, (head + '"inputs":', tail))
+            # Findings of one rule often differ only before their inputs: one copy of the rest.
+            parts = self._bodies.put(key, (head + '"inputs":', sys.intern(tail)))
         return parts
