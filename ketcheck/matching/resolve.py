@@ -13,7 +13,7 @@ from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
 from ketcheck.matching.nearby import NearbyIndex
 from ketcheck.matching.normalise import clean_text, key_of_clean, letter_count, name_key
-from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise
+from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise, vocabulary_label
 from ketcheck.model import (
     Ambiguous,
     Candidate,
@@ -113,6 +113,15 @@ class Resolver:
         entries = self.lexicon.exact(full)
         if entries:
             return Parsed(text=cleaned, name=cleaned), self._from_entries(entries, Method.EXACT)
+        if (
+            len(cleaned) >= _NEW_ITEM
+            and cleaned.isascii()
+            and cleaned.isalpha()
+            and vocabulary_label(full) is Label.WORD
+        ):
+            # One unknown word of plain letters (most typos) is its own only token: the same
+            # shortcut as below, without splitting the entry into tokens first.
+            return Parsed(text=cleaned, name=cleaned), self._fuzzy(full)
         pack = _PACK.match(cleaned)
         if pack:
             return self._pack(cleaned, pack)
