@@ -69,7 +69,7 @@ def key_of_clean(text: str) -> str:
 def letter_count(key: str) -> int:
     """Letters in a key: the minimum-length rule for fuzzy matching counts these."""
     if key.isascii():
-        return len(key.translate(_NOT_LETTERS))
+        return len(key) if key.isalpha() else len(key.translate(_NOT_LETTERS))
     return sum(ch.isalpha() for ch in key)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -167,10 +167,11 @@ class Resolver:
         most tokens. So "daily vitamin A" reads "vitamin A", not "daily vitamin" and "A".
         """
         prefixes = self._name_prefixes()
+        exact = self.lexicon.exact
         n = len(tokens)
-        starts: list[list[tuple[int, tuple[NameEntry, ...]]]] = [[] for _ in range(n)]
+        starts: dict[int, list[tuple[int, tuple[NameEntry, ...]]]] = {}
         for i, t in enumerate(tokens):
-            if t.label in _NEVER_STARTS or not t.key or t.key not in prefixes:
+            if not t.key or t.key not in prefixes or t.label in _NEVER_STARTS:
                 continue
             keys: list[str] = []
             j = i
@@ -189,43 +190,29 @@ class Resolver:
                     continue
                 if t.label is Label.STRENGTH and j - i == 1:
                     continue  # a number alone is not a name ("5-HTP" is)
-                entries = self.lexicon.exact(joined)
+                entries = exact(joined)
                 if entries:
-                    starts[i].append((j, entries))
+                    starts.setdefault(i, []).append((j, entries))
+        if not starts:
+            return []
         # "penicillin G procaine": a salt word right after where a name may end is its salt
-        name_ends = {j for spans in starts for j, _ in spans}
-        for i in range(n):
-            starts[i] = [
-                (j, e) for j, e in starts[i] if _name_allowed(tokens, i, j, i in name_ends)
-            ]
-        # best[i], from token i on: (unknown words covered, words covered, -names starting on
-        # an instruction word, -names used)
-        best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (n + 1)
-        choice: list[tuple[int, tuple[NameEntry, ...]] | None] = [None] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            best[i], choice[i] = best[i + 1], None
-            for j, entries in starts[i]:
-                inside = tokens[i:j]
-                unknown = sum(1 for t in inside if t.label is Label.WORD)
-                words = sum(1 for t in inside if t.key)
-                on_vocab = tokens[i].label not in (Label.WORD, Label.SALT, Label.STRENGTH)
-                r = best[j]
-                score = (unknown + r[0], words + r[1], r[2] - on_vocab, r[3] - 1)
-                if score > best[i]:
-                    best[i], choice[i] = score, (j, entries)
-        spans: list[tuple[int, int, tuple[NameEntry, ...]]] = []
-        i = 0
-        while i < n:
-            picked = choice[i]
-            if picked is None:
-                i += 1
-                continue
-            j, entries = picked
+        name_ends = {j for spans in starts.values() for j, _ in spans}
+        for i, spans in list(starts.items()):
+            allowed = [(j, e) for j, e in spans if _name_allowed(tokens, i, j, i in name_ends)]
+            if allowed:
+                starts[i] = allowed
+            else:
+                del starts[i]
+        if len(starts) == 1 and len(next(iter(starts.values()))) == 1:
+            # one candidate name: it covers at least one word, so the choice below takes it
+            ((i, ((j, entries),)),) = starts.items()
+            chosen = [(i, j, entries)]
+        else:
+            chosen = _best_cover(tokens, starts)
+        for i, j, _ in chosen:
             for k in range(i, j):
                 labels[k] = Label.NAME
-            spans.append((i, j, entries))
-            i = j
-        return spans
+        return chosen
 
     def _name_prefixes(self) -> frozenset[str]:
         """Every known name and each of its leading word sequences: where a name may go on."""
@@ -271,14 +258,16 @@ class Resolver:
         i = 0
         while i < n:
             label = labels[i]
-            after_name = _follows_name(labels, i)
-            word = tokens[i].word
-            if label is not Label.NAME and after_name and word in vocab.PRODUCT_SUFFIXES:
+            if (
+                label is not Label.NAME
+                and tokens[i].word in vocab.PRODUCT_SUFFIXES
+                and _follows_name(labels, i)
+            ):
                 found.doubts.append(_more_ingredients(tokens, labels, i))
                 labels[i] = Label.WORD
                 i += 1
                 continue
-            if label is Label.NUMBER_MARK and after_name:
+            if label is Label.NUMBER_MARK and _follows_name(labels, i):
                 found.doubts.append(_more_ingredients(tokens, labels, i))
                 i += 1
                 continue
@@ -660,6 +649,50 @@ _PRODUCT_DOUBT = "may be a product with more ingredients"
 _NOTHING_CLOSE = "no known drug name is close to this"
 
 
+def _best_cover(
+    tokens: list[Token], starts: Mapping[int, list[tuple[int, tuple[NameEntry, ...]]]]
+) -> list[tuple[int, int, tuple[NameEntry, ...]]]:
+    """The names, among those starting at each token, that cover the line best (see _name_spans)."""
+    n = len(tokens)
+    # unknown[k], keyed[k]: unknown words and words before token k, so a span counts in O(1)
+    unknown = [0] * (n + 1)
+    keyed = [0] * (n + 1)
+    for k, t in enumerate(tokens):
+        unknown[k + 1] = unknown[k] + (t.label is Label.WORD)
+        keyed[k + 1] = keyed[k] + bool(t.key)
+    # best[i], from token i on: (unknown words covered, words covered, -names starting on
+    # an instruction word, -names used)
+    best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (n + 1)
+    choice: list[tuple[int, tuple[NameEntry, ...]] | None] = [None] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        best[i] = best[i + 1]
+        spans = starts.get(i)
+        if spans is None:
+            continue
+        on_vocab = tokens[i].label not in (Label.WORD, Label.SALT, Label.STRENGTH)
+        for j, entries in spans:
+            r = best[j]
+            score = (
+                unknown[j] - unknown[i] + r[0],
+                keyed[j] - keyed[i] + r[1],
+                r[2] - on_vocab,
+                r[3] - 1,
+            )
+            if score > best[i]:
+                best[i], choice[i] = score, (j, entries)
+    chosen: list[tuple[int, int, tuple[NameEntry, ...]]] = []
+    i = 0
+    while i < n:
+        picked = choice[i]
+        if picked is None:
+            i += 1
+            continue
+        j, entries = picked
+        chosen.append((i, j, entries))
+        i = j
+    return chosen
+
+
 def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:
     j = i - 1
     while j >= 0 and labels[j] in skip:
@@ -669,8 +702,9 @@ def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset
 
 def _name_allowed(tokens: list[Token], start: int, end: int, after_name: bool) -> bool:
     """A name made only of instruction words ("magnesium") counts only where a name can stand."""
-    if any(t.label is Label.WORD for t in tokens[start:end]):
-        return True
+    for k in range(start, end):
+        if tokens[k].label is Label.WORD:
+            return True
     j = start - 1
     while j >= 0 and tokens[j].label is Label.PUNCT:
         j -= 1
@@ -732,6 +766,8 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
     other ingredients than the clinical name before it, a one-word generated brand ("Choice"),
     or it follows "for" ("omeprazole for acid reflux": what it treats, or a medicine?).
     """
+    if len(found.parts) == 1:
+        return list(found.parts)  # one name: nothing it could repeat, confirm or be taken for
     pairs = list(zip(found.parts, found.spans, strict=True))
     outside = {i for p, (a, _) in pairs if not tokens[a].bracket for i in p.ingredients}
     several = len({p.ingredients for p in found.parts}) > 1
@@ -819,29 +855,33 @@ def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
 
 
 def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
-    fields: dict[str, list[str]] = {f: [] for f in (*_FIELDS.values(), "note")}
+    fields: dict[str, list[str]] = {}
     name: list[str] = []
+    note: list[str] = []
     for t, label in zip(tokens, labels, strict=True):
         if label is Label.NAME:
             name.append(t.text)
-        elif label in _FIELDS:
-            fields[_FIELDS[label]].append(t.text)
+            continue
+        field_name = _FIELDS.get(label)
+        if field_name is not None:
+            fields.setdefault(field_name, []).append(t.text)
         elif label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
-            fields["note"].append(t.text)
+            note.append(t.text)
     if not name:  # nothing known: the unclaimed words are what was tried as a name
         name = [t.text for t, label in zip(tokens, labels, strict=True) if label is Label.WORD]
         tried = set(name)
-        fields["note"] = [w for w in fields["note"] if w not in tried]
+        note = [w for w in note if w not in tried]
+    got = fields.get
     return Parsed(
         text=cleaned,
         name=" ".join(name),
-        strength=tuple(fields["strength"]),
-        form=tuple(fields["form"]),
-        route=tuple(fields["route"]),
-        frequency=tuple(fields["frequency"]),
-        release=tuple(fields["release"]),
-        salt=tuple(fields["salt"]),
-        note=tuple(fields["note"]),
+        strength=tuple(got("strength", ())),
+        form=tuple(got("form", ())),
+        route=tuple(got("route", ())),
+        frequency=tuple(got("frequency", ())),
+        release=tuple(got("release", ())),
+        salt=tuple(got("salt", ())),
+        note=tuple(note),
     )
 
 
