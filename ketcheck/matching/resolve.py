@@ -94,6 +94,16 @@ class Resolver:
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._prefixes: frozenset[str] | None = None
 
+    def forget(self) -> None:
+        """Drop what was cached per entry and per name asked, keeping the search tables.
+
+        A long batch calls this to stay within bounded memory; the tables (the fuzzy index,
+        name prefixes) depend on the knowledge base alone and would cost time to rebuild.
+        """
+        self._cache.clear()
+        self._fuzzy_cache.clear()
+        self._candidates.clear()
+
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
         hit = self._cache.get(text)
