@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
 
 Scorer = Callable[[str, str], float]
+_Extract = Callable[..., list[tuple[str, float, int]]]  # rapidfuzz.process.extract
 _PACK = re.compile(r"^\s*\{(?P<inner>.*)\}\s*(?P<rest>.*)$", re.DOTALL)
 _PACK_ITEM = re.compile(r"\d+\s*\(([^()]*)\)")
 _BRAND = re.compile(r"\[([^\[\]]*)\]")
@@ -93,6 +94,8 @@ class Resolver:
         self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._prefixes: frozenset[str] | None = None
+        self._extract: _Extract | None = None
+        self._partners: dict[tuple[str, ...], frozenset[str]] = {}
 
     def forget(self) -> None:
         """Drop what was cached per entry and per name asked, keeping the search tables.
@@ -486,14 +489,18 @@ class Resolver:
             self._fuzzy_cache[key] = cached
         return cached
 
-    def _prepare(self) -> tuple[list[str], tuple[Callable[..., float], float]]:
-        if self._vocabulary is None or self._scorer is None:
+    def _prepare(self) -> tuple[list[str], tuple[Callable[..., float], float], _Extract]:
+        """The searched vocabulary, the scorer with its scale, and rapidfuzz's extract."""
+        if self._vocabulary is None or self._scorer is None or self._extract is None:
             # Fuzzy matching searches reviewed (curated) names only: the thousands of generated
             # brand names stay available for exact matches but would add noise neighbours.
+            from rapidfuzz import process
+
             text = self.lexicon.searchable
             self._vocabulary = text.split("\n") if text else []
             self._scorer = make_scorer(self.matching.scorer)
-        return self._vocabulary, self._scorer
+            self._extract = process.extract
+        return self._vocabulary, self._scorer, self._extract
 
     def _keys_of(self, ingredient: str) -> list[str]:
         """The names of a look-alike partner that name it alone (packed with the lexicon)."""
@@ -513,16 +520,14 @@ class Resolver:
         runner-up within the margin can stop it, and nothing weaker is ever offered (weaker
         names misled more than they helped: "Errin" drew heroin, "Novalgin" Novolin).
         """
-        from rapidfuzz import process
-
         m = self.matching
-        vocabulary, (scorer, scale) = self._prepare()
+        vocabulary, (scorer, scale), extract = self._prepare()
         names: Sequence[str] = vocabulary
         if m.scorer == "levenshtein":  # the index's bound holds for plain edit distance only
             if self._nearby is None:
                 self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
             names = self._nearby.names(key)
-        hits = process.extract(
+        hits = extract(
             key,
             names,
             scorer=scorer,
@@ -551,7 +556,7 @@ class Resolver:
     def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
         """The outcome from the leaders found (best first, one per ingredient set)."""
         m = self.matching
-        _, (scorer, scale) = self._prepare()
+        _, (scorer, scale), _ = self._prepare()
         # Only the leaders are ever shown (runner-up, up to `limit` suggestions).
         leaders = ranked[: max(m.limit, 3)]
         if letter_count(key) < m.min_letters:
@@ -568,7 +573,11 @@ class Resolver:
         runner = self._candidate(leaders[1][1], leaders[1][0]) if len(leaders) > 1 else None
         # With no runner-up, every other drug scores under the floor searched: no margin to show.
         margin = top.score - runner.score if runner else None
-        partners = self.lexicon.lookalike_partners(top.ingredients)
+        partners = self._partners.get(top.ingredients)
+        if partners is None:
+            partners = self._partners[top.ingredients] = self.lexicon.lookalike_partners(
+                top.ingredients
+            )
         close_partners = self._close_partners(key, partners, top.score, scorer, scale)
         clear = margin is None or margin >= m.margin
         if top.score >= m.threshold and clear and not close_partners:
