@@ -28,6 +28,18 @@ from ketcheck.model import (
 if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
 
+# Label members read once per token, as module constants: on Python 3.11 `Label.WORD` goes
+# through the enum metaclass's __getattr__ hook and costs several times a global look-up.
+_CLOSE = Label.CLOSE
+_JOINER = Label.JOINER
+_NAME = Label.NAME
+_NUMBER_MARK = Label.NUMBER_MARK
+_OPEN = Label.OPEN
+_PUNCT = Label.PUNCT
+_SALT = Label.SALT
+_SEPARATOR = Label.SEPARATOR
+_STRENGTH = Label.STRENGTH
+_WORD = Label.WORD
 Scorer = Callable[[str, str], float]
 _Extract = Callable[..., list[tuple[str, float, int]]]  # rapidfuzz.process.extract
 _PACK = re.compile(r"^\s*\{(?P<inner>.*)\}\s*(?P<rest>.*)$", re.DOTALL)
@@ -130,7 +142,7 @@ class Resolver:
             len(cleaned) >= _NEW_ITEM
             and cleaned.isascii()
             and cleaned.isalpha()
-            and vocabulary_label(full) is Label.WORD
+            and vocabulary_label(full) is _WORD
         ):
             # One unknown word of plain letters (most typos) is its own only token: the same
             # shortcut as below, without splitting the entry into tokens first.
@@ -148,7 +160,7 @@ class Resolver:
                 f"(at most {MOST_PIECES}); give one medicine per line"
             )
         tokens = tokenise(cleaned)
-        if len(tokens) == 1 and tokens[0].label is Label.WORD:
+        if len(tokens) == 1 and tokens[0].label is _WORD:
             only = tokens[0]
             known = only.key != full and self.lexicon.exact(only.key)
             if letter_count(only.key) >= _NEW_ITEM and not known:
@@ -188,9 +200,7 @@ class Resolver:
                 continue
             keys: list[str] = []
             j = i
-            while (
-                j < n and tokens[j].label is not Label.OPEN and tokens[j].label is not Label.CLOSE
-            ):
+            while j < n and tokens[j].label is not _OPEN and tokens[j].label is not _CLOSE:
                 last = tokens[j]
                 j += 1
                 if not last.key:
@@ -199,9 +209,9 @@ class Resolver:
                 joined = " ".join(keys)
                 if joined not in prefixes:
                     break  # no known name goes on this way
-                if last.label is Label.JOINER or last.label is Label.PUNCT:
+                if last.label is _JOINER or last.label is _PUNCT:
                     continue
-                if t.label is Label.STRENGTH and j - i == 1:
+                if t.label is _STRENGTH and j - i == 1:
                     continue  # a number alone is not a name ("5-HTP" is)
                 entries = exact(joined)
                 if entries:
@@ -224,7 +234,7 @@ class Resolver:
             chosen = _best_cover(tokens, starts)
         for i, j, _ in chosen:
             for k in range(i, j):
-                labels[k] = Label.NAME
+                labels[k] = _NAME
         return chosen
 
     def _name_prefixes(self) -> frozenset[str]:
@@ -272,25 +282,25 @@ class Resolver:
         while i < n:
             label = labels[i]
             if (
-                label is not Label.NAME
+                label is not _NAME
                 and tokens[i].word in vocab.PRODUCT_SUFFIXES
                 and _follows_name(labels, i)
             ):
                 found.doubts.append(_more_ingredients(tokens, labels, i))
-                labels[i] = Label.WORD
+                labels[i] = _WORD
                 i += 1
                 continue
-            if label is Label.NUMBER_MARK and _follows_name(labels, i):
+            if label is _NUMBER_MARK and _follows_name(labels, i):
                 found.doubts.append(_more_ingredients(tokens, labels, i))
                 i += 1
                 continue
-            if label is not Label.WORD:
+            if label is not _WORD:
                 i += 1
                 continue
             end = i + 1
             while end < n and (
-                labels[end] is Label.WORD
-                or (labels[end] is Label.JOINER and end + 1 < n and labels[end + 1] is Label.WORD)
+                labels[end] is _WORD
+                or (labels[end] is _JOINER and end + 1 < n and labels[end + 1] is _WORD)
             ):
                 end += 1
             if len(found.doubts) < _MOST_DOUBTS:
@@ -309,7 +319,7 @@ class Resolver:
         named: bool,
     ) -> None:
         """A run of unknown words: a misspelt medicine, harmless words, or a reason to doubt."""
-        words = [t for t in tokens[start:end] if t.label is not Label.JOINER]
+        words = [t for t in tokens[start:end] if t.label is not _JOINER]
         text = " ".join(t.text for t in tokens[start:end])
         key = " ".join(t.key for t in words if t.key)
         if named and _in_trailing_brackets(tokens, start):
@@ -333,7 +343,7 @@ class Resolver:
             outcome = self._fuzzy(key)
         if isinstance(outcome, Resolved):
             for k in range(start, end):
-                labels[k] = Label.NAME
+                labels[k] = _NAME
             found.parts.append(Part.of(text, outcome))
             found.spans.append((start, end))
             if not named and found.fuzzy_result is None:
@@ -650,9 +660,7 @@ class Resolver:
 
 # --- pure helpers over the labelled tokens ---------------------------------------------------
 
-_NEVER_STARTS = frozenset(
-    {Label.OPEN, Label.CLOSE, Label.SEPARATOR, Label.JOINER, Label.NUMBER_MARK, Label.PUNCT}
-)
+_NEVER_STARTS = frozenset({_OPEN, _CLOSE, _SEPARATOR, _JOINER, _NUMBER_MARK, _PUNCT})
 # How many letters an unknown word needs before it casts doubt, by where it stands.
 _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
 _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
@@ -677,7 +685,7 @@ def _best_cover(
     unknown = [0] * (n + 1)
     keyed = [0] * (n + 1)
     for k, t in enumerate(tokens):
-        unknown[k + 1] = unknown[k] + (t.label is Label.WORD)
+        unknown[k + 1] = unknown[k] + (t.label is _WORD)
         keyed[k + 1] = keyed[k] + bool(t.key)
     # best[i], from token i on: (unknown words covered, words covered, -names starting on
     # an instruction word, -names used)
@@ -688,7 +696,7 @@ def _best_cover(
         spans = starts.get(i)
         if spans is None:
             continue
-        on_vocab = tokens[i].label not in (Label.WORD, Label.SALT, Label.STRENGTH)
+        on_vocab = tokens[i].label not in (_WORD, _SALT, _STRENGTH)
         for j, entries in spans:
             r = best[j]
             score = (
@@ -722,17 +730,17 @@ def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset
 def _name_allowed(tokens: list[Token], start: int, end: int, after_name: bool) -> bool:
     """A name made only of instruction words ("magnesium") counts only where a name can stand."""
     for k in range(start, end):
-        if tokens[k].label is Label.WORD:
+        if tokens[k].label is _WORD:
             return True
     j = start - 1
-    while j >= 0 and tokens[j].label is Label.PUNCT:
+    while j >= 0 and tokens[j].label is _PUNCT:
         j -= 1
     before = tokens[j].label if j >= 0 else None
-    if tokens[start].label is Label.SALT:
+    if tokens[start].label is _SALT:
         # "losartan potassium" is a salt; "sertraline 50 mg magnesium 400 mg" a second medicine,
         # and so is a name of several words ("savella potassium citrate")
-        return end - start > 1 or not (after_name or before in (Label.WORD, Label.SALT))
-    return before in (None, Label.SEPARATOR, Label.OPEN)
+        return end - start > 1 or not (after_name or before in (_WORD, _SALT))
+    return before in (None, _SEPARATOR, _OPEN)
 
 
 def _in_trailing_brackets(tokens: list[Token], i: int) -> bool:
@@ -741,37 +749,37 @@ def _in_trailing_brackets(tokens: list[Token], i: int) -> bool:
         return False
     rest = tokens[i:]
     close = (
-        next(k for k, t in enumerate(rest) if t.label is Label.CLOSE)
-        if any(t.label is Label.CLOSE for t in rest)
+        next(k for k, t in enumerate(rest) if t.label is _CLOSE)
+        if any(t.label is _CLOSE for t in rest)
         else len(rest)
     )
-    return all(t.label in (Label.CLOSE, Label.PUNCT) for t in rest[close:])
+    return all(t.label in (_CLOSE, _PUNCT) for t in rest[close:])
 
 
 def _follows_name(labels: list[Label], i: int) -> bool:
     before = _previous(labels, i)
-    if before is Label.JOINER:
+    if before is _JOINER:
         before = _previous(labels, i - 1)
-    return before is Label.NAME
+    return before is _NAME
 
 
 def _strictness(tokens: list[Token], labels: list[Label], start: int, end: int) -> int:
     if _follows_name(labels, start):
         return _RIGHT_AFTER_NAME
-    if end < len(labels) and labels[end] is Label.STRENGTH:
+    if end < len(labels) and labels[end] is _STRENGTH:
         return _NEW_ITEM  # "Zoloft 50 mg Xanx 1 mg": a word with its own dose is a medicine
-    before = _previous(labels, start, skip=frozenset({Label.PUNCT}))
-    if before in (None, Label.SEPARATOR, Label.OPEN):
+    before = _previous(labels, start, skip=frozenset({_PUNCT}))
+    if before in (None, _SEPARATOR, _OPEN):
         return _NEW_ITEM
     return _IN_INSTRUCTIONS
 
 
 def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
     j = i - 1
-    while j >= 0 and labels[j] is not Label.NAME:
+    while j >= 0 and labels[j] is not _NAME:
         j -= 1
     k = j
-    while k > 0 and labels[k - 1] is Label.NAME:
+    while k > 0 and labels[k - 1] is _NAME:
         k -= 1
     name = " ".join(t.text for t in tokens[k : j + 1])
     return f"{name} {tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
@@ -840,9 +848,7 @@ def _indication_markers(tokens: list[Token]) -> list[str | None]:
     marker: str | None = None
     for t in tokens:
         out.append(marker)
-        if t.label in (Label.OPEN, Label.CLOSE) or (
-            t.label is Label.SEPARATOR and t.word not in ("with",)
-        ):
+        if t.label in (_OPEN, _CLOSE) or (t.label is _SEPARATOR and t.word not in ("with",)):
             marker = None
         elif t.word in vocab.INDICATION_MARKERS:
             marker = t.text
@@ -851,7 +857,7 @@ def _indication_markers(tokens: list[Token]) -> list[str | None]:
 
 def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
     """True when the names are joined as one product ("A 5 MG / B 10 MG", "co-codamol")."""
-    names = [i for i, label in enumerate(labels) if label is Label.NAME]
+    names = [i for i, label in enumerate(labels) if label is _NAME]
     gaps: list[list[int]] = []
     for a, b in itertools.pairwise(names):
         if b > a + 1:
@@ -862,10 +868,10 @@ def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
         joiners = [
             k
             for k in gap
-            if labels[k] is Label.JOINER
-            or (labels[k] is Label.SEPARATOR and tokens[k].word in vocab.PRODUCT_JOINERS)
+            if labels[k] is _JOINER
+            or (labels[k] is _SEPARATOR and tokens[k].word in vocab.PRODUCT_JOINERS)
         ]
-        rest = [k for k in gap if k not in joiners and labels[k] is not Label.STRENGTH]
+        rest = [k for k in gap if k not in joiners and labels[k] is not _STRENGTH]
         if len(joiners) != 1 or rest:
             return False
         if tokens[joiners[0]].word == "with" and len(gap) != 1:
@@ -878,7 +884,7 @@ def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
     name: list[str] = []
     note: list[str] = []
     for t, label in zip(tokens, labels, strict=True):
-        if label is Label.NAME:
+        if label is _NAME:
             name.append(t.text)
             continue
         field_name = _FIELDS.get(label)
@@ -887,7 +893,7 @@ def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
         elif label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
             note.append(t.text)
     if not name:  # nothing known: the unclaimed words are what was tried as a name
-        name = [t.text for t, label in zip(tokens, labels, strict=True) if label is Label.WORD]
+        name = [t.text for t, label in zip(tokens, labels, strict=True) if label is _WORD]
         tried = set(name)
         note = [w for w in note if w not in tried]
     got = fields.get

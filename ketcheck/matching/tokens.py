@@ -74,7 +74,8 @@ _BULLET = re.compile(
     r"^\s*(?:[-*•·▪‣◦o+>]\s+|[-*•·▪‣◦]+(?=\S)|\(?\d{1,3}(?:[.:]\s+|\)\s*)|\(?[a-z]\)\s+|#\d+[.):]?\s+)"
 )
 # Brackets and list separators stand alone; a comma between digits is a decimal ("0,5 mg").
-_SPLIT_MARKS = re.compile(r"([()\[\]{};]|,(?!\d)|(?<!\d),)")
+_SPACED_MARKS = str.maketrans({c: f" {c} " for c in "()[]{};"})
+_LIST_COMMA = re.compile(r",(?:(?!\d)|(?<!\d,))")  # starts with its literal: a quick scan
 _INNER_JOINER = re.compile(r"(?<=[^\W_])([-/+])(?=[^\W_])")
 _UNIT_RATE = re.compile(r"^(?:mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)/[a-z0-9.]+$")
 _WORD_EDGES = ".,;:\"'!?*"
@@ -158,21 +159,25 @@ def _plain_labels() -> dict[str, Label]:
 
 
 _PLAIN_LABELS = _plain_labels()
+# The same tuple as Token(...), made without the named tuple's Python-level __new__.
+_new_token = tuple.__new__
 
 
 def tokenise(text: str) -> list[Token]:
     """Tokens of a cleaned entry, in order; words joined by "-", "/" or "+" are split apart."""
     text = strip_bullet(text)
-    spaced = _SPLIT_MARKS.sub(r" \1 ", text) if _SPLIT_MARKS.search(text) else text
+    spaced = text.translate(_SPACED_MARKS)
+    if "," in spaced:
+        spaced = _LIST_COMMA.sub(" , ", spaced)
     out: list[Token] = []
     stack: list[str] = []
     bracket = ""
-    plain_labels = _PLAIN_LABELS
+    plain_labels, unknown, new = _PLAIN_LABELS, Label.WORD, _new_token
     for piece in spaced.split():
         if piece.isalpha() and piece.isascii():
             # most words, and every new one: made directly (a memo would only churn)
             word = piece.lower()  # what word_of and key_of_clean make of plain letters
-            out.append(Token(piece, word, word, plain_labels.get(word, Label.WORD), bracket))
+            out.append(new(Token, (piece, word, word, plain_labels.get(word, unknown), bracket)))
         elif piece in v.OPEN:
             out.append(_token(piece, Label.OPEN, bracket))
             stack.append(piece)
