@@ -100,8 +100,9 @@ class NearbyIndex:
         gets: list[Callable[[str], list[int] | None]] = []
         cuts: list[slice] = []
         # only names whose length difference alone leaves the floor within reach
-        for n in range(int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON) + 1):
-            if n not in self._lengths:
+        lowest, highest = int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON)
+        for n in sorted(self._lengths):  # a few dozen lengths, where a long query spans hundreds
+            if n < lowest or n > highest:
                 continue
             splits = self._splits(n)
             shorter, longer = (la, n) if la < n else (n, la)

@@ -319,15 +319,17 @@ class Resolver:
         named: bool,
     ) -> None:
         """A run of unknown words: a misspelt medicine, harmless words, or a reason to doubt."""
-        words = [t for t in tokens[start:end] if t.label is not _JOINER]
-        text = " ".join(t.text for t in tokens[start:end])
-        key = " ".join(t.key for t in words if t.key)
+        run = tokens[start:end]
+        words = [t for t in run if t.label is not _JOINER]
+        text = " ".join([t.text for t in run])
+        keys = [t.key for t in words]
+        key = " ".join([k for k in keys if k])
         if named and _in_trailing_brackets(tokens, start):
             return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
         strictness = _strictness(tokens, labels, start, end)
-        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
+        if not vocab.PRODUCT_SUFFIXES.isdisjoint([t.word for t in words]):
             strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
-        longest = max(letter_count(t.key) for t in words) if words else 0
+        longest = max(map(letter_count, keys)) if words else 0
         outcome: Resolution | None = None
         # Once the entry is in doubt it is held back whatever else is on it: more guesses would
         # only cost time (a 1,000-character line of unknown words stays linear and quick).
