@@ -80,7 +80,7 @@ class NearbyIndex:
         return splits
 
     def near(self, query: str) -> list[int]:
-        """Indexes of every name that may reach the floor against the query, in vocabulary order.
+        """Indexes of every name that may reach the floor against the query, in no set order.
 
         Never misses such a name; may include some that fall short (the caller scores them).
         """
@@ -91,8 +91,7 @@ class NearbyIndex:
         if cut is None:
             return list(self._always)
         # every substring is cut and looked up in C: a query makes some 40 look-ups
-        found = set(self._always).union(*filter(None, map(call, gets, cut(query))))
-        return sorted(found)
+        return list(set(self._always).union(*filter(None, map(call, gets, cut(query)))))
 
     def _plan(self, la: int) -> _Plan:
         """Where a query of this length is looked up: a piece table per substring, and the cut."""
@@ -129,9 +128,9 @@ class NearbyIndex:
             gets.append(gets[0])
         return tuple(gets), itemgetter(*cuts)
 
-    def names(self, query: str) -> list[str]:
-        """The names `near` finds, as strings in vocabulary order."""
+    def candidates(self, query: str) -> tuple[list[int], list[str]]:
+        """The indexes `near` finds and their names, in the same (unset) order."""
         found = self.near(query)
         if len(found) < 2:
-            return [self._names[i] for i in found]
-        return list(itemgetter(*found)(self._names))
+            return found, [self._names[i] for i in found]
+        return found, list(itemgetter(*found)(self._names))

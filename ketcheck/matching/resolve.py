@@ -534,19 +534,18 @@ class Resolver:
         """
         m = self.matching
         vocabulary, (scorer, scale), extract = self._prepare()
-        names: Sequence[str] = vocabulary
-        if m.scorer == "levenshtein":  # the index's bound holds for plain edit distance only
-            if self._nearby is None:
-                self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
-            names = self._nearby.names(key)
-        hits = extract(
-            key,
-            names,
-            scorer=scorer,
-            limit=m.limit * 4,
-            score_cutoff=m.suggest_floor / scale,
-        )
-        return self._ranked(hits, scale)
+        cutoff, kept = m.suggest_floor / scale, m.limit * 4
+        if m.scorer != "levenshtein":  # the index's bound holds for plain edit distance only
+            hits = extract(key, vocabulary, scorer=scorer, limit=kept, score_cutoff=cutoff)
+            return self._ranked(hits, scale)
+        if self._nearby is None:
+            self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
+        ids, names = self._nearby.candidates(key)
+        hits = extract(key, names, scorer=scorer, limit=None, score_cutoff=cutoff)
+        # extract breaks ties by place in `names`; a scan of the vocabulary breaks them by
+        # vocabulary order, and so does this (sorting the few hits, not every candidate)
+        hits.sort(key=lambda hit: (-hit[1], ids[hit[2]]))
+        return self._ranked(hits[:kept], scale)
 
     def _ranked(
         self, hits: Sequence[tuple[str, float, object]], scale: float
