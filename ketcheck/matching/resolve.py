@@ -882,22 +882,17 @@ def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
 
 def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
     fields: dict[str, list[str]] = {}
-    name: list[str] = []
-    note: list[str] = []
+    where = _PARSED_FIELD
     for t, label in zip(tokens, labels, strict=True):
-        if label is _NAME:
-            name.append(t.text)
-            continue
-        field_name = _FIELDS.get(label)
-        if field_name is not None:
+        field_name = where[label]
+        if field_name:
             fields.setdefault(field_name, []).append(t.text)
-        elif label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
-            note.append(t.text)
+    got = fields.get
+    name, note = got("name", []), got("note", [])
     if not name:  # nothing known: the unclaimed words are what was tried as a name
         name = [t.text for t, label in zip(tokens, labels, strict=True) if label is _WORD]
         tried = set(name)
         note = [w for w in note if w not in tried]
-    got = fields.get
     return Parsed(
         text=cleaned,
         name=" ".join(name),
@@ -913,6 +908,20 @@ def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
 
 _UNCLAIMED = frozenset({Label.WORD, Label.NUMBER_MARK})
 _QUIET = frozenset({Label.OPEN, Label.CLOSE, Label.JOINER, Label.PUNCT, Label.SEPARATOR})
+
+
+def _parse_field(label: Label) -> str:
+    """Where a label's words go in the parse: the name, a dose or form field, the note, or ""."""
+    if label is Label.NAME:
+        return "name"
+    if label in _FIELDS:
+        return _FIELDS[label]
+    if label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
+        return "note"
+    return ""
+
+
+_PARSED_FIELD = {label: _parse_field(label) for label in Label}
 
 
 def _unique(cands: list[Candidate]) -> list[Candidate]:
