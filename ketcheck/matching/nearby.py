@@ -13,10 +13,17 @@ from collections.abc import Callable, Sequence
 from operator import call, itemgetter
 
 _EPSILON = 1e-9
-# per query length: the piece table of each substring looked up, and the cut making them
-_Plan = tuple[
-    tuple[Callable[[str], list[int] | None], ...], Callable[[str], tuple[str, ...]] | None
-]
+# Per query length: the piece table of each look-up, the cut making the distinct substrings,
+# and the spread repeating them in look-up order (names of several lengths share a substring).
+_Lookup = Callable[[str], list[int] | None]
+_Plan = (
+    tuple[
+        tuple[_Lookup, ...],
+        Callable[[str], tuple[str, ...]],
+        Callable[[tuple[str, ...]], tuple[str, ...]],
+    ]
+    | None
+)
 
 
 def most_edits(length: int, floor: float) -> int:
@@ -84,20 +91,24 @@ class NearbyIndex:
 
         Never misses such a name; may include some that fall short (the caller scores them).
         """
-        plan = self._plans.get(len(query))
+        la = len(query)
+        try:
+            plan = self._plans[la]
+        except KeyError:  # once per query length
+            plan = self._plans[la] = self._plan(la)
         if plan is None:
-            plan = self._plans[len(query)] = self._plan(len(query))
-        gets, cut = plan
-        if cut is None:
             return list(self._always)
-        # every substring is cut and looked up in C: a query makes some 40 look-ups
-        return list(set(self._always).union(*filter(None, map(call, gets, cut(query)))))
+        gets, cut, spread = plan
+        # every substring is cut once and looked up in C: a query makes some 40 look-ups
+        hits = filter(None, map(call, gets, spread(cut(query))))
+        return list(set(self._always).union(*hits))
 
     def _plan(self, la: int) -> _Plan:
         """Where a query of this length is looked up: a piece table per substring, and the cut."""
         floor = self._floor
-        gets: list[Callable[[str], list[int] | None]] = []
-        cuts: list[slice] = []
+        gets: list[_Lookup] = []
+        places: list[int] = []  # of each look-up's substring among the distinct ones
+        distinct: dict[tuple[int, int], int] = {}
         # only names whose length difference alone leaves the floor within reach
         lowest, highest = int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON)
         for n in sorted(self._lengths):  # a few dozen lengths, where a long query spans hundreds
@@ -120,13 +131,16 @@ class NearbyIndex:
                 last = min(la - size, start + i, start + grow + edits - i)
                 for s in range(first, last + 1):
                     gets.append(table.get)
-                    cuts.append(slice(s, s + size))
-        if not cuts:
-            return (), None
-        if len(cuts) == 1:  # itemgetter of one item returns it bare, not in a tuple
-            cuts.append(cuts[0])
-            gets.append(gets[0])
-        return tuple(gets), itemgetter(*cuts)
+                    places.append(distinct.setdefault((s, s + size), len(distinct)))
+        if not gets:
+            return None
+        cuts = [slice(a, b) for a, b in distinct]
+        # itemgetter of one item returns it bare, not in a tuple: give each at least two
+        return (
+            tuple(gets) if len(gets) > 1 else (gets[0], gets[0]),
+            itemgetter(*cuts) if len(cuts) > 1 else itemgetter(cuts[0], cuts[0]),
+            itemgetter(*places) if len(places) > 1 else itemgetter(places[0], places[0]),
+        )
 
     def candidates(self, query: str) -> tuple[list[int], list[str]]:
         """The indexes `near` finds and their names, in the same (unset) order."""
