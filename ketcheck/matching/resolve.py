@@ -661,6 +661,7 @@ class Resolver:
 
 # --- pure helpers over the labelled tokens ---------------------------------------------------
 
+_PUNCT_ONLY = frozenset({_PUNCT})
 _NEVER_STARTS = frozenset({_OPEN, _CLOSE, _SEPARATOR, _JOINER, _NUMBER_MARK, _PUNCT})
 # How many letters an unknown word needs before it casts doubt, by where it stands.
 _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
@@ -769,7 +770,7 @@ def _strictness(tokens: list[Token], labels: list[Label], start: int, end: int) 
         return _RIGHT_AFTER_NAME
     if end < len(labels) and labels[end] is _STRENGTH:
         return _NEW_ITEM  # "Zoloft 50 mg Xanx 1 mg": a word with its own dose is a medicine
-    before = _previous(labels, start, skip=frozenset({_PUNCT}))
+    before = _previous(labels, start, skip=_PUNCT_ONLY)
     if before in (None, _SEPARATOR, _OPEN):
         return _NEW_ITEM
     return _IN_INSTRUCTIONS
