@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ketcheck.kb.knowledge import SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
@@ -41,7 +41,18 @@ _SEPARATOR = Label.SEPARATOR
 _STRENGTH = Label.STRENGTH
 _WORD = Label.WORD
 Scorer = Callable[[str, str], float]
-_Extract = Callable[..., list[tuple[str, float, int]]]  # rapidfuzz.process.extract
+
+
+class _Search(NamedTuple):
+    """What fuzzy search uses, made on first need: the vocabulary, scorer and rapidfuzz calls."""
+
+    vocabulary: list[str]
+    scorer: Callable[..., float]
+    scale: float  # from the scorer's range to 0-100
+    extract: Callable[..., list[tuple[str, float, int]]]  # rapidfuzz.process.extract
+    extract_one: Callable[..., tuple[str, float, int] | None]  # rapidfuzz.process.extractOne
+
+
 _PACK = re.compile(r"^\s*\{(?P<inner>.*)\}\s*(?P<rest>.*)$", re.DOTALL)
 _PACK_ITEM = re.compile(r"\d+\s*\(([^()]*)\)")
 _BRAND = re.compile(r"\[([^\[\]]*)\]")
@@ -99,14 +110,12 @@ class Resolver:
         self.matching = kb.matching
         self._cache: dict[str, tuple[Parsed, Resolution]] = {}
         self._fuzzy_cache: dict[str, Resolution] = {}
-        self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
-        self._scorer: tuple[Callable[..., float], float] | None = None
+        self._search_with: _Search | None = None
         self._nearby: NearbyIndex | None = None
         self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._prefixes: frozenset[str] | None = None
-        self._extract: _Extract | None = None
         self._partners: dict[tuple[str, ...], frozenset[str]] = {}
 
     def forget(self) -> None:
@@ -501,18 +510,23 @@ class Resolver:
             self._fuzzy_cache[key] = cached
         return cached
 
-    def _prepare(self) -> tuple[list[str], tuple[Callable[..., float], float], _Extract]:
-        """The searched vocabulary, the scorer with its scale, and rapidfuzz's extract."""
-        if self._vocabulary is None or self._scorer is None or self._extract is None:
+    def _prepare(self) -> _Search:
+        """The searched vocabulary, the scorer with its scale, and rapidfuzz's extract calls."""
+        if self._search_with is None:
             # Fuzzy matching searches reviewed (curated) names only: the thousands of generated
             # brand names stay available for exact matches but would add noise neighbours.
             from rapidfuzz import process
 
             text = self.lexicon.searchable
-            self._vocabulary = text.split("\n") if text else []
-            self._scorer = make_scorer(self.matching.scorer)
-            self._extract = process.extract
-        return self._vocabulary, self._scorer, self._extract
+            scorer, scale = make_scorer(self.matching.scorer)
+            self._search_with = _Search(
+                vocabulary=text.split("\n") if text else [],
+                scorer=scorer,
+                scale=scale,
+                extract=process.extract,
+                extract_one=process.extractOne,
+            )
+        return self._search_with
 
     def _keys_of(self, ingredient: str) -> list[str]:
         """The names of a look-alike partner that name it alone (packed with the lexicon)."""
@@ -533,7 +547,7 @@ class Resolver:
         names misled more than they helped: "Errin" drew heroin, "Novalgin" Novolin).
         """
         m = self.matching
-        vocabulary, (scorer, scale), extract = self._prepare()
+        vocabulary, scorer, scale, extract, _ = self._prepare()
         cutoff, kept = m.suggest_floor / scale, m.limit * 4
         if m.scorer != "levenshtein":  # the index's bound holds for plain edit distance only
             hits = extract(key, vocabulary, scorer=scorer, limit=kept, score_cutoff=cutoff)
@@ -567,7 +581,6 @@ class Resolver:
     def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
         """The outcome from the leaders found (best first, one per ingredient set)."""
         m = self.matching
-        _, (scorer, scale), _ = self._prepare()
         # Only the leaders are ever shown (runner-up, up to `limit` suggestions).
         leaders = ranked[: max(m.limit, 3)]
         if letter_count(key) < m.min_letters:
@@ -589,7 +602,7 @@ class Resolver:
             partners = self._partners[top.ingredients] = self.lexicon.lookalike_partners(
                 top.ingredients
             )
-        close_partners = self._close_partners(key, partners, top.score, scorer, scale)
+        close_partners = self._close_partners(key, partners, top.score)
         clear = margin is None or margin >= m.margin
         if top.score >= m.threshold and clear and not close_partners:
             return Resolved(
@@ -606,7 +619,7 @@ class Resolver:
         shown = shown[: m.limit]
         # When no guess is made, offer every look-alike partner of the leader that is at all
         # close, so the reader sees "clonazepam or clonidine?", not just the leader.
-        offered = close_partners or self._close_partners(key, partners, None, scorer, scale)
+        offered = close_partners or self._close_partners(key, partners, None)
         for p in offered:
             if all(p.ingredients != c.ingredients for c in shown):
                 shown.append(p)
@@ -637,18 +650,17 @@ class Resolver:
         key: str,
         partners: frozenset[str],
         top_score: float | None,
-        scorer: Callable[..., float],
-        scale: float,
     ) -> list[Candidate]:
         """Look-alike partners scoring at least the floor (and, given a top score, within the window)."""
         m = self.matching
+        search = self._prepare()
         close: list[Candidate] = []
         for ing in sorted(partners):
-            best_key, best_score = "", -1.0
-            for k in self._keys_of(ing):
-                s = float(scorer(key, k)) * scale
-                if s > best_score:
-                    best_key, best_score = k, s
+            # the first of the partner's best-scoring names
+            best = search.extract_one(key, self._keys_of(ing), scorer=search.scorer)
+            if best is None:
+                continue
+            best_key, best_score = best[0], float(best[1]) * search.scale
             if (
                 best_key
                 and best_score >= m.lookalike_floor
