@@ -107,9 +107,9 @@ def test_every_plain_vocabulary_word_keeps_its_label() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
 def test_a_word_of_plain_letters_is_labelled_by_the_vocabulary_alone(word: str) -> None:
-    from ketcheck.matching.tokens import vocabulary_label
+    from ketcheck.matching.tokens import plain_label, vocabulary_label
 
-    assert vocabulary_label(word) is _first_vocabulary_label(word)
+    assert vocabulary_label(word) is _first_vocabulary_label(word) is plain_label(word)
 
 
 @settings(max_examples=400, deadline=None)

@@ -13,7 +13,7 @@ from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
 from ketcheck.matching.nearby import NearbyIndex
 from ketcheck.matching.normalise import clean_text, key_of_clean, letter_count, name_key
-from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise, vocabulary_label
+from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, plain_label, tokenise
 from ketcheck.model import (
     Ambiguous,
     Candidate,
@@ -151,7 +151,7 @@ class Resolver:
             len(cleaned) >= _NEW_ITEM
             and cleaned.isascii()
             and cleaned.isalpha()
-            and vocabulary_label(full) is _WORD
+            and plain_label(full) is _WORD
         ):
             # One unknown word of plain letters (most typos) is its own only token: the same
             # shortcut as below, without splitting the entry into tokens first.

@@ -159,6 +159,13 @@ def _plain_labels() -> dict[str, Label]:
 
 
 _PLAIN_LABELS = _plain_labels()
+
+
+def plain_label(word: str) -> Label:
+    """The label of a lowercase word of plain ASCII letters (what `vocabulary_label` gives it)."""
+    return _PLAIN_LABELS.get(word, Label.WORD)
+
+
 # The same tuple as Token(...), made without the named tuple's Python-level __new__.
 _new_token = tuple.__new__
 
