@@ -261,8 +261,12 @@ class Resolver:
         end: int,
         entries: tuple[NameEntry, ...],
     ) -> None:
-        text = " ".join(t.text for t in tokens[start:end])
-        if len({e[1] for e in entries}) > 1:
+        text = (
+            tokens[start].text
+            if end == start + 1
+            else " ".join([t.text for t in tokens[start:end]])
+        )
+        if len(entries) > 1 and len({e[1] for e in entries}) > 1:
             found.doubts.append(f"{text!r} is used for more than one drug")
             found.candidates.extend(self._candidates_from_entries(entries))
             return
