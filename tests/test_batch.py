@@ -346,7 +346,7 @@ def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | N
         (pid, [Entry(text=t, recent=True) if i % 3 == 2 else t for i, t in enumerate(meds)])
         for pid, meds in zip([1, "1", "p\x00id", 'q"x', 5, "«é»"], LISTS, strict=True)
     ]
-    writer = PatientLines(rows=4, bodies=2, shells=2)  # small: entries drop out on the way
+    writer = PatientLines(rows=4, findings=2, bodies=2, shells=2)  # entries drop out
     for pid, report in check_each(patients, kb, options, tool_version="test"):
         expected = dumps({"patient_id": pid, **report_to_dict(report)}, indent=None) + "\n"
         assert writer.line(pid, report) == expected

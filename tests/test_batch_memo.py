@@ -125,10 +125,11 @@ def test_finding_caches_stay_bounded_and_change_nothing(
 
 
 def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:
-    writer = PatientLines(rows=3, bodies=2, shells=2)
+    writer = PatientLines(rows=3, findings=2, bodies=2, shells=2)
     for i in range(12):
         meds = [f"sertraline {10 * i} mg", "phenelzine", "clonazepam", "oxycodone"][: 1 + i % 4]
         report = run_check(meds, kb, OPTIONS, tool_version="t")
         expected = dumps({"patient_id": i, **report_to_dict(report)}, indent=None) + "\n"
         assert writer.line(i, report) == expected
-        assert len(writer._rows) <= 3 and len(writer._bodies) <= 2 and len(writer._shells) <= 2
+        assert len(writer._rows) <= 3 and len(writer._same) <= 2 and len(writer._bodies) <= 2
+        assert len(writer._shells) <= 2 and len(writer._texts) <= 4

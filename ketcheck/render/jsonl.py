@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from dataclasses import fields, replace
 from operator import attrgetter
@@ -19,8 +18,8 @@ from ketcheck.render.json import (
 
 # Encoded rows kept (each a few hundred bytes); what they hold stays alive, so no more than this.
 ROWS = 2048
-# Findings kept by identity, with their encoded inputs (the bodies are shared with the next).
-FINDINGS = 2048
+# Findings kept by identity, with their encoded inputs; each keeps its finding alive, so few.
+FINDINGS = 512
 # Encoded finding bodies kept (each the size of its advice text, about a kilobyte).
 BODIES = 2048
 # Encoded reports without their rows and findings kept (each under a kilobyte).
@@ -79,6 +78,9 @@ class PatientLines:
         self._bodies: _Recent[tuple[str, tuple[object, ...]], tuple[str, str]] = _Recent(bodies)
         self._shells: _Recent[tuple[object, ...], tuple[str, str, str]] = _Recent(shells)
         self._same: _Recent[int, tuple[Finding, str, str, str, str]] = _Recent(findings)
+        # Equal texts of different entries, one copy each (sys.intern would keep them forever on
+        # Python 3.12, where interned strings are immortal).
+        self._texts: _Recent[str, str] = _Recent(bodies + 2)
 
     def line(self, patient_id: str | int, report: Report) -> str:
         """One JSON line (with its newline) for one patient."""
@@ -114,8 +116,8 @@ class PatientLines:
         return self._shells.put(
             key,
             (
-                sys.intern(before + _NO_ROWS[:-1]),
-                sys.intern(_NO_ROWS[-1] + between + _NO_FINDINGS[:-1]),
+                self._shared(before + _NO_ROWS[:-1]),
+                self._shared(_NO_ROWS[-1] + between + _NO_FINDINGS[:-1]),
                 _NO_FINDINGS[-1] + after + "\n",
             ),
         )
@@ -145,5 +147,9 @@ class PatientLines:
             plain["inputs"] = []
             head, _, tail = dumps(plain, indent=None).partition('"inputs":[]')
             # Findings of one rule often differ only before their inputs: one copy of the rest.
-            parts = self._bodies.put(key, (head + '"inputs":', sys.intern(tail)))
+            parts = self._bodies.put(key, (head + '"inputs":', self._shared(tail)))
         return parts
+
+    def _shared(self, text: str) -> str:
+        """The copy of `text` already kept, if one is; else `text`, kept from now."""
+        return self._texts.get(text) or self._texts.put(text, text)
