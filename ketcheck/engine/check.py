@@ -119,7 +119,10 @@ def run_check(
         )
         for index, (text, recent, line) in enumerate(rows)
     ]
-    findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
+    if len(findings) > 1:
+        findings.sort(
+            key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule)
+        )
     summary = summarise(
         meds, findings, fail_on=options.fail_on, strict=options.strict, conditions=patient[0]
     )
@@ -174,9 +177,11 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
-    c_unresolved = sum(c.status.value == "unresolved" for c in conditions)
-    c_ambiguous = sum(c.status.value == "ambiguous" for c in conditions)
-    c_fuzzy = sum(c.method == "fuzzy" for c in conditions)
+    c_unresolved = c_ambiguous = c_fuzzy = 0
+    for c in conditions:
+        c_unresolved += c.status.value == "unresolved"
+        c_ambiguous += c.status.value == "ambiguous"
+        c_fuzzy += c.method == "fuzzy"
     # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
     not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)
     complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy) and not not_reviewed

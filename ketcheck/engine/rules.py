@@ -122,8 +122,12 @@ def _entry_findings(
             for ing in ingredients
         ]
     else:
-        made = [f for ing in ingredients for f in _made(kb, ing, inputs, route, protocol)]
-    found = kept[key] = (protocol, tuple(_merge_same_entries(made)))
+        made = [
+            Finding(**t, inputs=inputs)
+            for ing in ingredients
+            for t in _chosen(kb, ing, route, protocol)
+        ]
+    found = kept[key] = (protocol, tuple(_merge_same_entries(made) if len(made) > 1 else made))
     while len(kept) > ENTRIES_KEPT:
         kept.popitem(last=False)
     return found[1]
