@@ -82,7 +82,9 @@ def _read(m: Medication, kb: KnowledgeBase, tables: PatientTables) -> Dose | Non
     ings = m.ingredients
     dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
     if dose is not None:
-        dose = replace(dose, equivalents=equivalents(dose, ings, tables))
+        found = equivalents(dose, ings, tables)
+        if found:  # most drugs have none, and a Dose has none unless given
+            dose = replace(dose, equivalents=found)
     return dose
 
 
