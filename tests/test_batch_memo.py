@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import ketcheck.engine.doses as doses
 import ketcheck.engine.rules as rules
 from ketcheck import __version__
 from ketcheck.batch import run_batch
@@ -128,13 +127,11 @@ def test_finding_caches_stay_bounded_and_change_nothing(
     before = reports()
     monkeypatch.setattr(rules, "FINDINGS_KEPT", 1)
     monkeypatch.setattr(rules, "ENTRIES_KEPT", 1)
-    monkeypatch.setattr(doses, "FACTS_KEPT", 1)
     for kept in (rules._kept(kb), rules._kept_combined(kb), rules._kept_entries(kb)):
         kept.clear()
-    doses._kept_facts(tables).clear()
     assert reports() == before
     assert len(rules._kept(kb)) <= 1 and len(rules._kept_combined(kb)) <= 1
-    assert len(rules._kept_entries(kb)) <= 1 and len(doses._kept_facts(tables)) <= 1
+    assert len(rules._kept_entries(kb)) <= 1
 
 
 def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -401,162 +400,6 @@ class DoseFacts:
     warnings: list[str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Fact:
-    """One thing an entry's dose says about one of its ingredients: a note, or a raise to grade."""
-
-    ingredient: str
-    text: str
-    raise_to: Severity | None = None  # None: a note
-    with_class: str | None = None  # holds only when another drug on the list has this class
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _EntryFacts:
-    """Everything one entry's dose says, in order, and the warnings it gives."""
-
-    dose: Dose  # kept so that its id, the memo's key, stays its own
-    facts: tuple[_Fact, ...]
-    warnings: tuple[str, ...]
-
-
-# Entries whose dose facts are kept (their doses are shared by every list with the line).
-FACTS_KEPT = 4096
-
-
-@cache
-def _kept_facts(
-    tables: PatientTables,
-) -> OrderedDict[tuple[str, tuple[str, ...], int], _EntryFacts]:
-    return OrderedDict()
-
-
-def _facts_of(m: Medication, d: Dose, tables: PatientTables) -> _EntryFacts:
-    """The facts of this entry's dose: worked out once per entry and dose, the oldest dropped."""
-    kept = _kept_facts(tables)
-    key = (m.input, m.ingredients, id(d))
-    hit = kept.get(key)
-    if hit is not None and hit.dose is d:
-        kept.move_to_end(key)
-        return hit
-    made = kept[key] = _entry_facts(m.input, m.ingredients, d, tables)
-    while len(kept) > FACTS_KEPT:
-        kept.popitem(last=False)
-    return made
-
-
-def _entry_facts(
-    entry: str, ingredients: tuple[str, ...], d: Dose, tables: PatientTables
-) -> _EntryFacts:
-    """What one entry's dose says on its own; a band that needs another drug says so."""
-    facts: list[_Fact] = []
-    warnings: list[str] = []
-    dz = tables.diazepam_settings
-    mo = tables.morphine_settings
-
-    def note(ing: str, text: str, *, with_class: str | None = None) -> None:
-        facts.append(_Fact(ingredient=ing, text=text, with_class=with_class))
-
-    def raise_(ing: str, sev: Severity, why: str, *, with_class: str | None = None) -> None:
-        facts.append(_Fact(ingredient=ing, text=why, raise_to=sev, with_class=with_class))
-
-    for text in d.notes:
-        if text.startswith("as needed") or "unknown" in text or "confirm" in text:
-            for ing in ingredients:
-                note(ing, text)
-    dz_eq = [e for e in d.equivalents if e.kind is EquivalentKind.DIAZEPAM]
-    if dz_eq:
-        ing = next(i for i in ingredients if i in tables.diazepam)
-        mg = daily_mg(d, ing)
-        groups: dict[str, list[str]] = {}
-        for e in dz_eq:
-            value = (
-                f"{_fmt(e.low)}-{_fmt(e.high)} mg"
-                if e.low is not None and e.high is not None
-                else f"{_fmt(e.amount)} mg"
-            )
-            groups.setdefault(value, []).append(e.table)
-        shown = " or ".join(f"{v} ({', '.join(t)})" for v, t in groups.items())
-        threshold = float(dz.get("threshold_mg_per_day", 8))
-        top = max(e.amount for e in dz_eq)
-        bottom = min(e.low if e.low is not None else e.amount for e in dz_eq)
-        head = f"{ing} {_fmt(mg or 0)} mg/day ≈ {shown} diazepam-equivalent"
-        if bottom > threshold:
-            note(
-                ing,
-                f"{head}: above the {_fmt(threshold)} mg/day level linked to a blunted "
-                f"response ({dz.get('threshold_cite', '')})",
-            )
-        elif top > threshold:
-            note(
-                ing,
-                f"{head}: the tables disagree on whether this is above the "
-                f"{_fmt(threshold)} mg/day level linked to a blunted response "
-                f"({dz.get('threshold_cite', '')})",
-            )
-        else:
-            note(
-                ing,
-                f"{head}: at or below the {_fmt(threshold)} mg/day level linked to a "
-                f"blunted response ({dz.get('threshold_cite', '')})",
-            )
-        if top > float(dz.get("band_high_above", 15)):
-            note(
-                ing,
-                f"high daily dose for withdrawal risk: {dz.get('band_source', '')} Any "
-                "skipped dose must be agreed with the prescriber; never stop abruptly.",
-            )
-        if top > float(dz.get("trial_limit_mg_per_day", 60)):
-            note(ing, f"outside the trial population: {dz.get('trial_source', '')}")
-        if ing in tables.diazepam_recalled:
-            note(ing, f"the {ing} equivalent is recalled, not re-read in a source")
-    for e in d.equivalents:
-        if e.kind is not EquivalentKind.MORPHINE:
-            continue
-        ing = next(i for i in ingredients if i in tables.morphine)
-        text = f"{ing}: {_fmt(e.amount)} morphine mg equivalents/day ({e.table})"
-        if e.amount >= float(mo.get("band_high", 90)):
-            raise_(ing, Severity.MAJOR, f"{text}. {mo.get('band_high_text', '')}")
-        elif e.amount >= float(mo.get("band_low", 50)):
-            note(ing, f"{text}. {mo.get('band_low_text', '')}")
-        else:
-            note(ing, f"{text}: below the {_fmt(float(mo.get('band_low', 50)))} MME/day band")
-    for ing in ingredients:
-        factor = tables.morphine.get(ing)
-        if (
-            factor is not None
-            and factor.note
-            and any(e.kind is EquivalentKind.MORPHINE for e in d.equivalents)
-        ):
-            note(ing, f"MME factor note: {factor.note}")
-        if ing in ("buprenorphine",) and d.daily is not None:
-            note(
-                ing,
-                "buprenorphine is not in the CDC 2022 MME table (partial agonist): no MME computed",
-            )
-        mg = daily_mg(d, ing)
-        if mg is None:
-            continue
-        for band in tables.bands:
-            if band.ingredient != ing or not band.contains(mg):
-                continue
-            text = f"{ing} {_fmt(mg)} mg/day: {band.text}"
-            if band.action == "raise" and band.severity is not None:
-                raise_(ing, band.severity, text, with_class=band.with_class)
-            else:
-                note(ing, text, with_class=band.with_class)
-        cap = tables.maxima.get(ing)
-        if cap is not None and mg > cap.mg_per_day:
-            text = (
-                f"{ing} {_fmt(mg)} mg/day is above the label maximum of "
-                f"{_fmt(cap.mg_per_day)} mg/day ({cap.source}; {cap.tag}): the entry may be "
-                "mistyped — confirm the dose"
-            )
-            note(ing, text)
-            warnings.append(f"{entry!r}: {text}")
-    return _EntryFacts(dose=d, facts=tuple(facts), warnings=tuple(warnings))
-
-
 def apply_doses(
     findings: Sequence[Finding],
     medications: Sequence[Medication],
@@ -569,26 +412,125 @@ def apply_doses(
     raise_to: dict[tuple[str, str], tuple[Severity, str]] = {}
     warnings: list[str] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    present: set[str] | None = None
+    dz = tables.diazepam_settings
+    mo = tables.morphine_settings
     for m in medications:
         key = (m.input, m.ingredients)
         if m.dose is None or key in seen:
             continue
         seen.add(key)
-        said = _facts_of(m, m.dose, tables)
-        for fact in said.facts:
-            ing = fact.ingredient
-            if fact.with_class is not None:
-                if present is None:
-                    present = {i for med in medications for i in med.ingredients}
-                if not any(has_class(other, fact.with_class) for other in present if other != ing):
-                    continue
+        d = m.dose
+
+        def note(ing: str, text: str, *, m: Medication = m) -> None:
+            notes_for.setdefault((m.input, ing), []).append(text)
+
+        def raise_(ing: str, sev: Severity, why: str, *, m: Medication = m) -> None:
             k = (m.input, ing)
-            if fact.raise_to is None:
-                notes_for.setdefault(k, []).append(fact.text)
-            elif k not in raise_to or raise_to[k][0] < fact.raise_to:
-                raise_to[k] = (fact.raise_to, fact.text)
-        warnings += said.warnings
+            if k not in raise_to or raise_to[k][0] < sev:
+                raise_to[k] = (sev, why)
+
+        for text in d.notes:
+            if text.startswith("as needed") or "unknown" in text or "confirm" in text:
+                for ing in m.ingredients:
+                    note(ing, text)
+        dz_eq = [e for e in d.equivalents if e.kind is EquivalentKind.DIAZEPAM]
+        if dz_eq:
+            ing = next(i for i in m.ingredients if i in tables.diazepam)
+            mg = daily_mg(d, ing)
+            groups: dict[str, list[str]] = {}
+            for e in dz_eq:
+                value = (
+                    f"{_fmt(e.low)}-{_fmt(e.high)} mg"
+                    if e.low is not None and e.high is not None
+                    else f"{_fmt(e.amount)} mg"
+                )
+                groups.setdefault(value, []).append(e.table)
+            shown = " or ".join(f"{v} ({', '.join(t)})" for v, t in groups.items())
+            threshold = float(dz.get("threshold_mg_per_day", 8))
+            top = max(e.amount for e in dz_eq)
+            bottom = min(e.low if e.low is not None else e.amount for e in dz_eq)
+            head = f"{ing} {_fmt(mg or 0)} mg/day ≈ {shown} diazepam-equivalent"
+            if bottom > threshold:
+                note(
+                    ing,
+                    f"{head}: above the {_fmt(threshold)} mg/day level linked to a blunted "
+                    f"response ({dz.get('threshold_cite', '')})",
+                )
+            elif top > threshold:
+                note(
+                    ing,
+                    f"{head}: the tables disagree on whether this is above the "
+                    f"{_fmt(threshold)} mg/day level linked to a blunted response "
+                    f"({dz.get('threshold_cite', '')})",
+                )
+            else:
+                note(
+                    ing,
+                    f"{head}: at or below the {_fmt(threshold)} mg/day level linked to a "
+                    f"blunted response ({dz.get('threshold_cite', '')})",
+                )
+            if top > float(dz.get("band_high_above", 15)):
+                note(
+                    ing,
+                    f"high daily dose for withdrawal risk: {dz.get('band_source', '')} Any "
+                    "skipped dose must be agreed with the prescriber; never stop abruptly.",
+                )
+            if top > float(dz.get("trial_limit_mg_per_day", 60)):
+                note(ing, f"outside the trial population: {dz.get('trial_source', '')}")
+            if ing in tables.diazepam_recalled:
+                note(ing, f"the {ing} equivalent is recalled, not re-read in a source")
+        for e in d.equivalents:
+            if e.kind is not EquivalentKind.MORPHINE:
+                continue
+            ing = next(i for i in m.ingredients if i in tables.morphine)
+            text = f"{ing}: {_fmt(e.amount)} morphine mg equivalents/day ({e.table})"
+            if e.amount >= float(mo.get("band_high", 90)):
+                raise_(ing, Severity.MAJOR, f"{text}. {mo.get('band_high_text', '')}")
+            elif e.amount >= float(mo.get("band_low", 50)):
+                note(ing, f"{text}. {mo.get('band_low_text', '')}")
+            else:
+                note(ing, f"{text}: below the {_fmt(float(mo.get('band_low', 50)))} MME/day band")
+        for ing in m.ingredients:
+            factor = tables.morphine.get(ing)
+            if (
+                factor is not None
+                and factor.note
+                and any(e.kind is EquivalentKind.MORPHINE for e in d.equivalents)
+            ):
+                note(ing, f"MME factor note: {factor.note}")
+            if ing in ("buprenorphine",) and d.daily is not None:
+                note(
+                    ing,
+                    "buprenorphine is not in the CDC 2022 MME table (partial agonist): no "
+                    "MME computed",
+                )
+            mg = daily_mg(d, ing)
+            if mg is None:
+                continue
+            for band in tables.bands:
+                if band.ingredient != ing or not band.contains(mg):
+                    continue
+                if band.with_class is not None and not any(
+                    has_class(other, band.with_class)
+                    for med in medications
+                    for other in med.ingredients
+                    if other != ing
+                ):
+                    continue
+                text = f"{ing} {_fmt(mg)} mg/day: {band.text}"
+                if band.action == "raise" and band.severity is not None:
+                    raise_(ing, band.severity, text)
+                else:
+                    note(ing, text)
+            cap = tables.maxima.get(ing)
+            if cap is not None and mg > cap.mg_per_day:
+                text = (
+                    f"{ing} {_fmt(mg)} mg/day is above the label maximum of "
+                    f"{_fmt(cap.mg_per_day)} mg/day ({cap.source}; {cap.tag}): the entry may be "
+                    "mistyped — confirm the dose"
+                )
+                note(ing, text)
+                warnings.append(f"{m.input!r}: {text}")
     if not notes_for and not raise_to:
         return DoseFacts(findings=list(findings), warnings=list(dict.fromkeys(warnings)))
     out: list[Finding] = []

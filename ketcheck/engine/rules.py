@@ -133,8 +133,9 @@ def _entry_findings(
     return found[1]
 
 
-# Entries whose findings are kept (a batch meets the same lines again and again).
-ENTRIES_KEPT = 4096
+# Entries whose findings are kept (a batch meets the same lines again and again); a bound that
+# fills within the first few thousand rows, so memory stays flat after them.
+ENTRIES_KEPT = 2048
 
 
 @cache
