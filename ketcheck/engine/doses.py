@@ -144,15 +144,15 @@ def read_dose(
     text: str, ingredients: Sequence[str], opioid: Callable[[str], bool], tables: PatientTables
 ) -> Dose | None:
     """The dose a medication line states, or None when it states nothing about amount or timing."""
-    t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
-    t = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
     if not ingredients:
         return None
+    t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
+    t = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
     notes: list[str] = []
     per_day, when, fnotes = _frequency(t, tables)
     notes += fnotes
     prn = _PRN.search(t) is not None
-    if per_day is None and not prn and not any(ch.isdigit() for ch in t):
+    if per_day is None and not prn and not any(map(str.isdigit, t)):
         return None
     mass = _MASS.search(t)
     numbers: list[float] = []
