@@ -27,13 +27,11 @@ def _brute(query: str, names: list[str], floor: float) -> list[tuple[str, float]
 
 
 def _indexed(query: str, index: NearbyIndex, floor: float) -> list[tuple[str, float]]:
+    ids, names = index.candidates(query)
     hits = process.extract(
-        query,
-        index.names(query),
-        scorer=Levenshtein.normalized_similarity,
-        limit=None,
-        score_cutoff=floor,
+        query, names, scorer=Levenshtein.normalized_similarity, limit=None, score_cutoff=floor
     )
+    hits.sort(key=lambda hit: (-hit[1], ids[hit[2]]))  # ranked as a scan in name order ranks
     return [(name, score) for name, score, _ in hits]
 
 

@@ -107,6 +107,33 @@ def test_every_plain_vocabulary_word_keeps_its_label() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
 def test_a_word_of_plain_letters_is_labelled_by_the_vocabulary_alone(word: str) -> None:
-    from ketcheck.matching.tokens import vocabulary_label
+    from ketcheck.matching.tokens import plain_label, vocabulary_label
 
-    assert vocabulary_label(word) is _first_vocabulary_label(word)
+    assert vocabulary_label(word) is _first_vocabulary_label(word) is plain_label(word)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aZ9 '-_\t\n\x1c.,()é ß\u2028İﬁ²", max_size=40))
+def test_a_key_is_its_letters_and_digits_in_runs_joined_by_one_space(text: str) -> None:
+    import re
+    import unicodedata
+
+    from ketcheck.matching.normalise import key_of_clean
+
+    folded = text.casefold().replace("'", "")
+    folded = "".join(" " if ch.isspace() else ch for ch in folded)
+    folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+    assert key_of_clean(text) == " ".join(re.findall(r"[a-z0-9]+", folded))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab1,;()[]{} 9", max_size=30))
+def test_marks_split_from_words_but_a_comma_between_digits_is_a_decimal(text: str) -> None:
+    import re
+
+    from ketcheck.matching.tokens import strip_bullet
+
+    pieces = [t.text for t in tokenise(text)]
+    # the reference: every bracket and ';' alone, a comma alone unless it has a digit each side
+    spaced = re.sub(r"([()\[\]{};]|,(?!\d)|(?<!\d),)", r" \1 ", strip_bullet(text))
+    assert " ".join(pieces) == " ".join(spaced.split())

@@ -50,8 +50,8 @@ LineKey = str | tuple[str, str | None, str | None]
 class LineMemo:
     """Lines by (text, code, source problem); at most `limit` kept, the least recently used go.
 
-    The resolver caches every name it is asked, so with a bound it is replaced by a fresh one
-    after `limit` new lines: memory stays flat however many lines pass through.
+    The resolver caches every name it is asked, so with a bound it forgets them after `limit`
+    new lines (keeping its search tables): memory stays flat however many lines pass through.
     """
 
     def __init__(
@@ -86,7 +86,8 @@ class LineMemo:
         if self.limit is not None:
             self._fresh += 1
             if self._fresh > self.limit:
-                self._resolver, self._fresh = Resolver(self.kb), 1
+                self._resolver.forget()
+                self._fresh = 1
         parsed, resolution = resolve_entry(
             self.kb, self._resolver, text, rxcui=rxcui, problem=problem
         )

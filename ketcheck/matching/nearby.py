@@ -10,9 +10,20 @@ only skips names that cannot reach the floor.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from operator import call, itemgetter
 
 _EPSILON = 1e-9
+# Per query length: the piece table of each look-up, the cut making the distinct substrings,
+# and the spread repeating them in look-up order (names of several lengths share a substring).
+_Lookup = Callable[[str], list[int] | None]
+_Plan = (
+    tuple[
+        tuple[_Lookup, ...],
+        Callable[[str], tuple[str, ...]],
+        Callable[[tuple[str, ...]], tuple[str, ...]],
+    ]
+    | None
+)
 
 
 def most_edits(length: int, floor: float) -> int:
@@ -55,7 +66,7 @@ class NearbyIndex:
                 self._lengths.setdefault(n, []).append(ident)
         # length -> most edits allowed -> the pieces of that split: (start, size, piece -> names)
         self._by_length: dict[int, dict[int, list[tuple[int, int, dict[str, list[int]]]]]] = {}
-        self._plans: dict[int, list[tuple[Callable[[str], list[int] | None], int, int]]] = {}
+        self._plans: dict[int, _Plan] = {}
 
     def _splits(self, n: int) -> dict[int, list[tuple[int, int, dict[str, list[int]]]]]:
         """The names of length n split into pieces, once for each number of edits allowed."""
@@ -76,27 +87,32 @@ class NearbyIndex:
         return splits
 
     def near(self, query: str) -> list[int]:
-        """Indexes of every name that may reach the floor against the query, in vocabulary order.
+        """Indexes of every name that may reach the floor against the query, in no set order.
 
         Never misses such a name; may include some that fall short (the caller scores them).
         """
-        plan = self._plans.get(len(query))
+        la = len(query)
+        try:
+            plan = self._plans[la]
+        except KeyError:  # once per query length
+            plan = self._plans[la] = self._plan(la)
         if plan is None:
-            plan = self._plans[len(query)] = self._plan(len(query))
-        found: set[int] = set(self._always)
-        for get, start, end in plan:
-            hit = get(query[start:end])
-            if hit is not None:
-                found.update(hit)
-        return sorted(found)
+            return list(self._always)
+        gets, cut, spread = plan
+        # every substring is cut once and looked up in C: a query makes some 40 look-ups
+        hits = filter(None, map(call, gets, spread(cut(query))))
+        return list(set(self._always).union(*hits))
 
-    def _plan(self, la: int) -> list[tuple[Callable[[str], list[int] | None], int, int]]:
-        """Where a query of this length is looked up: (piece table, start, end) of its substrings."""
+    def _plan(self, la: int) -> _Plan:
+        """Where a query of this length is looked up: a piece table per substring, and the cut."""
         floor = self._floor
-        plan: list[tuple[Callable[[str], list[int] | None], int, int]] = []
+        gets: list[_Lookup] = []
+        places: list[int] = []  # of each look-up's substring among the distinct ones
+        distinct: dict[tuple[int, int], int] = {}
         # only names whose length difference alone leaves the floor within reach
-        for n in range(int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON) + 1):
-            if n not in self._lengths:
+        lowest, highest = int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON)
+        for n in sorted(self._lengths):  # a few dozen lengths, where a long query spans hundreds
+            if n < lowest or n > highest:
                 continue
             splits = self._splits(n)
             shorter, longer = (la, n) if la < n else (n, la)
@@ -113,12 +129,22 @@ class NearbyIndex:
             for i, (start, size, table) in enumerate(pieces):
                 first = max(0, start - i, start + grow - edits + i)
                 last = min(la - size, start + i, start + grow + edits - i)
-                plan.extend((table.get, s, s + size) for s in range(first, last + 1))
-        return plan
+                for s in range(first, last + 1):
+                    gets.append(table.get)
+                    places.append(distinct.setdefault((s, s + size), len(distinct)))
+        if not gets:
+            return None
+        cuts = [slice(a, b) for a, b in distinct]
+        # itemgetter of one item returns it bare, not in a tuple: give each at least two
+        return (
+            tuple(gets) if len(gets) > 1 else (gets[0], gets[0]),
+            itemgetter(*cuts) if len(cuts) > 1 else itemgetter(cuts[0], cuts[0]),
+            itemgetter(*places) if len(places) > 1 else itemgetter(places[0], places[0]),
+        )
 
-    def names(self, query: str) -> list[str]:
-        """The names `near` finds, as strings in vocabulary order."""
+    def candidates(self, query: str) -> tuple[list[int], list[str]]:
+        """The indexes `near` finds and their names, in the same (unset) order."""
         found = self.near(query)
         if len(found) < 2:
-            return [self._names[i] for i in found]
-        return list(itemgetter(*found)(self._names))
+            return found, [self._names[i] for i in found]
+        return found, list(itemgetter(*found)(self._names))

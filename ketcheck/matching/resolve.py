@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ketcheck.kb.knowledge import SOURCE_FDA, SOURCE_RXNORM
 from ketcheck.kb.lexicon import NameEntry
 from ketcheck.matching import vocabulary as vocab
 from ketcheck.matching.nearby import NearbyIndex
 from ketcheck.matching.normalise import clean_text, key_of_clean, letter_count, name_key
-from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, tokenise
+from ketcheck.matching.tokens import INSTRUCTION_LABELS, Label, Token, plain_label, tokenise
 from ketcheck.model import (
     Ambiguous,
     Candidate,
@@ -28,7 +28,31 @@ from ketcheck.model import (
 if TYPE_CHECKING:
     from ketcheck.kb.knowledge import KnowledgeBase
 
+# Label members read once per token, as module constants: on Python 3.11 `Label.WORD` goes
+# through the enum metaclass's __getattr__ hook and costs several times a global look-up.
+_CLOSE = Label.CLOSE
+_JOINER = Label.JOINER
+_NAME = Label.NAME
+_NUMBER_MARK = Label.NUMBER_MARK
+_OPEN = Label.OPEN
+_PUNCT = Label.PUNCT
+_SALT = Label.SALT
+_SEPARATOR = Label.SEPARATOR
+_STRENGTH = Label.STRENGTH
+_WORD = Label.WORD
 Scorer = Callable[[str, str], float]
+
+
+class _Search(NamedTuple):
+    """What fuzzy search uses, made on first need: the vocabulary, scorer and rapidfuzz calls."""
+
+    vocabulary: list[str]
+    scorer: Callable[..., float]
+    scale: float  # from the scorer's range to 0-100
+    extract: Callable[..., list[tuple[str, float, int]]]  # rapidfuzz.process.extract
+    extract_one: Callable[..., tuple[str, float, int] | None]  # rapidfuzz.process.extractOne
+
+
 _PACK = re.compile(r"^\s*\{(?P<inner>.*)\}\s*(?P<rest>.*)$", re.DOTALL)
 _PACK_ITEM = re.compile(r"\d+\s*\(([^()]*)\)")
 _BRAND = re.compile(r"\[([^\[\]]*)\]")
@@ -86,13 +110,23 @@ class Resolver:
         self.matching = kb.matching
         self._cache: dict[str, tuple[Parsed, Resolution]] = {}
         self._fuzzy_cache: dict[str, Resolution] = {}
-        self._vocabulary: list[str] | None = None
         self._keys_by_ingredient: dict[str, list[str]] | None = None
-        self._scorer: tuple[Callable[..., float], float] | None = None
+        self._search_with: _Search | None = None
         self._nearby: NearbyIndex | None = None
         self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._prefixes: frozenset[str] | None = None
+        self._partners: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def forget(self) -> None:
+        """Drop what was cached per entry and per name asked, keeping the search tables.
+
+        A long batch calls this to stay within bounded memory; the tables (the fuzzy index,
+        name prefixes) depend on the knowledge base alone and would cost time to rebuild.
+        """
+        self._cache.clear()
+        self._fuzzy_cache.clear()
+        self._candidates.clear()
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
@@ -113,6 +147,15 @@ class Resolver:
         entries = self.lexicon.exact(full)
         if entries:
             return Parsed(text=cleaned, name=cleaned), self._from_entries(entries, Method.EXACT)
+        if (
+            len(cleaned) >= _NEW_ITEM
+            and cleaned.isascii()
+            and cleaned.isalpha()
+            and plain_label(full) is _WORD
+        ):
+            # One unknown word of plain letters (most typos) is its own only token: the same
+            # shortcut as below, without splitting the entry into tokens first.
+            return Parsed(text=cleaned, name=cleaned), self._fuzzy(full)
         pack = _PACK.match(cleaned)
         if pack:
             return self._pack(cleaned, pack)
@@ -126,7 +169,7 @@ class Resolver:
                 f"(at most {MOST_PIECES}); give one medicine per line"
             )
         tokens = tokenise(cleaned)
-        if len(tokens) == 1 and tokens[0].label is Label.WORD:
+        if len(tokens) == 1 and tokens[0].label is _WORD:
             only = tokens[0]
             known = only.key != full and self.lexicon.exact(only.key)
             if letter_count(only.key) >= _NEW_ITEM and not known:
@@ -158,16 +201,15 @@ class Resolver:
         most tokens. So "daily vitamin A" reads "vitamin A", not "daily vitamin" and "A".
         """
         prefixes = self._name_prefixes()
+        exact = self.lexicon.exact
         n = len(tokens)
-        starts: list[list[tuple[int, tuple[NameEntry, ...]]]] = [[] for _ in range(n)]
+        starts: dict[int, list[tuple[int, tuple[NameEntry, ...]]]] = {}
         for i, t in enumerate(tokens):
-            if t.label in _NEVER_STARTS or not t.key or t.key not in prefixes:
+            if not t.key or t.key not in prefixes or t.label in _NEVER_STARTS:
                 continue
             keys: list[str] = []
             j = i
-            while (
-                j < n and tokens[j].label is not Label.OPEN and tokens[j].label is not Label.CLOSE
-            ):
+            while j < n and tokens[j].label is not _OPEN and tokens[j].label is not _CLOSE:
                 last = tokens[j]
                 j += 1
                 if not last.key:
@@ -176,47 +218,33 @@ class Resolver:
                 joined = " ".join(keys)
                 if joined not in prefixes:
                     break  # no known name goes on this way
-                if last.label is Label.JOINER or last.label is Label.PUNCT:
+                if last.label is _JOINER or last.label is _PUNCT:
                     continue
-                if t.label is Label.STRENGTH and j - i == 1:
+                if t.label is _STRENGTH and j - i == 1:
                     continue  # a number alone is not a name ("5-HTP" is)
-                entries = self.lexicon.exact(joined)
+                entries = exact(joined)
                 if entries:
-                    starts[i].append((j, entries))
+                    starts.setdefault(i, []).append((j, entries))
+        if not starts:
+            return []
         # "penicillin G procaine": a salt word right after where a name may end is its salt
-        name_ends = {j for spans in starts for j, _ in spans}
-        for i in range(n):
-            starts[i] = [
-                (j, e) for j, e in starts[i] if _name_allowed(tokens, i, j, i in name_ends)
-            ]
-        # best[i], from token i on: (unknown words covered, words covered, -names starting on
-        # an instruction word, -names used)
-        best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (n + 1)
-        choice: list[tuple[int, tuple[NameEntry, ...]] | None] = [None] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            best[i], choice[i] = best[i + 1], None
-            for j, entries in starts[i]:
-                inside = tokens[i:j]
-                unknown = sum(1 for t in inside if t.label is Label.WORD)
-                words = sum(1 for t in inside if t.key)
-                on_vocab = tokens[i].label not in (Label.WORD, Label.SALT, Label.STRENGTH)
-                r = best[j]
-                score = (unknown + r[0], words + r[1], r[2] - on_vocab, r[3] - 1)
-                if score > best[i]:
-                    best[i], choice[i] = score, (j, entries)
-        spans: list[tuple[int, int, tuple[NameEntry, ...]]] = []
-        i = 0
-        while i < n:
-            picked = choice[i]
-            if picked is None:
-                i += 1
-                continue
-            j, entries = picked
+        name_ends = {j for spans in starts.values() for j, _ in spans}
+        for i, spans in list(starts.items()):
+            allowed = [(j, e) for j, e in spans if _name_allowed(tokens, i, j, i in name_ends)]
+            if allowed:
+                starts[i] = allowed
+            else:
+                del starts[i]
+        if len(starts) == 1 and len(next(iter(starts.values()))) == 1:
+            # one candidate name: it covers at least one word, so the choice below takes it
+            ((i, ((j, entries),)),) = starts.items()
+            chosen = [(i, j, entries)]
+        else:
+            chosen = _best_cover(tokens, starts)
+        for i, j, _ in chosen:
             for k in range(i, j):
-                labels[k] = Label.NAME
-            spans.append((i, j, entries))
-            i = j
-        return spans
+                labels[k] = _NAME
+        return chosen
 
     def _name_prefixes(self) -> frozenset[str]:
         """Every known name and each of its leading word sequences: where a name may go on."""
@@ -233,8 +261,12 @@ class Resolver:
         end: int,
         entries: tuple[NameEntry, ...],
     ) -> None:
-        text = " ".join(t.text for t in tokens[start:end])
-        if len({e[1] for e in entries}) > 1:
+        text = (
+            tokens[start].text
+            if end == start + 1
+            else " ".join([t.text for t in tokens[start:end]])
+        )
+        if len(entries) > 1 and len({e[1] for e in entries}) > 1:
             found.doubts.append(f"{text!r} is used for more than one drug")
             found.candidates.extend(self._candidates_from_entries(entries))
             return
@@ -262,24 +294,26 @@ class Resolver:
         i = 0
         while i < n:
             label = labels[i]
-            after_name = _follows_name(labels, i)
-            word = tokens[i].word
-            if label is not Label.NAME and after_name and word in vocab.PRODUCT_SUFFIXES:
+            if (
+                label is not _NAME
+                and tokens[i].word in vocab.PRODUCT_SUFFIXES
+                and _follows_name(labels, i)
+            ):
                 found.doubts.append(_more_ingredients(tokens, labels, i))
-                labels[i] = Label.WORD
+                labels[i] = _WORD
                 i += 1
                 continue
-            if label is Label.NUMBER_MARK and after_name:
+            if label is _NUMBER_MARK and _follows_name(labels, i):
                 found.doubts.append(_more_ingredients(tokens, labels, i))
                 i += 1
                 continue
-            if label is not Label.WORD:
+            if label is not _WORD:
                 i += 1
                 continue
             end = i + 1
             while end < n and (
-                labels[end] is Label.WORD
-                or (labels[end] is Label.JOINER and end + 1 < n and labels[end + 1] is Label.WORD)
+                labels[end] is _WORD
+                or (labels[end] is _JOINER and end + 1 < n and labels[end + 1] is _WORD)
             ):
                 end += 1
             if len(found.doubts) < _MOST_DOUBTS:
@@ -298,15 +332,17 @@ class Resolver:
         named: bool,
     ) -> None:
         """A run of unknown words: a misspelt medicine, harmless words, or a reason to doubt."""
-        words = [t for t in tokens[start:end] if t.label is not Label.JOINER]
-        text = " ".join(t.text for t in tokens[start:end])
-        key = " ".join(t.key for t in words if t.key)
+        run = tokens[start:end]
+        words = [t for t in run if t.label is not _JOINER]
+        text = " ".join([t.text for t in run])
+        keys = [t.key for t in words]
+        key = " ".join([k for k in keys if k])
         if named and _in_trailing_brackets(tokens, start):
             return  # an RxNorm brand suffix the lexicon lacks: the clinical name already spoke
         strictness = _strictness(tokens, labels, start, end)
-        if any(t.word in vocab.PRODUCT_SUFFIXES for t in words):
+        if not vocab.PRODUCT_SUFFIXES.isdisjoint([t.word for t in words]):
             strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
-        longest = max(letter_count(t.key) for t in words) if words else 0
+        longest = max(map(letter_count, keys)) if words else 0
         outcome: Resolution | None = None
         # Once the entry is in doubt it is held back whatever else is on it: more guesses would
         # only cost time (a 1,000-character line of unknown words stays linear and quick).
@@ -322,7 +358,7 @@ class Resolver:
             outcome = self._fuzzy(key)
         if isinstance(outcome, Resolved):
             for k in range(start, end):
-                labels[k] = Label.NAME
+                labels[k] = _NAME
             found.parts.append(Part.of(text, outcome))
             found.spans.append((start, end))
             if not named and found.fuzzy_result is None:
@@ -478,14 +514,23 @@ class Resolver:
             self._fuzzy_cache[key] = cached
         return cached
 
-    def _prepare(self) -> tuple[list[str], tuple[Callable[..., float], float]]:
-        if self._vocabulary is None or self._scorer is None:
+    def _prepare(self) -> _Search:
+        """The searched vocabulary, the scorer with its scale, and rapidfuzz's extract calls."""
+        if self._search_with is None:
             # Fuzzy matching searches reviewed (curated) names only: the thousands of generated
             # brand names stay available for exact matches but would add noise neighbours.
+            from rapidfuzz import process
+
             text = self.lexicon.searchable
-            self._vocabulary = text.split("\n") if text else []
-            self._scorer = make_scorer(self.matching.scorer)
-        return self._vocabulary, self._scorer
+            scorer, scale = make_scorer(self.matching.scorer)
+            self._search_with = _Search(
+                vocabulary=text.split("\n") if text else [],
+                scorer=scorer,
+                scale=scale,
+                extract=process.extract,
+                extract_one=process.extractOne,
+            )
+        return self._search_with
 
     def _keys_of(self, ingredient: str) -> list[str]:
         """The names of a look-alike partner that name it alone (packed with the lexicon)."""
@@ -505,23 +550,20 @@ class Resolver:
         runner-up within the margin can stop it, and nothing weaker is ever offered (weaker
         names misled more than they helped: "Errin" drew heroin, "Novalgin" Novolin).
         """
-        from rapidfuzz import process
-
         m = self.matching
-        vocabulary, (scorer, scale) = self._prepare()
-        names: Sequence[str] = vocabulary
-        if m.scorer == "levenshtein":  # the index's bound holds for plain edit distance only
-            if self._nearby is None:
-                self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
-            names = self._nearby.names(key)
-        hits = process.extract(
-            key,
-            names,
-            scorer=scorer,
-            limit=m.limit * 4,
-            score_cutoff=m.suggest_floor / scale,
-        )
-        return self._ranked(hits, scale)
+        vocabulary, scorer, scale, extract, _ = self._prepare()
+        cutoff, kept = m.suggest_floor / scale, m.limit * 4
+        if m.scorer != "levenshtein":  # the index's bound holds for plain edit distance only
+            hits = extract(key, vocabulary, scorer=scorer, limit=kept, score_cutoff=cutoff)
+            return self._ranked(hits, scale)
+        if self._nearby is None:
+            self._nearby = NearbyIndex(vocabulary, m.suggest_floor / 100.0)
+        ids, names = self._nearby.candidates(key)
+        hits = extract(key, names, scorer=scorer, limit=None, score_cutoff=cutoff)
+        # extract breaks ties by place in `names`; a scan of the vocabulary breaks them by
+        # vocabulary order, and so does this (sorting the few hits, not every candidate)
+        hits.sort(key=lambda hit: (-hit[1], ids[hit[2]]))
+        return self._ranked(hits[:kept], scale)
 
     def _ranked(
         self, hits: Sequence[tuple[str, float, object]], scale: float
@@ -543,7 +585,6 @@ class Resolver:
     def _judge(self, key: str, ranked: list[tuple[float, NameEntry]]) -> Resolution:
         """The outcome from the leaders found (best first, one per ingredient set)."""
         m = self.matching
-        _, (scorer, scale) = self._prepare()
         # Only the leaders are ever shown (runner-up, up to `limit` suggestions).
         leaders = ranked[: max(m.limit, 3)]
         if letter_count(key) < m.min_letters:
@@ -560,8 +601,12 @@ class Resolver:
         runner = self._candidate(leaders[1][1], leaders[1][0]) if len(leaders) > 1 else None
         # With no runner-up, every other drug scores under the floor searched: no margin to show.
         margin = top.score - runner.score if runner else None
-        partners = self.lexicon.lookalike_partners(top.ingredients)
-        close_partners = self._close_partners(key, partners, top.score, scorer, scale)
+        partners = self._partners.get(top.ingredients)
+        if partners is None:
+            partners = self._partners[top.ingredients] = self.lexicon.lookalike_partners(
+                top.ingredients
+            )
+        close_partners = self._close_partners(key, partners, top.score)
         clear = margin is None or margin >= m.margin
         if top.score >= m.threshold and clear and not close_partners:
             return Resolved(
@@ -578,7 +623,7 @@ class Resolver:
         shown = shown[: m.limit]
         # When no guess is made, offer every look-alike partner of the leader that is at all
         # close, so the reader sees "clonazepam or clonidine?", not just the leader.
-        offered = close_partners or self._close_partners(key, partners, None, scorer, scale)
+        offered = close_partners or self._close_partners(key, partners, None)
         for p in offered:
             if all(p.ingredients != c.ingredients for c in shown):
                 shown.append(p)
@@ -609,18 +654,17 @@ class Resolver:
         key: str,
         partners: frozenset[str],
         top_score: float | None,
-        scorer: Callable[..., float],
-        scale: float,
     ) -> list[Candidate]:
         """Look-alike partners scoring at least the floor (and, given a top score, within the window)."""
         m = self.matching
+        search = self._prepare()
         close: list[Candidate] = []
         for ing in sorted(partners):
-            best_key, best_score = "", -1.0
-            for k in self._keys_of(ing):
-                s = float(scorer(key, k)) * scale
-                if s > best_score:
-                    best_key, best_score = k, s
+            # the first of the partner's best-scoring names
+            best = search.extract_one(key, self._keys_of(ing), scorer=search.scorer)
+            if best is None:
+                continue
+            best_key, best_score = best[0], float(best[1]) * search.scale
             if (
                 best_key
                 and best_score >= m.lookalike_floor
@@ -633,9 +677,8 @@ class Resolver:
 
 # --- pure helpers over the labelled tokens ---------------------------------------------------
 
-_NEVER_STARTS = frozenset(
-    {Label.OPEN, Label.CLOSE, Label.SEPARATOR, Label.JOINER, Label.NUMBER_MARK, Label.PUNCT}
-)
+_PUNCT_ONLY = frozenset({_PUNCT})
+_NEVER_STARTS = frozenset({_OPEN, _CLOSE, _SEPARATOR, _JOINER, _NUMBER_MARK, _PUNCT})
 # How many letters an unknown word needs before it casts doubt, by where it stands.
 _RIGHT_AFTER_NAME = 1  # "Tylenol Cold": part of the product's name
 _NEW_ITEM = 3  # after a separator, a bracket or at the start: where a medicine would stand
@@ -651,6 +694,50 @@ _PRODUCT_DOUBT = "may be a product with more ingredients"
 _NOTHING_CLOSE = "no known drug name is close to this"
 
 
+def _best_cover(
+    tokens: list[Token], starts: Mapping[int, list[tuple[int, tuple[NameEntry, ...]]]]
+) -> list[tuple[int, int, tuple[NameEntry, ...]]]:
+    """The names, among those starting at each token, that cover the line best (see _name_spans)."""
+    n = len(tokens)
+    # unknown[k], keyed[k]: unknown words and words before token k, so a span counts in O(1)
+    unknown = [0] * (n + 1)
+    keyed = [0] * (n + 1)
+    for k, t in enumerate(tokens):
+        unknown[k + 1] = unknown[k] + (t.label is _WORD)
+        keyed[k + 1] = keyed[k] + bool(t.key)
+    # best[i], from token i on: (unknown words covered, words covered, -names starting on
+    # an instruction word, -names used)
+    best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (n + 1)
+    choice: list[tuple[int, tuple[NameEntry, ...]] | None] = [None] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        best[i] = best[i + 1]
+        spans = starts.get(i)
+        if spans is None:
+            continue
+        on_vocab = tokens[i].label not in (_WORD, _SALT, _STRENGTH)
+        for j, entries in spans:
+            r = best[j]
+            score = (
+                unknown[j] - unknown[i] + r[0],
+                keyed[j] - keyed[i] + r[1],
+                r[2] - on_vocab,
+                r[3] - 1,
+            )
+            if score > best[i]:
+                best[i], choice[i] = score, (j, entries)
+    chosen: list[tuple[int, int, tuple[NameEntry, ...]]] = []
+    i = 0
+    while i < n:
+        picked = choice[i]
+        if picked is None:
+            i += 1
+            continue
+        j, entries = picked
+        chosen.append((i, j, entries))
+        i = j
+    return chosen
+
+
 def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset()) -> Label | None:
     j = i - 1
     while j >= 0 and labels[j] in skip:
@@ -660,17 +747,18 @@ def _previous(labels: list[Label], i: int, *, skip: frozenset[Label] = frozenset
 
 def _name_allowed(tokens: list[Token], start: int, end: int, after_name: bool) -> bool:
     """A name made only of instruction words ("magnesium") counts only where a name can stand."""
-    if any(t.label is Label.WORD for t in tokens[start:end]):
-        return True
+    for k in range(start, end):
+        if tokens[k].label is _WORD:
+            return True
     j = start - 1
-    while j >= 0 and tokens[j].label is Label.PUNCT:
+    while j >= 0 and tokens[j].label is _PUNCT:
         j -= 1
     before = tokens[j].label if j >= 0 else None
-    if tokens[start].label is Label.SALT:
+    if tokens[start].label is _SALT:
         # "losartan potassium" is a salt; "sertraline 50 mg magnesium 400 mg" a second medicine,
         # and so is a name of several words ("savella potassium citrate")
-        return end - start > 1 or not (after_name or before in (Label.WORD, Label.SALT))
-    return before in (None, Label.SEPARATOR, Label.OPEN)
+        return end - start > 1 or not (after_name or before in (_WORD, _SALT))
+    return before in (None, _SEPARATOR, _OPEN)
 
 
 def _in_trailing_brackets(tokens: list[Token], i: int) -> bool:
@@ -679,37 +767,37 @@ def _in_trailing_brackets(tokens: list[Token], i: int) -> bool:
         return False
     rest = tokens[i:]
     close = (
-        next(k for k, t in enumerate(rest) if t.label is Label.CLOSE)
-        if any(t.label is Label.CLOSE for t in rest)
+        next(k for k, t in enumerate(rest) if t.label is _CLOSE)
+        if any(t.label is _CLOSE for t in rest)
         else len(rest)
     )
-    return all(t.label in (Label.CLOSE, Label.PUNCT) for t in rest[close:])
+    return all(t.label in (_CLOSE, _PUNCT) for t in rest[close:])
 
 
 def _follows_name(labels: list[Label], i: int) -> bool:
     before = _previous(labels, i)
-    if before is Label.JOINER:
+    if before is _JOINER:
         before = _previous(labels, i - 1)
-    return before is Label.NAME
+    return before is _NAME
 
 
 def _strictness(tokens: list[Token], labels: list[Label], start: int, end: int) -> int:
     if _follows_name(labels, start):
         return _RIGHT_AFTER_NAME
-    if end < len(labels) and labels[end] is Label.STRENGTH:
+    if end < len(labels) and labels[end] is _STRENGTH:
         return _NEW_ITEM  # "Zoloft 50 mg Xanx 1 mg": a word with its own dose is a medicine
-    before = _previous(labels, start, skip=frozenset({Label.PUNCT}))
-    if before in (None, Label.SEPARATOR, Label.OPEN):
+    before = _previous(labels, start, skip=_PUNCT_ONLY)
+    if before in (None, _SEPARATOR, _OPEN):
         return _NEW_ITEM
     return _IN_INSTRUCTIONS
 
 
 def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
     j = i - 1
-    while j >= 0 and labels[j] is not Label.NAME:
+    while j >= 0 and labels[j] is not _NAME:
         j -= 1
     k = j
-    while k > 0 and labels[k - 1] is Label.NAME:
+    while k > 0 and labels[k - 1] is _NAME:
         k -= 1
     name = " ".join(t.text for t in tokens[k : j + 1])
     return f"{name} {tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
@@ -723,6 +811,8 @@ def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:
     other ingredients than the clinical name before it, a one-word generated brand ("Choice"),
     or it follows "for" ("omeprazole for acid reflux": what it treats, or a medicine?).
     """
+    if len(found.parts) == 1:
+        return list(found.parts)  # one name: nothing it could repeat, confirm or be taken for
     pairs = list(zip(found.parts, found.spans, strict=True))
     outside = {i for p, (a, _) in pairs if not tokens[a].bracket for i in p.ingredients}
     several = len({p.ingredients for p in found.parts}) > 1
@@ -776,9 +866,7 @@ def _indication_markers(tokens: list[Token]) -> list[str | None]:
     marker: str | None = None
     for t in tokens:
         out.append(marker)
-        if t.label in (Label.OPEN, Label.CLOSE) or (
-            t.label is Label.SEPARATOR and t.word not in ("with",)
-        ):
+        if t.label in (_OPEN, _CLOSE) or (t.label is _SEPARATOR and t.word not in ("with",)):
             marker = None
         elif t.word in vocab.INDICATION_MARKERS:
             marker = t.text
@@ -787,7 +875,7 @@ def _indication_markers(tokens: list[Token]) -> list[str | None]:
 
 def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
     """True when the names are joined as one product ("A 5 MG / B 10 MG", "co-codamol")."""
-    names = [i for i, label in enumerate(labels) if label is Label.NAME]
+    names = [i for i, label in enumerate(labels) if label is _NAME]
     gaps: list[list[int]] = []
     for a, b in itertools.pairwise(names):
         if b > a + 1:
@@ -798,10 +886,10 @@ def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
         joiners = [
             k
             for k in gap
-            if labels[k] is Label.JOINER
-            or (labels[k] is Label.SEPARATOR and tokens[k].word in vocab.PRODUCT_JOINERS)
+            if labels[k] is _JOINER
+            or (labels[k] is _SEPARATOR and tokens[k].word in vocab.PRODUCT_JOINERS)
         ]
-        rest = [k for k in gap if k not in joiners and labels[k] is not Label.STRENGTH]
+        rest = [k for k in gap if k not in joiners and labels[k] is not _STRENGTH]
         if len(joiners) != 1 or rest:
             return False
         if tokens[joiners[0]].word == "with" and len(gap) != 1:
@@ -810,34 +898,47 @@ def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
 
 
 def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
-    fields: dict[str, list[str]] = {f: [] for f in (*_FIELDS.values(), "note")}
-    name: list[str] = []
+    fields: dict[str, list[str]] = {}
+    where = _PARSED_FIELD
     for t, label in zip(tokens, labels, strict=True):
-        if label is Label.NAME:
-            name.append(t.text)
-        elif label in _FIELDS:
-            fields[_FIELDS[label]].append(t.text)
-        elif label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
-            fields["note"].append(t.text)
+        field_name = where[label]
+        if field_name:
+            fields.setdefault(field_name, []).append(t.text)
+    got = fields.get
+    name, note = got("name", []), got("note", [])
     if not name:  # nothing known: the unclaimed words are what was tried as a name
-        name = [t.text for t, label in zip(tokens, labels, strict=True) if label is Label.WORD]
+        name = [t.text for t, label in zip(tokens, labels, strict=True) if label is _WORD]
         tried = set(name)
-        fields["note"] = [w for w in fields["note"] if w not in tried]
+        note = [w for w in note if w not in tried]
     return Parsed(
         text=cleaned,
         name=" ".join(name),
-        strength=tuple(fields["strength"]),
-        form=tuple(fields["form"]),
-        route=tuple(fields["route"]),
-        frequency=tuple(fields["frequency"]),
-        release=tuple(fields["release"]),
-        salt=tuple(fields["salt"]),
-        note=tuple(fields["note"]),
+        strength=tuple(got("strength", ())),
+        form=tuple(got("form", ())),
+        route=tuple(got("route", ())),
+        frequency=tuple(got("frequency", ())),
+        release=tuple(got("release", ())),
+        salt=tuple(got("salt", ())),
+        note=tuple(note),
     )
 
 
 _UNCLAIMED = frozenset({Label.WORD, Label.NUMBER_MARK})
 _QUIET = frozenset({Label.OPEN, Label.CLOSE, Label.JOINER, Label.PUNCT, Label.SEPARATOR})
+
+
+def _parse_field(label: Label) -> str:
+    """Where a label's words go in the parse: the name, a dose or form field, the note, or ""."""
+    if label is Label.NAME:
+        return "name"
+    if label in _FIELDS:
+        return _FIELDS[label]
+    if label not in _QUIET and (label in INSTRUCTION_LABELS or label in _UNCLAIMED):
+        return "note"
+    return ""
+
+
+_PARSED_FIELD = {label: _parse_field(label) for label in Label}
 
 
 def _unique(cands: list[Candidate]) -> list[Candidate]:

@@ -74,7 +74,8 @@ _BULLET = re.compile(
     r"^\s*(?:[-*•·▪‣◦o+>]\s+|[-*•·▪‣◦]+(?=\S)|\(?\d{1,3}(?:[.:]\s+|\)\s*)|\(?[a-z]\)\s+|#\d+[.):]?\s+)"
 )
 # Brackets and list separators stand alone; a comma between digits is a decimal ("0,5 mg").
-_SPLIT_MARKS = re.compile(r"([()\[\]{};]|,(?!\d)|(?<!\d),)")
+_SPACED_MARKS = str.maketrans({c: f" {c} " for c in "()[]{};"})
+_LIST_COMMA = re.compile(r",(?:(?!\d)|(?<!\d,))")  # starts with its literal: a quick scan
 _INNER_JOINER = re.compile(r"(?<=[^\W_])([-/+])(?=[^\W_])")
 _UNIT_RATE = re.compile(r"^(?:mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)/[a-z0-9.]+$")
 _WORD_EDGES = ".,;:\"'!?*"
@@ -160,47 +161,63 @@ def _plain_labels() -> dict[str, Label]:
 _PLAIN_LABELS = _plain_labels()
 
 
+def plain_label(word: str) -> Label:
+    """The label of a lowercase word of plain ASCII letters (what `vocabulary_label` gives it)."""
+    return _PLAIN_LABELS.get(word, Label.WORD)
+
+
+# The same tuple as Token(...), made without the named tuple's Python-level __new__.
+_new_token = tuple.__new__
+
+
 def tokenise(text: str) -> list[Token]:
     """Tokens of a cleaned entry, in order; words joined by "-", "/" or "+" are split apart."""
-    spaced = _SPLIT_MARKS.sub(r" \1 ", strip_bullet(text))
+    text = strip_bullet(text)
+    spaced = text.translate(_SPACED_MARKS)
+    if "," in spaced:
+        spaced = _LIST_COMMA.sub(" , ", spaced)
     out: list[Token] = []
     stack: list[str] = []
+    bracket = ""
+    plain_labels, unknown, new = _PLAIN_LABELS, Label.WORD, _new_token
     for piece in spaced.split():
-        if piece in v.OPEN:
-            out.append(_token(piece, Label.OPEN, stack))
+        if piece.isalpha() and piece.isascii():
+            # most words, and every new one: made directly (a memo would only churn)
+            word = piece.lower()  # what word_of and key_of_clean make of plain letters
+            out.append(new(Token, (piece, word, word, plain_labels.get(word, unknown), bracket)))
+        elif piece in v.OPEN:
+            out.append(_token(piece, Label.OPEN, bracket))
             stack.append(piece)
-            continue
-        if piece in v.CLOSE:
+            bracket = piece
+        elif piece in v.CLOSE:
             if stack:
                 stack.pop()
-            out.append(_token(piece, Label.CLOSE, stack))
-            continue
-        plain = piece.isascii() and piece.isalpha()  # most words: no marks, no joiners
-        word = piece.lower() if plain else word_of(piece)
-        label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word)
-        if label is Label.WORD and not plain and _INNER_JOINER.search(piece):
-            for part in _INNER_JOINER.split(piece):
-                if part in ("-", "/", "+"):
-                    out.append(_token(part, Label.JOINER, stack))
-                elif part:
-                    out.append(_token(part, vocabulary_label(word_of(part)), stack))
-            continue
-        out.append(_token(piece, label, stack))
+            bracket = stack[-1] if stack else ""
+            out.append(_token(piece, Label.CLOSE, bracket))
+        else:
+            out.extend(_piece(piece, bracket))
     return out
 
 
-def _token(text: str, label: Label, stack: list[str]) -> Token:
-    bracket = stack[-1] if stack else ""
-    if label is Label.WORD and text.isascii() and text.isalpha():
-        # a name or an unknown word: often new, and cheaper to make than to look up
-        word = text.lower()  # what word_of and key_of_clean make of plain letters
-        return Token(text=text, key=word, word=word, label=label, bracket=bracket)
-    return _made(text, label, bracket)
-
-
 @lru_cache(maxsize=8192)
-def _made(text: str, label: Label, bracket: str) -> Token:
-    """One token (memoised: doses, units and sig words recur on every list)."""
+def _piece(piece: str, bracket: str) -> tuple[Token, ...]:
+    """The tokens of one space-separated piece of a line, inside this bracket (memoised:
+    names, doses, units and sig words recur on every list)."""
+    plain = piece.isascii() and piece.isalpha()  # most words: no marks, no joiners
+    word = piece.lower() if plain else word_of(piece)
+    label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word)
+    if label is Label.WORD and not plain and _INNER_JOINER.search(piece):
+        return tuple(
+            _token(part, Label.JOINER, bracket)
+            if part in ("-", "/", "+")
+            else _token(part, vocabulary_label(word_of(part)), bracket)
+            for part in _INNER_JOINER.split(piece)
+            if part
+        )
+    return (_token(piece, label, bracket),)
+
+
+def _token(text: str, label: Label, bracket: str) -> Token:
     if text.isascii() and text.isalpha():
         word = text.lower()  # what word_of and key_of_clean make of plain letters
         return Token(text=text, key=word, word=word, label=label, bracket=bracket)
