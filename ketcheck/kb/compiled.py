@@ -6,7 +6,7 @@ from array import array
 from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import fields
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from ketcheck.kb.knowledge import (
     Combination,
@@ -31,12 +31,12 @@ _FIELD = "\x1f"
 _ENTRY = "\x1e"
 _KEY = "\x1d"
 _RECORD = "\x1c"
-# Binary searches a table answers before it builds a dict of offsets (a few ms, paid once).
-_SEARCHES_BEFORE_INDEX = 200
+# Binary searches a table answers before it builds a dict of offsets (well under a ms, once).
+_SEARCHES_BEFORE_INDEX = 32
 
 
 def pack_table(rows: Mapping[str, str]) -> list[Any]:
-    """Pack string rows into [text, record starts, key order] for `PackedTable`."""
+    """Pack string rows into [text, record starts, key order, keys] for `PackedTable`."""
     parts: list[str] = []
     starts = array("I")
     pos = 0
@@ -47,7 +47,17 @@ def pack_table(rows: Mapping[str, str]) -> list[Any]:
         pos += len(record)
     keys = list(rows)
     order = array("I", sorted(range(len(keys)), key=keys.__getitem__))
-    return ["".join(parts), starts.tobytes(), order.tobytes()]
+    return ["".join(parts), starts.tobytes(), order.tobytes(), _RECORD.join(keys)]
+
+
+def is_packed_table(value: object) -> TypeGuard[list[Any]]:
+    """Whether a value read back from a cache has the shape `pack_table` gives."""
+    return (
+        isinstance(value, list)
+        and len(value) == 4
+        and isinstance(value[0], str)
+        and isinstance(value[3], str)
+    )
 
 
 class PackedTable(Mapping[str, V]):
@@ -59,11 +69,12 @@ class PackedTable(Mapping[str, V]):
     searches often (a long list, a line of many words) soon gets a dict of offsets instead.
     """
 
-    __slots__ = ("_built", "_make", "_offsets", "_order", "_searches", "_starts", "_text")
+    __slots__ = ("_built", "_keys", "_make", "_offsets", "_order", "_searches", "_starts", "_text")
 
     def __init__(self, packed: list[Any], make: Callable[[str, str], V]) -> None:
-        text, starts, order = packed
+        text, starts, order, keys = packed
         self._text: str = text
+        self._keys: str = keys  # in record order: the dict of offsets is built from them in C
         self._starts = memoryview(starts).cast("I")
         self._order = memoryview(order).cast("I")
         self._make = make
@@ -77,8 +88,8 @@ class PackedTable(Mapping[str, V]):
             return offsets.get(key, -1)
         self._searches += 1
         if self._searches > _SEARCHES_BEFORE_INDEX:
-            text = self._text
-            self._offsets = {text[s : text.index(_KEY, s)]: s for s in self._starts}
+            keys = self._keys.split(_RECORD) if self._keys else []
+            self._offsets = dict(zip(keys, self._starts, strict=True))
             return self._offsets.get(key, -1)
         text, starts, order = self._text, self._starts, self._order
         lo, hi = 0, len(order)
@@ -271,7 +282,7 @@ _RECORDS = (DrugClass, Ingredient, Review, Rule, Combination, Matching)
 
 # Bumped whenever a packed text form changes, so that a cache written by another build is
 # rebuilt at load, never misread when a record is first unpacked.
-_TEXT_FORMS = "ingredient-text-2"
+_TEXT_FORMS = "ingredient-text-2; tables-with-keys"
 
 
 def _layouts() -> list[list[str]]:

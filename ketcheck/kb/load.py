@@ -340,8 +340,10 @@ def _codes(folder: Path, name: str) -> list[Any]:
         dir_fd = _open_private_dir(folder)
         payload = _read_cache(dir_fd, name)
         if payload is not None:
+            from ketcheck.kb.compiled import is_packed_table
+
             packed = marshal.loads(payload)
-            if isinstance(packed, list) and len(packed) == 3:
+            if is_packed_table(packed):
                 return packed
     except (OSError, _Unusable, ValueError, EOFError, TypeError):
         pass
