@@ -112,7 +112,11 @@ class LineMemo:
 
 _DIGIT = re.compile(r"\d")
 _SIG_WORDS = ("prn", "daily", "nightly", "bedtime", "weekly", "morning", "evening")
-_SIG_ABBREVIATION = re.compile(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b")
+# q-words and bid, tid, hs, od, bd as whole words; each branch opens with its letter, so the
+# regex engine skips to candidate letters instead of trying every word boundary
+_SIG_ABBREVIATION = re.compile(
+    r"(?:q(?<!\wq)[a-z]{1,3}|b(?<!\wb)(?:id|d)|t(?<!\wt)id|h(?<!\wh)s|o(?<!\wo)d)(?!\w)"
+)
 
 
 def states_sig(text: str) -> bool:
