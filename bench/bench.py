@@ -275,7 +275,7 @@ def worst_case(
 ) -> dict[str, object]:
     """The worst input at the documented limits (100,000 entries of up to 1,000 characters).
 
-    Each shape's cost per further line is the slope between runs of `sample` and 4 × `sample`
+    Each shape's cost per further line is the slope between runs of `sample` and 10 × `sample`
     distinct lines (no cache helps: every line is new), so that what a run pays once (search
     tables, the patient tables some lines ask for) cancels out; the slowest shape is then
     extrapolated linearly to 100,000 lines. `--full-worst` runs the whole input of that shape
@@ -284,7 +284,7 @@ def worst_case(
     cmd = [kc, "check", "--format", "json"]
     per_line: dict[str, Spread] = {}
     few, many = tmp / "few.txt", tmp / "many.txt"
-    more = 4 * sample
+    more = 10 * sample  # enough further lines that their cost stands out of start-up noise
     biggest: dict[str, float] = {}
     for label, lines in worst_shapes(2, more).items():
         few.write_text("\n".join(lines[:sample]) + "\n")

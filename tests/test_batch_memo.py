@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ketcheck.engine.rules as rules
 from ketcheck import __version__
@@ -16,7 +18,7 @@ from ketcheck.engine.check import run_check
 from ketcheck.engine.lines import LineMemo
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.patient import load_patient_tables
-from ketcheck.model import Entry
+from ketcheck.model import Entry, Route
 from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.render.jsonl import PatientLines
@@ -110,18 +112,28 @@ def test_finding_caches_stay_bounded_and_change_nothing(
 ) -> None:
     lists = [
         ["sertraline", "phenelzine"],
-        ["clonazepam", "oxycodone", "gabapentin"],
+        ["clonazepam 1 mg BID", "oxycodone 30 mg q4h", "gabapentin 900 mg TID"],
         ["sertraline"],
-        ["clonazepam", "oxycodone"],
+        ["clonazepam", "oxycodone", "Zoloft 50 mg", "sertraline"],
         [Entry(text="phenelzine", recent=True), "sertraline"],
+        ["gabapentin 900 mg TID", "ketamine", "sertraline as needed"],
     ] * 3
-    before = [report_to_dict(run_check(m, kb, OPTIONS, tool_version="t")) for m in lists]
+    tables = load_patient_tables()
+
+    def reports() -> list[dict[str, object]]:
+        return [
+            report_to_dict(run_check(m, kb, OPTIONS, tool_version="t", tables=tables))
+            for m in lists
+        ]
+
+    before = reports()
     monkeypatch.setattr(rules, "FINDINGS_KEPT", 1)
-    rules._kept(kb).clear()
-    rules._kept_combined(kb).clear()
-    after = [report_to_dict(run_check(m, kb, OPTIONS, tool_version="t")) for m in lists]
-    assert after == before
+    monkeypatch.setattr(rules, "ENTRIES_KEPT", 1)
+    for kept in (rules._kept(kb), rules._kept_combined(kb), rules._kept_entries(kb)):
+        kept.clear()
+    assert reports() == before
     assert len(rules._kept(kb)) <= 1 and len(rules._kept_combined(kb)) <= 1
+    assert len(rules._kept_entries(kb)) <= 1
 
 
 def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:
@@ -133,3 +145,32 @@ def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:
         assert writer.line(i, report) == expected
         assert len(writer._rows) <= 3 and len(writer._same) <= 2 and len(writer._bodies) <= 2
         assert len(writer._shells) <= 2 and len(writer._texts) <= 4
+
+
+@pytest.mark.parametrize(
+    "meds",
+    [
+        ["Adderall XR 20 mg", "ketamine", "sertraline", "phenelzine"],
+        ["Spravato", "ketamine troches", "clonazepam", "zolpidem", "oxycodone"],
+        ["asdfqwer", "Klonopin 0.5 mg BID", "metformin"],
+    ],
+)
+@pytest.mark.parametrize("route", [Route.IV, Route.INTRANASAL])
+def test_entries_that_share_nothing_get_what_the_general_merge_gives(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, meds: list[str], route: Route
+) -> None:
+    options = CheckOptions(route=route)
+    shortcut = report_to_dict(run_check(meds, kb, options, tool_version="t"))
+    monkeypatch.setattr(rules, "_apart", lambda medications: False)
+    assert report_to_dict(run_check(meds, kb, options, tool_version="t")) == shortcut
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="qbtidhsoa _1-.é", max_size=24))
+def test_a_sig_abbreviation_is_found_as_a_whole_word(text: str) -> None:
+    import re
+
+    from ketcheck.engine.lines import _SIG_ABBREVIATION
+
+    reference = re.compile(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b")
+    assert (_SIG_ABBREVIATION.search(text) is None) == (reference.search(text) is None)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ketcheck.engine import evaluators
@@ -84,7 +83,7 @@ def run_check(
     doses: dict[str, Dose] = {}
     patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
     context = options.patient
-    if tables is not None and _needs_patient(context, unique, findings):
+    if tables is not None and _needs_patient(context, first_line.values(), findings):
         # The one seam for patient context: doses, conditions, blood pressure, half-lives.
         from ketcheck.engine.patient import apply_patient
         from ketcheck.patient import PatientContext
@@ -120,7 +119,10 @@ def run_check(
         )
         for index, (text, recent, line) in enumerate(rows)
     ]
-    findings.sort(key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule))
+    if len(findings) > 1:
+        findings.sort(
+            key=lambda f: (-f.severity, min(first_seen.get(i, 0) for i in f.inputs), f.rule)
+        )
     summary = summarise(
         meds, findings, fail_on=options.fail_on, strict=options.strict, conditions=patient[0]
     )
@@ -144,28 +146,15 @@ def run_check(
     )
 
 
-_DIGIT = re.compile(r"\d")
-_SIG_WORDS = ("prn", "daily", "nightly", "bedtime", "weekly", "morning", "evening")
-_SIG_ABBREVIATION = re.compile(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b")
-
-
-def _sig_hint(text: str) -> bool:
-    """A dose or a timing word: something the patient tables could use (cheap on long lines)."""
-    if _DIGIT.search(text):
-        return True
-    low = text.lower()
-    return any(w in low for w in _SIG_WORDS) or _SIG_ABBREVIATION.search(low) is not None
-
-
 def _needs_patient(
-    context: PatientContext | None, unique: Sequence[Medication], findings: Sequence[Finding]
+    context: PatientContext | None, lines: Iterable[Line], findings: Sequence[Finding]
 ) -> bool:
     """Whether anything could use the patient tables (their loading is skipped otherwise)."""
     if context is not None and (context.conditions or context.bp is not None):
         return True
     if any(f.hold is not None for f in findings):
         return True
-    return any(_sig_hint(m.input) for m in unique)
+    return any(line.sig for line in lines)
 
 
 def summarise(
@@ -188,9 +177,11 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
-    c_unresolved = sum(c.status.value == "unresolved" for c in conditions)
-    c_ambiguous = sum(c.status.value == "ambiguous" for c in conditions)
-    c_fuzzy = sum(c.method == "fuzzy" for c in conditions)
+    c_unresolved = c_ambiguous = c_fuzzy = 0
+    for c in conditions:
+        c_unresolved += c.status.value == "unresolved"
+        c_ambiguous += c.status.value == "ambiguous"
+        c_fuzzy += c.method == "fuzzy"
     # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
     not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)
     complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy) and not not_reviewed

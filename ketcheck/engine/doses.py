@@ -144,15 +144,15 @@ def read_dose(
     text: str, ingredients: Sequence[str], opioid: Callable[[str], bool], tables: PatientTables
 ) -> Dose | None:
     """The dose a medication line states, or None when it states nothing about amount or timing."""
-    t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
-    t = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
     if not ingredients:
         return None
+    t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
+    t = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
     notes: list[str] = []
     per_day, when, fnotes = _frequency(t, tables)
     notes += fnotes
     prn = _PRN.search(t) is not None
-    if per_day is None and not prn and not any(ch.isdigit() for ch in t):
+    if per_day is None and not prn and not any(map(str.isdigit, t)):
         return None
     mass = _MASS.search(t)
     numbers: list[float] = []
@@ -412,7 +412,6 @@ def apply_doses(
     raise_to: dict[tuple[str, str], tuple[Severity, str]] = {}
     warnings: list[str] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    present = {ing for m in medications for ing in m.ingredients}
     dz = tables.diazepam_settings
     mo = tables.morphine_settings
     for m in medications:
@@ -512,7 +511,10 @@ def apply_doses(
                 if band.ingredient != ing or not band.contains(mg):
                     continue
                 if band.with_class is not None and not any(
-                    has_class(other, band.with_class) for other in present if other != ing
+                    has_class(other, band.with_class)
+                    for med in medications
+                    for other in med.ingredients
+                    if other != ing
                 ):
                     continue
                 text = f"{ing} {_fmt(mg)} mg/day: {band.text}"
@@ -529,6 +531,8 @@ def apply_doses(
                 )
                 note(ing, text)
                 warnings.append(f"{m.input!r}: {text}")
+    if not notes_for and not raise_to:
+        return DoseFacts(findings=list(findings), warnings=list(dict.fromkeys(warnings)))
     out: list[Finding] = []
     for f in findings:
         if f.kind not in ("interaction", "no-known-interaction"):

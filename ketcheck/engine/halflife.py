@@ -86,6 +86,8 @@ def with_remaining(
     long_end: bool,
 ) -> list[Finding]:
     """Holds annotated with what remains at the session and, for qhs/qAM sigs, the dose to skip."""
+    if all(f.hold is None for f in findings):
+        return list(findings)
     when_of: dict[str, set[str | None]] = {}
     for m in medications:
         when_of.setdefault(m.input, set()).add(m.dose.when if m.dose is not None else None)

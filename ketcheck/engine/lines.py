@@ -1,4 +1,4 @@
-"""What a medication line decides on its own (parse, resolution, classes, dose), worked out once.
+"""What a medication line decides on its own (parse, resolution, classes, sig, dose), once.
 
 A check of a long list, and a batch run across its patients, meets the same lines again and
 again; a `LineMemo` resolves each distinct line once and keeps it, least recently used first
@@ -7,6 +7,7 @@ out when a bound is set, so a batch of any size holds at most that many lines.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Line:
     resolution: Resolution
     ingredients: tuple[str, ...]
     classes: tuple[str, ...]
+    sig: bool  # a dose or a timing word: something the patient tables could use
     _dose: object = _UNREAD
 
     def dose(self, read: Callable[[], Dose | None]) -> Dose | None:
@@ -99,4 +101,27 @@ class LineMemo:
             )
             if len(known) > CLASS_SETS:
                 known.clear()
-        return Line(parsed=parsed, resolution=resolution, ingredients=ingredients, classes=classes)
+        return Line(
+            parsed=parsed,
+            resolution=resolution,
+            ingredients=ingredients,
+            classes=classes,
+            sig=states_sig(text),
+        )
+
+
+_DIGIT = re.compile(r"\d")
+_SIG_WORDS = ("prn", "daily", "nightly", "bedtime", "weekly", "morning", "evening")
+# q-words and bid, tid, hs, od, bd as whole words; each branch opens with its letter, so the
+# regex engine skips to candidate letters instead of trying every word boundary
+_SIG_ABBREVIATION = re.compile(
+    r"(?:q(?<!\wq)[a-z]{1,3}|b(?<!\wb)(?:id|d)|t(?<!\wt)id|h(?<!\wh)s|o(?<!\wo)d)(?!\w)"
+)
+
+
+def states_sig(text: str) -> bool:
+    """A dose or a timing word: something the patient tables could use (cheap on long lines)."""
+    if _DIGIT.search(text):
+        return True
+    low = text.lower()
+    return any(w in low for w in _SIG_WORDS) or _SIG_ABBREVIATION.search(low) is not None

@@ -42,32 +42,20 @@ def with_doses(
     *,
     lines: Mapping[str, Line] | None = None,
 ) -> tuple[list[Medication], list[Medication]]:
-    """Each medication with the dose its line states, and the distinct lines (computed once each).
+    """Each medication with the dose its line states, and the first of each input (read once).
 
     `lines` holds the line of each input, which keeps its dose for later checks (a batch).
     """
-    cache: dict[str, Dose | None] = {}
-    distinct: dict[tuple[str, tuple[str, ...]], Medication] = {}
-
-    def opioid(ing: str) -> bool:
-        info = kb.ingredients.get(ing)
-        return info is not None and "opioid" in info.classes
-
-    def read(m: Medication) -> Dose | None:
-        ings = m.ingredients
-        dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
-        if dose is not None:
-            dose = replace(dose, equivalents=equivalents(dose, ings, tables))
-        return dose
-
-    out = []
-    distinct_inputs: set[str] = set()
+    dose_of: dict[str, Dose | None] = {}
+    out: list[Medication] = []
+    firsts: list[Medication] = []
     for m in medications:
-        if m.input in cache:
-            dose = cache[m.input]
-        else:
+        first = m.input not in dose_of
+        if first:
             line = lines.get(m.input) if lines is not None else None
-            dose = cache[m.input] = read(m) if line is None else line.dose(partial(read, m))
+            read = partial(_read, m, kb, tables)
+            dose_of[m.input] = read() if line is None else line.dose(read)
+        dose = dose_of[m.input]
         if dose is not None:
             m = Medication(
                 index=m.index,
@@ -79,10 +67,25 @@ def with_doses(
                 dose=dose,
             )
         out.append(m)
-        if m.input not in distinct_inputs:
-            distinct_inputs.add(m.input)
-            distinct.setdefault((m.input, m.ingredients), m)
-    return out, list(distinct.values())
+        if first:
+            firsts.append(m)
+    return out, firsts
+
+
+def _read(m: Medication, kb: KnowledgeBase, tables: PatientTables) -> Dose | None:
+    """The dose an entry states, with its equivalents."""
+
+    def opioid(ing: str) -> bool:
+        info = kb.ingredients.get(ing)
+        return info is not None and "opioid" in info.classes
+
+    ings = m.ingredients
+    dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
+    if dose is not None:
+        found = equivalents(dose, ings, tables)
+        if found:  # most drugs have none, and a Dose has none unless given
+            dose = replace(dose, equivalents=found)
+    return dose
 
 
 def apply_patient(
@@ -110,25 +113,29 @@ def apply_patient(
     facts = apply_doses(findings, unique, tables, has_class=has_class)
     out = facts.findings
     warnings = list(facts.warnings)
-    read = [
-        replace(pc, bp=grade_bp(pc.bp, tables, route)) if pc.bp is not None else pc
-        for pc in resolve_conditions(context.conditions, tables)
-    ]
-    bp = grade_bp(context.bp, tables, route) if context.bp is not None else None
-    if bp is None:
-        bp = next((pc.bp for pc in read if pc.bp is not None), None)
-    readings = [pc.bp for pc in read if pc.bp is not None and pc.bp is not bp]
-    for reading in (bp, *readings):
-        if reading is not None:
-            f = bp_finding(reading, tables, route)
-            if f is not None:
-                out.append(f)
-    out += condition_findings(read, tables, route)
-    present = present_conditions(read, bp)
-    out = amplify(out, present, tables, matches=matches)
-    long_end = any(
-        tables.conditions[c].lengthens_half_life for c in present if c in tables.conditions
-    )
+    read: list[PatientCondition] = []
+    bp: BloodPressure | None = None
+    long_end = False
+    if context.conditions or context.bp is not None:
+        read = [
+            replace(pc, bp=grade_bp(pc.bp, tables, route)) if pc.bp is not None else pc
+            for pc in resolve_conditions(context.conditions, tables)
+        ]
+        bp = grade_bp(context.bp, tables, route) if context.bp is not None else None
+        if bp is None:
+            bp = next((pc.bp for pc in read if pc.bp is not None), None)
+        readings = [pc.bp for pc in read if pc.bp is not None and pc.bp is not bp]
+        for reading in (bp, *readings):
+            if reading is not None:
+                f = bp_finding(reading, tables, route)
+                if f is not None:
+                    out.append(f)
+        out += condition_findings(read, tables, route)
+        present = present_conditions(read, bp)
+        out = amplify(out, present, tables, matches=matches)
+        long_end = any(
+            tables.conditions[c].lengthens_half_life for c in present if c in tables.conditions
+        )
     out = with_remaining(out, unique, tables, session=session, long_end=long_end)
     for pc in read:
         if pc.status.value == "negated" and pc.reason and "rule-out" in pc.reason:

@@ -64,12 +64,23 @@ def evaluate(
     protocol: Protocol,
 ) -> list[Finding]:
     """Pairwise findings (each drug with ketamine), merged across entries naming the same drug."""
+    special = [is_session_medicine(m, route) for m in medications]
+    session = [m for m, s in zip(medications, special, strict=True) if s]
+    others = [m for m, s in zip(medications, special, strict=True) if not s]
+    if _apart(medications):
+        # No two entries share a name or a drug: each entry's findings are its own, in order.
+        return [
+            f
+            for meds, is_session in ((session, True), (others, False))
+            for m in meds
+            for f in _entry_findings(kb, m.input, m.ingredients, is_session, route, protocol)
+        ]
     inputs_of: dict[str, dict[str, None]] = {}
     session_inputs: dict[str, dict[str, None]] = {}
-    for med in medications:
-        target = session_inputs if is_session_medicine(med, route) else inputs_of
-        for ing in med.ingredients:
-            target.setdefault(ing, {})[med.input] = None
+    for meds, target in ((session, session_inputs), (others, inputs_of)):
+        for med in meds:
+            for ing in med.ingredients:
+                target.setdefault(ing, {})[med.input] = None
     findings: list[Finding] = [
         Finding(
             **_template(Applied(rule=kb.session_rule), ing, route, protocol), inputs=tuple(inputs)
@@ -79,6 +90,61 @@ def evaluate(
     for ing, inputs in inputs_of.items():
         findings.extend(_made(kb, ing, tuple(inputs), route, protocol))
     return _merge_same_entries(findings)
+
+
+def _apart(medications: Sequence[Medication]) -> bool:
+    """Whether no two of these entries have the same text or name the same ingredient."""
+    texts = {m.input for m in medications}
+    ingredients = [ing for m in medications for ing in m.ingredients]
+    return len(texts) == len(medications) and len(set(ingredients)) == len(ingredients)
+
+
+def _entry_findings(
+    kb: KnowledgeBase,
+    text: str,
+    ingredients: tuple[str, ...],
+    session: bool,
+    route: Route,
+    protocol: Protocol,
+) -> tuple[Finding, ...]:
+    """What `evaluate` gives an entry that is alone in naming its ingredients; made once, kept."""
+    kept = _kept_entries(kb)
+    key = (text, ingredients, session, route, id(protocol))
+    hit = kept.get(key)
+    if hit is not None and hit[0] is protocol:
+        kept.move_to_end(key)
+        return hit[1]
+    inputs = (text,)
+    if session:
+        applied = Applied(rule=kb.session_rule)
+        made = [
+            Finding(**_template(applied, ing, route, protocol), inputs=inputs)
+            for ing in ingredients
+        ]
+    else:
+        made = [
+            Finding(**t, inputs=inputs)
+            for ing in ingredients
+            for t in _chosen(kb, ing, route, protocol)
+        ]
+    found = kept[key] = (protocol, tuple(_merge_same_entries(made) if len(made) > 1 else made))
+    while len(kept) > ENTRIES_KEPT:
+        kept.popitem(last=False)
+    return found[1]
+
+
+# Entries whose findings are kept (a batch meets the same lines again and again); a bound that
+# fills within the first few thousand rows, so memory stays flat after them.
+ENTRIES_KEPT = 2048
+
+
+@cache
+def _kept_entries(
+    kb: KnowledgeBase,
+) -> OrderedDict[
+    tuple[str, tuple[str, ...], bool, Route, int], tuple[Protocol, tuple[Finding, ...]]
+]:
+    return OrderedDict()
 
 
 # Findings are values: an ingredient named by the same entries (a line many lists share) gets
@@ -216,11 +282,18 @@ def cumulative(
             present.setdefault(ing, {})[text] = None
     out: list[Finding] = []
     index = _combination_index(kb)
-    # Only combinations that one of these ingredients belongs to can fire (or none need members).
-    candidates = sorted(index.always.union(*(index.of(ing) for ing in present)))
-    for number in candidates:
+    # Only combinations that one of these ingredients belongs to can fire (or none need members):
+    # each with its members present, in list order.
+    members_of: dict[int, list[str]] = {number: [] for number in index.always}
+    for ing in present:
+        for number in index.of(ing):
+            members_of.setdefault(number, []).append(ing)
+    for number in sorted(members_of):
         combo = kb.combinations[number]
-        members = [ing for ing in present if number in index.of(ing)]
+        members = members_of[number]
+        # Agents are never more than members: most lists stop at the count.
+        if len(members) < combo.min_distinct:
+            continue
         if _agents(members, [ings for _, ings in distinct]) < combo.min_distinct:
             continue
         if any(not any(_member(kb, req, ing) for ing in present) for req in combo.require):

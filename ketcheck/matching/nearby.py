@@ -145,6 +145,4 @@ class NearbyIndex:
     def candidates(self, query: str) -> tuple[list[int], list[str]]:
         """The indexes `near` finds and their names, in the same (unset) order."""
         found = self.near(query)
-        if len(found) < 2:
-            return found, [self._names[i] for i in found]
-        return found, list(itemgetter(*found)(self._names))
+        return found, list(map(self._names.__getitem__, found))

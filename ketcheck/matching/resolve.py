@@ -562,7 +562,8 @@ class Resolver:
         hits = extract(key, names, scorer=scorer, limit=None, score_cutoff=cutoff)
         # extract breaks ties by place in `names`; a scan of the vocabulary breaks them by
         # vocabulary order, and so does this (sorting the few hits, not every candidate)
-        hits.sort(key=lambda hit: (-hit[1], ids[hit[2]]))
+        if len(hits) > 1:
+            hits.sort(key=lambda hit: (-hit[1], ids[hit[2]]))
         return self._ranked(hits[:kept], scale)
 
     def _ranked(

@@ -201,12 +201,9 @@ def tokenise(text: str) -> list[Token]:
 
 @lru_cache(maxsize=8192)
 def _piece(piece: str, bracket: str) -> tuple[Token, ...]:
-    """The tokens of one space-separated piece of a line, inside this bracket (memoised:
-    names, doses, units and sig words recur on every list)."""
-    plain = piece.isascii() and piece.isalpha()  # most words: no marks, no joiners
-    word = piece.lower() if plain else word_of(piece)
-    label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word)
-    if label is Label.WORD and not plain and _INNER_JOINER.search(piece):
+    """The tokens of a piece that is not plain letters (memoised: doses and units recur)."""
+    label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word_of(piece))
+    if label is Label.WORD and _INNER_JOINER.search(piece):
         return tuple(
             _token(part, Label.JOINER, bracket)
             if part in ("-", "/", "+")
