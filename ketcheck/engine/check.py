@@ -66,14 +66,7 @@ def run_check(
         rows.append((text, recent, line))
         key = (text, line.ingredients)
         if key not in distinct:
-            distinct[key] = Medication(
-                index=index,
-                input=text,
-                parsed=line.parsed,
-                resolution=line.resolution,
-                classes=line.classes,
-                recent=recent,
-            )
+            distinct[key] = _medication(index, text, recent, line)
             if text not in first_seen:
                 first_seen[text], first_line[text] = index, line
     unique = list(distinct.values())
@@ -107,16 +100,7 @@ def run_check(
     # line get their own (their index differs), with the dose read for its first entry.
     made = {m.index: m for m in unique}
     meds = [
-        made.get(index)
-        or Medication(
-            index=index,
-            input=text,
-            parsed=line.parsed,
-            resolution=line.resolution,
-            classes=line.classes,
-            recent=recent,
-            dose=doses.get(text),
-        )
+        made.get(index) or _medication(index, text, recent, line, doses.get(text))
         for index, (text, recent, line) in enumerate(rows)
     ]
     if len(findings) > 1:
@@ -143,6 +127,21 @@ def run_check(
         warnings=(*warnings, *extra_warnings),
         conditions=patient[0],
         bp=patient[1],
+    )
+
+
+def _medication(
+    index: int, text: str, recent: bool, line: Line, dose: Dose | None = None
+) -> Medication:
+    """The medication of one entry, as its line resolved it."""
+    return Medication(
+        index=index,
+        input=text,
+        parsed=line.parsed,
+        resolution=line.resolution,
+        classes=line.classes,
+        recent=recent,
+        dose=dose,
     )
 
 
