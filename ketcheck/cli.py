@@ -622,6 +622,17 @@ def batch(
     strict: StrictOption = False,
     output: OutputOption = None,
     quiet: QuietOption = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes for a long batch [default: one per CPU, at most 4]; "
+            "the output is the same with any N.",
+        ),
+    ] = None,
 ) -> None:
     """Check many patients: one JSON report per line on stdout, worst exit code wins."""
     with _handled():
@@ -634,7 +645,7 @@ def batch(
             for w in session_warnings:
                 _err(f"warning: {w}")
         with _batch_streams(output, quiet) as (out, err):
-            code = run_batch(file, kb, options, out=out, err=err)
+            code = run_batch(file, kb, options, out=out, err=err, jobs=jobs)
     raise typer.Exit(code)
 
 

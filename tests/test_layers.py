@@ -38,6 +38,8 @@ FORBIDDEN = (
     "shutil",
     "tempfile",
     "subprocess",
+    "multiprocessing",
+    "signal",
     "sqlite3",
     "socket",
     "urllib",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ketcheck.engine.check import run_check
 from ketcheck.engine.exit_policy import ExitCode, worst_of
@@ -47,6 +47,40 @@ class Tally:
         return worst_of(code for code, n in self.counts.items() if n)
 
 
+class Checker(Generic[P]):
+    """Checks one patient after another; each distinct line is worked out once, boundedly."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        options: CheckOptions,
+        *,
+        tool_version: str,
+        options_of: Callable[[P, CheckOptions], CheckOptions] | None = None,
+        tables: Callable[[], PatientTables] | None = None,
+        lines_kept: int = LINES_KEPT,
+    ) -> None:
+        self.kb = kb
+        self.options = options
+        self.tool_version = tool_version
+        self.options_of = options_of
+        self.tables = tables
+        self.memo = LineMemo(kb, limit=lines_kept)
+
+    def check(self, patient: P, entries: Sequence[str | Entry]) -> Report:
+        """One patient's report, with this patient's own options when `options_of` gives them."""
+        options = self.options
+        mine = self.options_of(patient, options) if self.options_of is not None else options
+        return run_check(
+            entries,
+            self.kb,
+            mine,
+            tool_version=self.tool_version,
+            lines=self.memo,
+            tables=self.tables,
+        )
+
+
 def check_each(
     lists: Iterable[tuple[P, Sequence[str | Entry]]],
     kb: KnowledgeBase,
@@ -57,11 +91,14 @@ def check_each(
     tables: Callable[[], PatientTables] | None = None,
     lines_kept: int = LINES_KEPT,
 ) -> Iterator[tuple[P, Report]]:
-    """Check each (patient, entries) in turn; each distinct line is worked out once, boundedly."""
-    memo = LineMemo(kb, limit=lines_kept)
+    """Check each (patient, entries) in turn, in one `Checker`."""
+    checker = Checker(
+        kb,
+        options,
+        tool_version=tool_version,
+        options_of=options_of,
+        tables=tables,
+        lines_kept=lines_kept,
+    )
     for patient, entries in lists:
-        mine = options_of(patient, options) if options_of is not None else options
-        yield (
-            patient,
-            run_check(entries, kb, mine, tool_version=tool_version, lines=memo, tables=tables),
-        )
+        yield patient, checker.check(patient, entries)

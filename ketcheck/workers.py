@@ -1,0 +1,147 @@
+"""Worker processes for a long batch: patients checked in parallel, results kept in input order.
+
+A batch of a few hundred patients stays in this process: forking would cost more than it
+saves. A longer one is cut into chunks that forked workers check while this process reads
+ahead and writes; only a few chunks are in flight at once, so memory stays bounded, and each
+result is handed back in the order its patient was read. Where `fork` is missing (Windows) or
+unsafe (macOS), or one job is asked for, everything runs here, giving the same output.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS_FROM = 256  # items read before workers start; a shorter run stays in this process
+CHUNK = 32  # items per task: large enough to hide the hand-over, small enough to stay even
+IN_FLIGHT = 3  # tasks queued per worker: one being checked, the next ones ready
+MOST_JOBS = 4  # each worker holds its own caches; more than this buys little on a clinic's box
+
+# The function each worker applies, set before the fork so every worker inherits its own copy
+# (with its own caches) instead of receiving it pickled.
+_WORK: list[Callable[[Any], Any]] = []
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use, at most MOST_JOBS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MOST_JOBS))
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked here (macOS lists fork but its system libraries break)."""
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def in_order(items: Iterable[T], work: Callable[[T], R], *, jobs: int) -> Iterator[R]:
+    """`work` applied to each item, in item order; by `jobs` forked workers for a long run.
+
+    An exception `work` raises comes out at its item, after every result before it, just as
+    the same run in one process would give it; an exception reading `items` comes out after
+    every result already under way. Leaving early (an error, Ctrl-C) stops the workers.
+    """
+    it = iter(items)
+    head: list[T] = []
+    try:
+        head.extend(islice(it, WORKERS_FROM))
+    except Exception:
+        yield from map(work, head)  # what was read before a bad line still comes out
+        raise
+    if jobs <= 1 or len(head) < WORKERS_FROM or not can_fork():
+        yield from map(work, head)
+        yield from map(work, it)
+        return
+    # The first items are checked here, before the fork: every worker then starts with the
+    # caches they filled (the common lines, the search tables) instead of filling its own.
+    done: list[R] = []
+    try:
+        for item in head:
+            done.append(work(item))
+    except Exception:
+        yield from done
+        raise
+    for stream in (sys.stdout, sys.stderr):
+        # a child flushes the standard streams when it ends: nothing buffered may be copied
+        if stream is not None:
+            stream.flush()
+    _WORK[:] = [work]
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=_start_worker) as pool:
+            yield from done
+            del done[:]
+            yield from _pooled(pool, _chunks(it), window=jobs * IN_FLIGHT)
+    finally:
+        _WORK.clear()
+
+
+def _pooled(pool: Pool, chunks: Iterator[list[T]], *, window: int) -> Iterator[R]:
+    pending: deque[AsyncResult[tuple[list[R], BaseException | None]]]
+    pending = deque()
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except Exception:
+            while pending:  # a bad line in the input: what was read before it still comes out
+                yield from _results(pending.popleft())
+            raise
+        if chunk is None:
+            break
+        pending.append(pool.apply_async(_run_chunk, (chunk,)))
+        while len(pending) >= window:
+            yield from _results(pending.popleft())
+    while pending:
+        yield from _results(pending.popleft())
+
+
+def _results(task: AsyncResult[tuple[list[R], BaseException | None]]) -> Iterator[R]:
+    done, error = task.get()
+    yield from done
+    if error is not None:
+        raise error
+
+
+def _chunks(items: Iterator[T]) -> Iterator[list[T]]:
+    while True:
+        chunk: list[T] = []
+        try:
+            chunk.extend(islice(items, CHUNK))
+        except Exception:
+            if chunk:  # the items read before a bad line, then the error
+                yield chunk
+            raise
+        if not chunk:
+            return
+        yield chunk
+
+
+def _start_worker() -> None:
+    """A worker leaves Ctrl-C to the parent (which stops it) and dies on SIGTERM or SIGHUP."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _run_chunk(chunk: list[Any]) -> tuple[list[Any], BaseException | None]:
+    """The results of one chunk, up to the first item that raised, and what it raised."""
+    work = _WORK[0]
+    done: list[Any] = []
+    for item in chunk:
+        try:
+            done.append(work(item))
+        except Exception as exc:  # handed back to be raised in the parent, at its item
+            return done, exc
+    return done, None
