@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
 MAX_ENTRIES = 100_000  # the documented input limits (README "Input formats")
 MAX_ENTRY_CHARS = 1000
+JOBS = min(
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4
+)  # batch default (ketcheck/workers.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -393,11 +396,13 @@ def batches(
             "csv": (batch, files["timed"]),
             "jsonl": (batch, jsonl),
             "cache_hit": (batch, hit),
+            "csv_one_process": ([kc, "batch", "--jobs", "1", "-"], files["timed"]),
         },
         rounds,
     )
     for key, label in (
-        ("csv", "CSV"),
+        ("csv", f"CSV ({JOBS} workers)"),
+        ("csv_one_process", "CSV, one process (--jobs 1)"),
         ("jsonl", "JSON Lines"),
         ("cache_hit", "cache-hit CSV (old mix)"),
     ):
