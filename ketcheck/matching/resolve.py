@@ -597,24 +597,25 @@ class Resolver:
             )
         if not leaders:
             return Unresolved(reason=_NOTHING_CLOSE)
-        top_score, top_entry = leaders[0]
-        top = self._candidate(top_entry, top_score)
+        top_entry = leaders[0][1]
+        # the leader as a Candidate would show it (its score to one decimal); a Candidate is
+        # made only when it is shown, not for the name a fuzzy match resolves to
+        top_score = round(leaders[0][0], 1)
+        ingredients = self.lexicon.ingredients(top_entry)
         runner = self._candidate(leaders[1][1], leaders[1][0]) if len(leaders) > 1 else None
         # With no runner-up, every other drug scores under the floor searched: no margin to show.
-        margin = top.score - runner.score if runner else None
-        partners = self._partners.get(top.ingredients)
+        margin = top_score - runner.score if runner else None
+        partners = self._partners.get(ingredients)
         if partners is None:
-            partners = self._partners[top.ingredients] = self.lexicon.lookalike_partners(
-                top.ingredients
-            )
-        close_partners = self._close_partners(key, partners, top.score)
+            partners = self._partners[ingredients] = self.lexicon.lookalike_partners(ingredients)
+        close_partners = self._close_partners(key, partners, top_score)
         clear = margin is None or margin >= m.margin
-        if top.score >= m.threshold and clear and not close_partners:
+        if top_score >= m.threshold and clear and not close_partners:
             return Resolved(
-                matched=top.name,
+                matched=top_entry[0],
                 method=Method.FUZZY,
-                score=round(top.score, 1),
-                ingredients=top.ingredients,
+                score=top_score,
+                ingredients=ingredients,
                 name_kind=top_entry[2],  # the name matched: its kind (brand, generic…)
                 source=top_entry[3],
                 margin=None if margin is None else round(margin, 1),
@@ -628,6 +629,7 @@ class Resolver:
         for p in offered:
             if all(p.ingredients != c.ingredients for c in shown):
                 shown.append(p)
+        top = self._candidate(top_entry, leaders[0][0])
         if top.score >= m.suggest_floor:
             if close_partners:
                 names = ", ".join(p.name for p in close_partners)
