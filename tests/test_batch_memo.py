@@ -174,3 +174,19 @@ def test_a_sig_abbreviation_is_found_as_a_whole_word(text: str) -> None:
 
     reference = re.compile(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b")
     assert (_SIG_ABBREVIATION.search(text) is None) == (reference.search(text) is None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abdqhily 0123456789٣²_.-é", max_size=40))
+def test_states_sig_is_its_definition(text: str) -> None:
+    import re
+
+    from ketcheck.engine.lines import _SIG_WORDS, states_sig
+
+    low = text.lower()
+    reference = (
+        re.search(r"\d", text) is not None
+        or any(w in low for w in _SIG_WORDS)
+        or re.search(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b", low) is not None
+    )
+    assert states_sig(text) is reference
