@@ -19,3 +19,7 @@ class DataError(KetcheckError):
 
 class ProtocolError(KetcheckError):
     """A clinic protocol file is missing or invalid; names the file, key and reason."""
+
+
+class WorkerError(KetcheckError):
+    """A worker process of a batch ended before its work was done: the output is incomplete."""

@@ -15,9 +15,12 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, TypeVar
+
+from ketcheck.errors import WorkerError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -79,36 +82,69 @@ def in_order(items: Iterable[T], work: Callable[[T], R], *, jobs: int) -> Iterat
             stream.flush()
     _WORK[:] = [work]
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_start_worker) as pool:
-            yield from done
-            del done[:]
-            yield from _pooled(pool, _chunks(it), window=jobs * IN_FLIGHT)
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+        )
+    except OSError:  # no processes to be had (a limit): the same results, here
+        _WORK.clear()
+        yield from done
+        yield from map(work, it)
+        return
+    try:
+        yield from _pooled(pool, _chunks(it), window=jobs * IN_FLIGHT, first=done)
     finally:
+        # Leaving early (an error, Ctrl-C, SIGTERM): chunks not started are dropped, and the
+        # few being checked (a fraction of a second each) end before the workers do.
+        pool.shutdown(wait=True, cancel_futures=True)
         _WORK.clear()
 
 
-def _pooled(pool: Pool, chunks: Iterator[list[T]], *, window: int) -> Iterator[R]:
-    pending: deque[AsyncResult[tuple[list[R], BaseException | None]]]
-    pending = deque()
+_Task = Future[tuple[list[R], BaseException | None]]
+
+
+def _pooled(
+    pool: ProcessPoolExecutor, chunks: Iterator[list[T]], *, window: int, first: list[R]
+) -> Iterator[R]:
+    """The results of `first`, then of every chunk, in order, a `window` of chunks in flight.
+
+    `first` comes out once the first chunk is handed over: the workers are forked then, before
+    whoever reads these results starts a thread (a progress bar) that a fork would copy.
+    """
+    pending: deque[_Task[R]] = deque()
     while True:
         try:
             chunk = next(chunks, None)
         except Exception:
-            while pending:  # a bad line in the input: what was read before it still comes out
-                yield from _results(pending.popleft())
+            # a bad line in the input: what was read before it still comes out
+            yield from _drain(first, pending)
             raise
         if chunk is None:
             break
-        pending.append(pool.apply_async(_run_chunk, (chunk,)))
+        try:
+            pending.append(pool.submit(_run_chunk, chunk))
+        except BrokenProcessPool:  # a worker died: what the others finished still comes out
+            yield from _drain(first, pending)
+            raise _died() from None
+        if first:
+            yield from first
+            first = []
         while len(pending) >= window:
             yield from _results(pending.popleft())
+    yield from _drain(first, pending)
+
+
+def _drain(first: list[R], pending: deque[_Task[R]]) -> Iterator[R]:
+    yield from first
+    first.clear()
     while pending:
         yield from _results(pending.popleft())
 
 
-def _results(task: AsyncResult[tuple[list[R], BaseException | None]]) -> Iterator[R]:
-    done, error = task.get()
+def _results(task: _Task[R]) -> Iterator[R]:
+    try:
+        done, error = task.result()
+    except BrokenProcessPool:
+        raise _died() from None
     yield from done
     if error is not None:
         raise error
@@ -145,3 +181,10 @@ def _run_chunk(chunk: list[Any]) -> tuple[list[Any], BaseException | None]:
         except Exception as exc:  # handed back to be raised in the parent, at its item
             return done, exc
     return done, None
+
+
+def _died() -> WorkerError:
+    return WorkerError(
+        "a worker process ended before its patients were checked (killed, or out of memory); "
+        "the output is incomplete"
+    )

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from ketcheck import workers
 from ketcheck.batch import run_batch
+from ketcheck.errors import WorkerError
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.model import Severity
 from ketcheck.options import CheckOptions
@@ -90,6 +92,29 @@ def test_leaving_early_stops_the_workers() -> None:
     seen = [next(results) for _ in range(WORKERS_FROM + 50)]
     assert len({pid for _, pid in seen}) > 1
     results.close()
+    assert multiprocessing.active_children() == []
+
+
+PARENT = os.getpid()
+
+
+def die_in_a_worker_at(bad: int) -> Callable[[int], int]:
+    def work(x: int) -> int:
+        if x == bad and os.getpid() != PARENT:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        return x
+
+    return work
+
+
+@forks
+def test_a_worker_that_dies_stops_the_run_with_a_message() -> None:
+    bad = WORKERS_FROM + 3 * workers.CHUNK + 5
+    got: list[int] = []
+    with pytest.raises(WorkerError, match="worker process ended"):
+        got.extend(in_order(range(LONG), die_in_a_worker_at(bad), jobs=2))
+    assert got == list(range(len(got)))  # in order, nothing skipped
+    assert WORKERS_FROM <= len(got) <= bad
     assert multiprocessing.active_children() == []
 
 
@@ -214,8 +239,11 @@ def test_a_signal_mid_run_stops_every_worker(sig: signal.Signals, code: int) -> 
     records = _patients(WORKERS_FROM * 3)
     proc.stdin.write("".join(json.dumps(r) + "\n" for r in records).encode())
     proc.stdin.flush()  # stdin stays open: the workers wait for more
-    first = proc.stdout.readline()  # a report is out: the workers have started
+    first = proc.stdout.readline()
     assert first.startswith(b"{")
+    out = proc.stdout
+    drained = threading.Thread(target=lambda: out.read(), daemon=True)  # never a full pipe
+    drained.start()
     deadline = time.monotonic() + 60
     kids: set[int] = set()
     while len(kids) < 2 and time.monotonic() < deadline:
@@ -223,8 +251,10 @@ def test_a_signal_mid_run_stops_every_worker(sig: signal.Signals, code: int) -> 
         time.sleep(0.05)
     assert len(kids) >= 2
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == code
+    assert proc.wait(timeout=60) == code
+    drained.join(timeout=10)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
     assert f"stopped by {sig.name}" in err.decode()
     assert "Traceback" not in err.decode()
     deadline = time.monotonic() + 10
