@@ -137,3 +137,12 @@ def test_marks_split_from_words_but_a_comma_between_digits_is_a_decimal(text: st
     # the reference: every bracket and ';' alone, a comma alone unless it has a digit each side
     spaced = re.sub(r"([()\[\]{};]|,(?!\d)|(?<!\d),)", r" \1 ", strip_bullet(text))
     assert " ".join(pieces) == " ".join(spaced.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab1-'é ٣z", max_size=12), min_size=1, max_size=8))
+def test_most_letters_is_the_largest_letter_count(keys: list[str]) -> None:
+    from ketcheck.matching.normalise import letter_count
+    from ketcheck.matching.resolve import _most_letters
+
+    assert _most_letters(keys) == max(map(letter_count, keys))

@@ -342,7 +342,7 @@ class Resolver:
         strictness = _strictness(tokens, labels, start, end)
         if not vocab.PRODUCT_SUFFIXES.isdisjoint([t.word for t in words]):
             strictness = _RIGHT_AFTER_NAME  # "Cold", "Sinus": a product name, not a sig word
-        longest = max(map(letter_count, keys)) if words else 0
+        longest = _most_letters(keys) if words else 0
         outcome: Resolution | None = None
         # Once the entry is in doubt it is held back whatever else is on it: more guesses would
         # only cost time (a 1,000-character line of unknown words stays linear and quick).
@@ -898,6 +898,17 @@ def _one_product(tokens: list[Token], labels: list[Label]) -> bool:
         if tokens[joiners[0]].word == "with" and len(gap) != 1:
             return False
     return True
+
+
+def _most_letters(keys: list[str]) -> int:
+    """The most letters of any key: `max(map(letter_count, keys))`, counting one key in most runs.
+
+    A key never has more letters than characters, so when the longest key is all letters, no
+    other key can have more (a run of 80 unknown words need not count each).
+    """
+    longest = max(keys, key=len)
+    count = letter_count(longest)
+    return count if count == len(longest) else max(map(letter_count, keys))
 
 
 def _parsed(cleaned: str, tokens: list[Token], labels: list[Label]) -> Parsed:
