@@ -350,7 +350,9 @@ class Resolver:
         # A key too short to guess is searched only for the suggestions of the doubt it raises.
         # Nor is a run of one- and two-letter words: it spells no name.
         if guess and longest >= _NEW_ITEM:
-            long_enough = letter_count(key) >= self.matching.min_letters
+            # the run's key holds its longest word's letters, and more: counted only if need be
+            least = self.matching.min_letters
+            long_enough = longest >= least or letter_count(key) >= least
         else:
             long_enough = guess = False
         if guess and (long_enough or (key and not named and longest >= strictness)):
