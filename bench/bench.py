@@ -20,8 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,22 +45,55 @@ class Run:
     code: int
 
 
-def run(cmd: Sequence[str], stdin: Path | None = None, timeout: float | None = None) -> Run:
-    """Run a command with stdin from a file and stdout/stderr discarded; measure it."""
-    with open(stdin if stdin is not None else os.devnull, "rb") as handle:
+# Linux carries the peak RSS of the process that spawns a command into the command's own
+# ru_maxrss (exec keeps the larger of the two), so a command spawned by this bench, which grows
+# while it generates the inputs, would report at least the bench's own peak. Commands are
+# therefore spawned by a small helper started first, whose own peak stays far below any of
+# theirs; it measures each one exactly as this bench used to.
+_SPAWNER = """
+import json, os, subprocess, sys, threading, time
+for request in sys.stdin:
+    job = json.loads(request)
+    with open(job["stdin"] or os.devnull, "rb") as handle:
         t = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdin=handle, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
-        )
-        timer = threading.Timer(timeout, proc.kill) if timeout is not None else None
+        proc = subprocess.Popen(job["cmd"], stdin=handle, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=job["env"])
+        timer = threading.Timer(job["timeout"], proc.kill) if job["timeout"] else None
         if timer is not None:
             timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS, not the bench's
+        _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t
         if timer is not None:
             timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, code=proc.returncode)
+    print(json.dumps({"seconds": seconds, "peak_kib": usage.ru_maxrss,
+                      "code": os.waitstatus_to_exitcode(status)}), flush=True)
+"""
+_spawner: list[subprocess.Popen[str]] = []
+
+
+def start_spawner() -> None:
+    """Start the helper that spawns and measures every command (call before the bench grows)."""
+    if not _spawner:
+        _spawner.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _SPAWNER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+
+
+def run(cmd: Sequence[str], stdin: Path | None = None, timeout: float | None = None) -> Run:
+    """Run a command with stdin from a file and stdout/stderr discarded; measure it."""
+    start_spawner()
+    helper = _spawner[0]
+    assert helper.stdin is not None and helper.stdout is not None
+    job = {"cmd": list(cmd), "stdin": str(stdin) if stdin else None, "timeout": timeout, "env": ENV}
+    helper.stdin.write(json.dumps(job) + "\n")
+    helper.stdin.flush()
+    got = json.loads(helper.stdout.readline())
+    return Run(seconds=got["seconds"], peak_mib=got["peak_kib"] / 1024, code=got["code"])
 
 
 @dataclass(slots=True)
@@ -429,6 +460,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer rounds, smaller inputs")
     ap.add_argument("--full-worst", action="store_true", help="run the whole worst-case input")
     args = ap.parse_args()
+    start_spawner()  # before the bench itself grows: see _SPAWNER
     quick = args.quick
     workload.use_python(args.python)
     rounds = 5 if quick else args.rounds
