@@ -20,7 +20,7 @@ import ketcheck.sources.batch as batch_source
 import ketcheck.sources.spill as spill_module
 from ketcheck.api import with_patient
 from ketcheck.batch import run_batch
-from ketcheck.engine.batch import Tally, check_each
+from ketcheck.engine.batch import Checker, Tally
 from ketcheck.engine.check import run_check
 from ketcheck.engine.exit_policy import ExitCode
 from ketcheck.errors import InputError
@@ -347,7 +347,9 @@ def test_writer_matches_the_json_report(kb: KnowledgeBase, session: datetime | N
         for pid, meds in zip([1, "1", "p\x00id", 'q"x', 5, "«é»"], LISTS, strict=True)
     ]
     writer = PatientLines(rows=4, findings=2, bodies=2, shells=2)  # entries drop out
-    for pid, report in check_each(patients, kb, options, tool_version="test"):
+    checker: Checker[object] = Checker(kb, options, tool_version="test")
+    for pid, entries in patients:
+        report = checker.check(pid, entries)
         expected = dumps({"patient_id": pid, **report_to_dict(report)}, indent=None) + "\n"
         assert writer.line(pid, report) == expected
 
@@ -381,9 +383,8 @@ def test_one_writer_serves_every_option_and_patient_context(kb: KnowledgeBase) -
 def test_bounded_line_memo_keeps_results(kb: KnowledgeBase, kept: int) -> None:
     options = CheckOptions()
     lists = [(i, meds) for i, meds in enumerate(LISTS * 3)]
-    before = [report_to_dict(r) for _, r in check_each(lists, kb, options, tool_version="test")]
-    after = [
-        report_to_dict(r)
-        for _, r in check_each(lists, kb, options, tool_version="test", lines_kept=kept)
-    ]
+    default: Checker[int] = Checker(kb, options, tool_version="test")
+    bounded: Checker[int] = Checker(kb, options, tool_version="test", lines_kept=kept)
+    before = [report_to_dict(default.check(i, meds)) for i, meds in lists]
+    after = [report_to_dict(bounded.check(i, meds)) for i, meds in lists]
     assert after == before

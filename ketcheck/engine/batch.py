@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -79,26 +79,3 @@ class Checker(Generic[P]):
             lines=self.memo,
             tables=self.tables,
         )
-
-
-def check_each(
-    lists: Iterable[tuple[P, Sequence[str | Entry]]],
-    kb: KnowledgeBase,
-    options: CheckOptions,
-    *,
-    tool_version: str,
-    options_of: Callable[[P, CheckOptions], CheckOptions] | None = None,
-    tables: Callable[[], PatientTables] | None = None,
-    lines_kept: int = LINES_KEPT,
-) -> Iterator[tuple[P, Report]]:
-    """Check each (patient, entries) in turn, in one `Checker`."""
-    checker = Checker(
-        kb,
-        options,
-        tool_version=tool_version,
-        options_of=options_of,
-        tables=tables,
-        lines_kept=lines_kept,
-    )
-    for patient, entries in lists:
-        yield patient, checker.check(patient, entries)
