@@ -64,6 +64,35 @@ def test_sig_arithmetic(
     assert d.prn is prn
 
 
+# A drug's own name is never read as its timing: "PM", "AC", "mane", "Bid" and "daily" here
+# belong to the product. Each list has a line with a digit, so the patient step reads doses.
+@pytest.mark.parametrize(
+    ("line", "per_day", "when"),
+    [
+        ("Advil PM", None, None),
+        ("Tylenol PM", None, None),
+        ("lion's mane", None, None),
+        ("Z Tuss AC", None, None),
+        ("Nitro-Bid", None, None),
+        ("daily vitamin", None, None),
+        ("Advil PM 10 mg BID", 2, None),
+        ("lion's mane 100 mcg BID", 2, None),
+        ("daily vitamin 2 mg at bedtime", 1, "bedtime"),
+        ("Z Tuss AC 5 mL qhs", 1, "bedtime"),
+        ("Tylenol PM 2 tablets at bedtime", 1, "bedtime"),
+    ],
+)
+def test_a_name_is_never_read_as_its_timing(
+    line: str, per_day: float | None, when: str | None
+) -> None:
+    d = check([line, "lisinopril 10 mg"]).medications[0].dose
+    if per_day is None:
+        assert d is None or (d.doses_per_day is None and d.when is None), d
+    else:
+        assert d is not None and d.doses_per_day == pytest.approx(per_day), d
+        assert d.when == when
+
+
 @pytest.mark.parametrize("line", ["escitalopram", "Lipitor", "metformin with food"])
 def test_nothing_stated_is_null(line: str) -> None:
     assert dose_of(line) is None

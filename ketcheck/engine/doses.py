@@ -140,18 +140,36 @@ def _max_cap(t: str) -> tuple[float | None, str | None]:
     return value, kind
 
 
+def _normal(text: str) -> str:
+    t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
+    return _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
+
+
 def read_dose(
-    text: str, ingredients: Sequence[str], opioid: Callable[[str], bool], tables: PatientTables
+    text: str,
+    ingredients: Sequence[str],
+    opioid: Callable[[str], bool],
+    tables: PatientTables,
+    *,
+    name: str = "",
 ) -> Dose | None:
-    """The dose a medication line states, or None when it states nothing about amount or timing."""
+    """The dose a medication line states, or None when it states nothing about amount or timing.
+
+    `name` is the drug name as the line gives it: its words are never read as timing ("Advil
+    PM" is not an evening dose, "lion's mane" not a morning one).
+    """
     if not ingredients:
         return None
-    t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
-    t = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
+    t = _normal(text)
+    timing = t
+    if name:
+        own = _normal(name)
+        if own and own in t:
+            timing = t.replace(own, " " * len(own), 1)  # places kept: they order what is found
     notes: list[str] = []
-    per_day, when, fnotes = _frequency(t, tables)
+    per_day, when, fnotes = _frequency(timing, tables)
     notes += fnotes
-    prn = _PRN.search(t) is not None
+    prn = _PRN.search(timing) is not None
     if per_day is None and not prn and not any(map(str.isdigit, t)):
         return None
     mass = _MASS.search(t)

@@ -80,7 +80,7 @@ def _read(m: Medication, kb: KnowledgeBase, tables: PatientTables) -> Dose | Non
         return info is not None and "opioid" in info.classes
 
     ings = m.ingredients
-    dose = read_dose(m.parsed.text or m.input, ings, opioid, tables)
+    dose = read_dose(m.parsed.text or m.input, ings, opioid, tables, name=m.parsed.name)
     if dose is not None:
         found = equivalents(dose, ings, tables)
         if found:  # most drugs have none, and a Dose has none unless given
