@@ -81,15 +81,9 @@ def in_order(items: Iterable[T], work: Callable[[T], R], *, jobs: int) -> Iterat
         if stream is not None:
             stream.flush()
     _WORK[:] = [work]
-    try:
-        pool = ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
-        )
-    except OSError:  # no processes to be had (a limit): the same results, here
-        _WORK.clear()
-        yield from done
-        yield from map(work, it)
-        return
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+    )
     try:
         yield from _pooled(pool, _chunks(it), window=jobs * IN_FLIGHT, first=done)
     finally:
@@ -125,6 +119,10 @@ def _pooled(
         except BrokenProcessPool:  # a worker died: what the others finished still comes out
             yield from _drain(first, pending)
             raise _died() from None
+        except OSError as exc:  # the workers are forked at the first hand-over: none to be had
+            raise WorkerError(
+                f"cannot start worker processes ({exc.strerror or exc}); use --jobs 1"
+            ) from None
         if first:
             yield from first
             first = []

@@ -118,6 +118,18 @@ def test_a_worker_that_dies_stops_the_run_with_a_message() -> None:
     assert multiprocessing.active_children() == []
 
 
+@forks
+def test_no_processes_to_be_had_stops_before_any_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers.ProcessPoolExecutor, "submit", refuse)
+    got: list[tuple[int, int]] = []
+    with pytest.raises(WorkerError, match=r"cannot start worker processes.*--jobs 1"):
+        got.extend(in_order(range(LONG), square_and_pid, jobs=2))
+    assert got == []  # nothing written that the run could not finish
+
+
 def test_default_jobs_is_bounded() -> None:
     assert 1 <= workers.default_jobs() <= workers.MOST_JOBS
 
