@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import ketcheck.engine.rules as rules
 from ketcheck import __version__
@@ -163,30 +161,3 @@ def test_entries_that_share_nothing_get_what_the_general_merge_gives(
     shortcut = report_to_dict(run_check(meds, kb, options, tool_version="t"))
     monkeypatch.setattr(rules, "_apart", lambda medications: False)
     assert report_to_dict(run_check(meds, kb, options, tool_version="t")) == shortcut
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet="qbtidhsoa _1-.é", max_size=24))
-def test_a_sig_abbreviation_is_found_as_a_whole_word(text: str) -> None:
-    import re
-
-    from ketcheck.engine.lines import _SIG_ABBREVIATION
-
-    reference = re.compile(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b")
-    assert (_SIG_ABBREVIATION.search(text) is None) == (reference.search(text) is None)
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet="abdqhily 0123456789٣²_.-é", max_size=40))
-def test_states_sig_is_its_definition(text: str) -> None:
-    import re
-
-    from ketcheck.engine.lines import _SIG_WORDS, states_sig
-
-    low = text.lower()
-    reference = (
-        re.search(r"\d", text) is not None
-        or any(w in low for w in _SIG_WORDS)
-        or re.search(r"\b(?:q[a-z]{1,3}|bid|tid|qid|hs|od|bd)\b", low) is not None
-    )
-    assert states_sig(text) is reference

@@ -7,13 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from ketcheck.engine.sig import PRN, TIMES, undot
 from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.normalise import clean_text
 from ketcheck.model import Finding, FindingKind, Medication, Severity
 from ketcheck.patient import Amount, Dose, Equivalent, EquivalentKind, IngredientDose
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
-_DOTTED = re.compile(r"\b((?:[a-z]\.){2,})")
 _MASS = re.compile(
     rf"(?<![\d.])(?P<first>{_NUM})(?P<more>(?:\s*[/-]\s*{_NUM})*)\s*"
     r"(?P<unit>mg|mgs|mcg|mcgs|ug|g|gm|grams?|milligrams?|micrograms?)(?![a-z])"
@@ -32,11 +32,6 @@ _COUNT = re.compile(
 _QH = re.compile(
     rf"\b(?:q|every)\s*(?P<a>{_NUM})(?:\s*(?:-|to)\s*(?P<b>{_NUM}))?\s*(?:h|hr|hrs|hours?)\b"
 )
-_TIMES = re.compile(
-    r"\b(?P<n>\d+|one|two|three|four|five|six)\s*(?:x|times)\s*(?:a|per|/|each)?\s*(?:day|daily|d)\b"
-    r"|\bx\s*(?P<m>\d+)\s*/\s*(?:day|d)\b"
-)
-_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|if needed|when needed|sos)\b")
 _MAX = re.compile(
     rf"\b(?:max(?:imum)?|not more than|no more than|up to|do not exceed)\s*(?:of\s*)?(?P<n>{_NUM})\s*"
     r"(?P<u>mg|mcg|tabs?|tablets?|caps?|capsules?|doses?|times|x|pills?)?\s*"
@@ -89,7 +84,7 @@ def _frequency(t: str, tables: PatientTables) -> tuple[float | None, str | None,
         b = float(m.group("b")) if m.group("b") else a
         if a > 0:
             found.append((m.start(), 24.0 / min(a, b), None, m.group(0)))
-    for m in _TIMES.finditer(t):
+    for m in TIMES.finditer(t):
         n = m.group("n") or m.group("m")
         found.append((m.start(), _number(n), None, m.group(0)))
     for m in _phrases(tables).finditer(t):
@@ -142,7 +137,7 @@ def _max_cap(t: str) -> tuple[float | None, str | None]:
 
 def _normal(text: str) -> str:
     t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
-    return _DOTTED.sub(lambda m: m.group(1).replace(".", ""), t)
+    return undot(t)
 
 
 def read_dose(
@@ -169,7 +164,7 @@ def read_dose(
     notes: list[str] = []
     per_day, when, fnotes = _frequency(timing, tables)
     notes += fnotes
-    prn = _PRN.search(timing) is not None
+    prn = PRN.search(timing) is not None
     if per_day is None and not prn and not any(map(str.isdigit, t)):
         return None
     mass = _MASS.search(t)

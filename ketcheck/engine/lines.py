@@ -7,13 +7,13 @@ out when a bound is set, so a batch of any size holds at most that many lines.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ketcheck.engine.codes import resolve_entry
+from ketcheck.engine.sig import states_sig
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Parsed, Resolution, Resolved
@@ -106,27 +106,5 @@ class LineMemo:
             resolution=resolution,
             ingredients=ingredients,
             classes=classes,
-            sig=states_sig(text),
+            sig=states_sig(parsed.text or text),
         )
-
-
-_DIGIT = re.compile(r"\d")
-_ASCII_DIGITS = "0123456789"
-_SIG_WORDS = ("prn", "daily", "nightly", "bedtime", "weekly", "morning", "evening")
-# q-words and bid, tid, hs, od, bd as whole words; each branch opens with its letter, so the
-# regex engine skips to candidate letters instead of trying every word boundary
-_SIG_ABBREVIATION = re.compile(
-    r"(?:q(?<!\wq)[a-z]{1,3}|b(?<!\wb)(?:id|d)|t(?<!\wt)id|h(?<!\wh)s|o(?<!\wo)d)(?!\w)"
-)
-
-
-def states_sig(text: str) -> bool:
-    """A dose or a timing word: something the patient tables could use (cheap on long lines)."""
-    if text.isascii():
-        # ten substring scans in C beat a Unicode digit class tried at every character
-        if any(d in text for d in _ASCII_DIGITS):
-            return True
-    elif _DIGIT.search(text):
-        return True
-    low = text.lower()
-    return any(w in low for w in _SIG_WORDS) or _SIG_ABBREVIATION.search(low) is not None

@@ -57,7 +57,7 @@ FREQUENCY = _words(
     required at in the before after meals meal food breakfast lunch dinner supper empty
     stomach then alternate alternating other biweekly fortnightly weekdays weekends weekend
     sometimes occasionally occasional often rarely usually always most nearly almost
-    regularly daytime
+    regularly daytime nocte qn sos bt
     """
 )
 SIG = _words(
