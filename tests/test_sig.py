@@ -142,3 +142,24 @@ def test_a_latin_timing_word_is_timing_not_a_drug(
 
 def test_a_timing_word_alone_names_no_drug() -> None:
     assert check(["nocte"]).summary.unresolved == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "ingredients"),
+    [
+        ("lorazepam 1 mg stat", ("lorazepam",)),
+        ("sertraline 50 mg ud", ("sertraline",)),
+        ("metformin 500 mg pc", ("metformin",)),
+        ("testosterone biw", ("testosterone",)),
+        ("phenobarbital elix 20 mg/5 mL", ("phenobarbital",)),
+        ("opium tinct 10 mg/mL", ("opium",)),
+        ("codeine syr", ("codeine",)),
+    ],
+)
+def test_common_sig_and_form_abbreviations_are_set_aside(
+    line: str, ingredients: tuple[str, ...]
+) -> None:
+    """Each was an unknown word that made its line ambiguous; none is a drug name."""
+    med = check([line]).medications[0]
+    assert med.ingredients == ingredients
+    assert med.status.value == "resolved"

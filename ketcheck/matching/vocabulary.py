@@ -32,7 +32,7 @@ FORMS = _words(
     chew drops spray nasal suppository suppositories supp powder granules wafer wafers strip
     strips kit disc diskus respimat handihaler ellipta flexpen kwikpen autoinjector injector
     pump foam shampoo implant ring depot auto auto-injector pre-filled infusion infusions
-    tincture extract tea softgel
+    tincture tinct extract tea softgel elix elixirs syr liq crm ung
     softgels gummy gummies hfa mdi oral liquid-filled pill pills metered inhalation
     transdermal system drug intrauterine vaginal prefilled syringe syringes cartridge device
     disintegrating effervescent enteric coated topical ophthalmic otic rectal buccal
@@ -57,7 +57,7 @@ FREQUENCY = _words(
     required at in the before after meals meal food breakfast lunch dinner supper empty
     stomach then alternate alternating other biweekly fortnightly weekdays weekends weekend
     sometimes occasionally occasional often rarely usually always most nearly almost
-    regularly daytime nocte qn sos bt
+    regularly daytime nocte qn sos bt stat pc ud dly biw tiw qmo
     """
 )
 SIG = _words(
