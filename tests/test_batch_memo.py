@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import ketcheck.engine.rules as rules
 from ketcheck import __version__
 from ketcheck.batch import run_batch
 from ketcheck.engine.check import run_check
+from ketcheck.engine.derived import Derived
 from ketcheck.engine.lines import LineMemo
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.kb.patient import load_patient_tables
-from ketcheck.model import Entry, Route
+from ketcheck.model import Entry, Finding, Route
 from ketcheck.options import CheckOptions
 from ketcheck.render.json import dumps, report_to_dict
 from ketcheck.render.jsonl import PatientLines
@@ -132,6 +134,46 @@ def test_finding_caches_stay_bounded_and_change_nothing(
     assert reports() == before
     assert len(rules._kept(kb)) <= 1 and len(rules._kept_combined(kb)) <= 1
     assert len(rules._kept_entries(kb)) <= 1
+
+
+def test_derived_findings_are_made_once_per_source_and_inputs(kb: KnowledgeBase) -> None:
+    made: list[tuple[str, ...]] = []
+
+    def noted(f: Finding, anchor: object, note: str) -> Finding:
+        made.append((f.rule, note))
+        return replace(f, notes=(*f.notes, note))
+
+    (a,) = run_check(["sertraline"], kb, OPTIONS, tool_version="t").findings
+    (b,) = run_check(["phenelzine"], kb, OPTIONS, tool_version="t").findings
+    derived = Derived(limit=2)
+    tables, other_tables = object(), object()
+    first = derived.get(noted, a, tables, "x")
+    assert first.notes[-1] == "x" and derived.get(noted, a, tables, "x") is first
+    assert derived.get(noted, a, tables, "y").notes[-1] == "y"  # other inputs: made anew
+    assert derived.get(noted, a, other_tables, "x") is not first  # another anchor: made anew
+    assert derived.get(noted, replace(a), tables, "x") is not first  # an equal copy is not a
+    assert len(made) == 4 and len(derived) == 2  # hit by identity; the bound holds
+    assert derived.get(noted, b, tables, "x").rule == b.rule
+
+
+@pytest.mark.parametrize("limit", [1, 3, 2048])
+def test_derived_bound_changes_no_report(kb: KnowledgeBase, limit: int) -> None:
+    lists = [
+        ["clonazepam 1 mg qhs", "oxycodone 30 mg q4h", "gabapentin 900 mg TID"],
+        ["Klonopin 0.5 mg BID", "lorazepam 1 mg qAM"],
+        ["clonazepam 1 mg qhs", "sertraline"],
+        ["phenelzine", "clonazepam 1 mg qhs", "oxycodone 30 mg q4h"],
+    ] * 3
+    tables = load_patient_tables()
+    options = CheckOptions(session=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    memo, derived = LineMemo(kb), Derived(limit=limit)
+
+    def report(meds: list[str], shared: bool) -> dict[str, object]:
+        kw = {"lines": memo, "derived": derived} if shared else {}
+        return report_to_dict(run_check(meds, kb, options, tool_version="t", tables=tables, **kw))
+
+    assert [report(m, True) for m in lists] == [report(m, False) for m in lists]
+    assert len(derived) <= limit
 
 
 def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:

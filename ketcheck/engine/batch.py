@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ketcheck.engine.check import run_check
+from ketcheck.engine.derived import Derived
 from ketcheck.engine.exit_policy import ExitCode, worst_of
 from ketcheck.engine.lines import LineMemo
 from ketcheck.kb.knowledge import KnowledgeBase
@@ -66,6 +67,7 @@ class Checker(Generic[P]):
         self.options_of = options_of
         self.tables = tables
         self.memo = LineMemo(kb, limit=lines_kept)
+        self.derived = Derived()
 
     def check(self, patient: P, entries: Sequence[str | Entry]) -> Report:
         """One patient's report, with this patient's own options when `options_of` gives them."""
@@ -77,5 +79,6 @@ class Checker(Generic[P]):
             mine,
             tool_version=self.tool_version,
             lines=self.memo,
+            derived=self.derived,
             tables=self.tables,
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ketcheck.engine import evaluators
 from ketcheck.engine.codes import ingredients_for_code, with_code
+from ketcheck.engine.derived import Derived
 from ketcheck.engine.exit_policy import exit_code
 from ketcheck.engine.lines import Line, LineMemo
 from ketcheck.engine.schedule import plan, standing_notes, with_clock_times
@@ -43,12 +44,15 @@ def run_check(
     warnings: Sequence[str] = (),
     tables: PatientTables | Callable[[], PatientTables] | None = None,
     lines: LineMemo | None = None,
+    derived: Derived | None = None,
 ) -> Report:
     """Check a medication list against the knowledge base; pure: no files, no clock.
 
-    `lines` may carry the lines resolved by earlier checks (a batch run shares one).
+    `lines` and `derived` may carry the lines and the findings worked out by earlier checks (a
+    batch run shares them).
     """
     memo = lines if lines is not None else LineMemo(kb, resolver)
+    derived = derived if derived is not None else Derived()
     # Long lists repeat the same lines: each distinct line is resolved once (by the memo), and
     # the rules see each distinct (text, ingredients) once; rows are built at the end.
     rows: list[tuple[str, bool, Line]] = []
@@ -71,7 +75,7 @@ def run_check(
                 first_seen[text], first_line[text] = index, line
     unique = list(distinct.values())
     findings = [f for apply in evaluators.EVALUATORS for f in apply(kb, unique, options)]
-    findings = with_clock_times(findings, options.session)
+    findings = with_clock_times(findings, options.session, derived=derived)
     extra_warnings: list[str] = []
     doses: dict[str, Dose] = {}
     patient: tuple[tuple[PatientCondition, ...], BloodPressure | None] = ((), None)
@@ -90,6 +94,7 @@ def run_check(
             route=options.effective_route,
             session=options.session,
             lines=first_line,
+            derived=derived,
         )
         unique = outcome.medications  # the same medications, each with its line's dose
         doses = {m.input: m.dose for m in unique if m.dose is not None}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from ketcheck.engine.derived import Derived
 from ketcheck.engine.sig import PRN, TIMES, undot
 from ketcheck.kb.patient import PatientTables
 from ketcheck.matching.normalise import clean_text
@@ -419,6 +420,7 @@ def apply_doses(
     tables: PatientTables,
     *,
     has_class: Callable[[str, str], bool],
+    derived: Derived,
 ) -> DoseFacts:
     """Annotate or raise findings with dose facts; a grade is never lowered."""
     notes_for: dict[tuple[str, str], list[str]] = {}
@@ -559,19 +561,26 @@ def apply_doses(
                 r = raise_to.get((inp, ing))
                 if r is not None and (best is None or r[0] > best[0]):
                     best = r
-        if best is not None and best[0] > f.severity:
-            extra.insert(0, f"Raised from {f.severity.label} to {best[0].label}: {best[1]}")
-            f = replace(
-                f,
-                severity=best[0],
-                raised_from=f.raised_from or f.severity,
-                kind=FindingKind.INTERACTION
-                if f.kind is FindingKind.NO_KNOWN_INTERACTION
-                else f.kind,
-            )
-        elif best is not None:
-            extra.insert(0, best[1])
-        if extra:
-            f = replace(f, notes=tuple(dict.fromkeys((*f.notes, *extra))))
-        out.append(f)
+        if best is None and not extra:
+            out.append(f)
+        else:
+            out.append(derived.get(_with_dose_facts, f, None, best, tuple(extra)))
     return DoseFacts(findings=out, warnings=list(dict.fromkeys(warnings)))
+
+
+def _with_dose_facts(
+    f: Finding, _: object, best: tuple[Severity, str] | None, extra: tuple[str, ...]
+) -> Finding:
+    """A finding raised to the highest dose grade above its own, with the dose notes added."""
+    notes = list(extra)
+    if best is not None and best[0] > f.severity:
+        notes.insert(0, f"Raised from {f.severity.label} to {best[0].label}: {best[1]}")
+        f = replace(
+            f,
+            severity=best[0],
+            raised_from=f.raised_from or f.severity,
+            kind=FindingKind.INTERACTION if f.kind is FindingKind.NO_KNOWN_INTERACTION else f.kind,
+        )
+    elif best is not None:
+        notes.insert(0, best[1])
+    return replace(f, notes=tuple(dict.fromkeys((*f.notes, *notes)))) if notes else f

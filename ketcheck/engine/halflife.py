@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ketcheck.engine.derived import Derived
 from ketcheck.kb.patient import HalfLife, PatientTables
 from ketcheck.model import Finding, Hold, Medication
 from ketcheck.patient import Remaining
@@ -84,6 +85,7 @@ def with_remaining(
     *,
     session: datetime | None,
     long_end: bool,
+    derived: Derived,
 ) -> list[Finding]:
     """Holds annotated with what remains at the session and, for qhs/qAM sigs, the dose to skip."""
     if all(f.hold is None for f in findings):
@@ -96,24 +98,34 @@ def with_remaining(
         if f.hold is None:
             out.append(f)
             continue
-        hold = f.hold
-        for ing in f.ingredients:
-            info = tables.halflives.get(ing)
-            if info is not None:
-                hold = replace(
-                    hold,
-                    remaining=remaining(ing, hold.hours_before, info, tables, long_end=long_end),
-                )
-                break
-        whens = {w for i in f.inputs for w in when_of.get(i, {None})}
-        if session is not None and hold.last_dose_by is not None and len(whens) == 1:
-            (when,) = whens
-            if when is not None and when in tables.dose_times:
-                hold = replace(
-                    hold, instruction=_instruction(hold, session, when, tables.dose_times)
-                )
-        out.append(replace(f, hold=hold))
+        whens = frozenset(w for i in f.inputs for w in when_of.get(i, {None}))
+        out.append(derived.get(_held, f, tables, session, long_end, whens))
     return out
+
+
+def _held(
+    f: Finding,
+    tables: PatientTables,
+    session: datetime | None,
+    long_end: bool,
+    whens: frozenset[str | None],
+) -> Finding:
+    """One finding with a hold, given what remains at the session and the dose to skip."""
+    assert f.hold is not None
+    hold = f.hold
+    for ing in f.ingredients:
+        info = tables.halflives.get(ing)
+        if info is not None:
+            hold = replace(
+                hold,
+                remaining=remaining(ing, hold.hours_before, info, tables, long_end=long_end),
+            )
+            break
+    if session is not None and hold.last_dose_by is not None and len(whens) == 1:
+        (when,) = whens
+        if when is not None and when in tables.dose_times:
+            hold = replace(hold, instruction=_instruction(hold, session, when, tables.dose_times))
+    return replace(f, hold=hold)
 
 
 def _instruction(

@@ -14,6 +14,7 @@ from ketcheck.engine.conditions import (
     grade_bp,
     present_conditions,
 )
+from ketcheck.engine.derived import Derived
 from ketcheck.engine.doses import apply_doses, equivalents, read_dose
 from ketcheck.engine.halflife import with_remaining
 from ketcheck.engine.lines import Line
@@ -98,6 +99,7 @@ def apply_patient(
     route: Route,
     session: datetime | None,
     lines: Mapping[str, Line] | None = None,
+    derived: Derived,
 ) -> Outcome:
     """Doses raise or annotate, conditions add findings and raise drug findings, holds get t½."""
     meds, unique = with_doses(medications, kb, tables, lines=lines)
@@ -110,7 +112,7 @@ def apply_patient(
         kind, _, target = member.partition(":")
         return ingredient == target if kind == "ingredient" else has_class(ingredient, target)
 
-    facts = apply_doses(findings, unique, tables, has_class=has_class)
+    facts = apply_doses(findings, unique, tables, has_class=has_class, derived=derived)
     out = facts.findings
     warnings = list(facts.warnings)
     read: list[PatientCondition] = []
@@ -136,7 +138,7 @@ def apply_patient(
         long_end = any(
             tables.conditions[c].lengthens_half_life for c in present if c in tables.conditions
         )
-    out = with_remaining(out, unique, tables, session=session, long_end=long_end)
+    out = with_remaining(out, unique, tables, session=session, long_end=long_end, derived=derived)
     for pc in read:
         if pc.status.value == "negated" and pc.reason and "rule-out" in pc.reason:
             warnings.append(f"condition {pc.input!r}: {pc.reason}")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from ketcheck.engine.derived import Derived
 from ketcheck.model import Finding, ScheduleItem
 
 
@@ -17,17 +18,20 @@ def last_dose_by(session: datetime, hours_before: float) -> datetime:
     return instant.astimezone(session.tzinfo)
 
 
-def with_clock_times(findings: Sequence[Finding], session: datetime | None) -> list[Finding]:
+def with_clock_times(
+    findings: Sequence[Finding], session: datetime | None, *, derived: Derived
+) -> list[Finding]:
     """Findings with `last_dose_by` filled in when a session time is known."""
     if session is None:
         return list(findings)
-    out = []
-    for f in findings:
-        if f.hold is not None:
-            hold = replace(f.hold, last_dose_by=last_dose_by(session, f.hold.hours_before))
-            f = replace(f, hold=hold)
-        out.append(f)
-    return out
+    get = derived.get
+    return [f if f.hold is None else get(_timed, f, None, session) for f in findings]
+
+
+def _timed(f: Finding, _: object, session: datetime) -> Finding:
+    """The finding with its hold's last dose time before `session`."""
+    assert f.hold is not None
+    return replace(f, hold=replace(f.hold, last_dose_by=last_dose_by(session, f.hold.hours_before)))
 
 
 def plan(findings: Sequence[Finding]) -> list[ScheduleItem]:
