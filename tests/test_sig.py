@@ -8,11 +8,14 @@ from hypothesis import strategies as st
 
 from ketcheck.api import check
 from ketcheck.engine.doses import read_dose
+from ketcheck.engine.lines import LineMemo
 from ketcheck.engine.sig import PRN, states_sig
+from ketcheck.kb.load import load_bundled
 from ketcheck.kb.patient import PatientTables, load_patient_tables
 from ketcheck.matching.normalise import clean_text
 
 TABLES = load_patient_tables()
+_MEMO = LineMemo(load_bundled())
 PHRASES = sorted(TABLES.frequencies)
 PRN_PHRASES = PRN.pattern.removeprefix(r"\b(?:").removesuffix(r")\b").split("|")
 
@@ -70,6 +73,25 @@ def test_the_hint_says_yes_to_every_line_the_reader_reads(pieces: list[str]) -> 
     line = "sertraline " + "".join(pieces)
     if reads(line):
         assert states_sig(clean_text(line))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(_PIECES, st.text(alphabet="abdhimnopqstx .,/-0", max_size=4)), max_size=8)
+)
+def test_a_line_the_hint_passes_over_has_no_dose_to_read(pieces: list[str]) -> None:
+    """The patient step skips reading such lines: the reader must find nothing in them."""
+    text = "sertraline " + "".join(pieces)
+    line = _MEMO.line(text)
+    if not line.sig:
+        read = read_dose(
+            line.parsed.text or text,
+            line.ingredients or ("sertraline",),
+            _no_opioid,
+            TABLES,
+            name=line.parsed.name,
+        )
+        assert read is None, text
 
 
 @pytest.mark.parametrize(

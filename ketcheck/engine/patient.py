@@ -55,7 +55,11 @@ def with_doses(
         if first:
             line = lines.get(m.input) if lines is not None else None
             read = partial(_read, m, kb, tables)
-            dose_of[m.input] = read() if line is None else line.dose(read)
+            if line is None:
+                dose_of[m.input] = read()
+            else:
+                # A line with no digit and no timing word states no dose (tests/test_sig.py).
+                dose_of[m.input] = line.dose(read) if line.sig else None
         dose = dose_of[m.input]
         if dose is not None:
             m = Medication(
