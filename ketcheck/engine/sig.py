@@ -23,7 +23,8 @@ _TIMING_WORDS = frozenset(
         *("qd", "od", "daily", "once", "day", "days", "qam", "am", "morning", "mane"),
         *("qpm", "pm", "evening", "qhs", "hs", "nightly", "night", "bedtime", "nocte"),
         *("qn", "bt", "bid", "bd", "twice", "tid", "tds", "meals", "ac", "qid", "qds"),
-        *("qod", "alternate", "weekly", "week", "qwk", "qweek", "monthly", "month", "times"),
+        *("qod", "alternate", "weekly", "week", "qwk", "qweek", "biw", "tiw", "monthly", "month"),
+        *("times",),
         *("prn", "needed", "required", "sos"),
     }
 )
