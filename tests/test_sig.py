@@ -163,16 +163,19 @@ def test_a_latin_timing_word_is_timing_not_a_drug(
 
 
 @pytest.mark.parametrize(
-    ("line", "per_day", "word"),
-    [("methotrexate 2.5 mg biw", 2 / 7, "BIW"), ("clonazepam 0.5 mg TIW", 3 / 7, "TIW")],
+    ("line", "n", "word"),
+    [("methotrexate 2.5 mg biw", 2, "BIW"), ("clonazepam 0.5 mg TIW", 3, "TIW")],
 )
 def test_a_weekly_abbreviation_is_read_per_week_with_its_caution(
-    line: str, per_day: float, word: str
+    line: str, n: int, word: str
 ) -> None:
     """BIW and TIW are misread as twice and three times a day (ISMP): read as written, flagged."""
     dose = check([line]).medications[0].dose
-    assert dose is not None and dose.doses_per_day == pytest.approx(per_day, abs=1e-3)
-    assert any(f"'{word}' is on the ISMP error-prone list" in n for n in dose.notes)
+    assert dose is not None and dose.doses_per_day == pytest.approx(n / 7, abs=1e-3)
+    assert any(
+        f"'{word}' is on the ISMP error-prone list: read as {n} a week" in note
+        for note in dose.notes
+    )
 
 
 def test_a_timing_word_alone_names_no_drug() -> None:

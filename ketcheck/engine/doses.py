@@ -97,7 +97,7 @@ def _frequency(t: str, tables: PatientTables) -> tuple[float | None, str | None,
         if freq.error_prone:
             notes.append(
                 f"'{phrase.upper()}' is on the ISMP error-prone list: read as "
-                f"{_fmt(freq.per_day)} a day"
+                f"{_how_often(freq.per_day)}"
             )
     if not found:
         return None, None, notes
@@ -139,6 +139,14 @@ def _max_cap(t: str) -> tuple[float | None, str | None]:
 def _normal(text: str) -> str:
     t = " ".join(clean_text(text).casefold().replace("µg", "mcg").split())
     return undot(t)
+
+
+def _how_often(per_day: float) -> str:
+    """A frequency as a reader checks it: "2 a week" for BIW, not "0.286 a day"."""
+    per_week = per_day * 7
+    if per_day < 1 and abs(per_week - round(per_week)) < 1e-6:
+        return f"{round(per_week)} a week"
+    return f"{_fmt(per_day)} a day"
 
 
 def read_dose(
