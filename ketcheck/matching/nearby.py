@@ -13,17 +13,10 @@ from collections.abc import Callable, Sequence
 from operator import call, itemgetter
 
 _EPSILON = 1e-9
-# Per query length: the piece table of each look-up, the cut making the distinct substrings,
-# and the spread repeating them in look-up order (names of several lengths share a substring).
+# Per query length: one table per distinct substring looked up (the piece tables of every name
+# length that looks there, merged), and the cut making those substrings in the same order.
 _Lookup = Callable[[str], list[int] | None]
-_Plan = (
-    tuple[
-        tuple[_Lookup, ...],
-        Callable[[str], tuple[str, ...]],
-        Callable[[tuple[str, ...]], tuple[str, ...]],
-    ]
-    | None
-)
+_Plan = tuple[tuple[_Lookup, ...], Callable[[str], tuple[str, ...]]] | None
 
 
 def most_edits(length: int, floor: float) -> int:
@@ -98,17 +91,16 @@ class NearbyIndex:
             plan = self._plans[la] = self._plan(la)
         if plan is None:
             return list(self._always)
-        gets, cut, spread = plan
-        # every substring is cut once and looked up in C: a query makes some 40 look-ups
-        hits = filter(None, map(call, gets, spread(cut(query))))
+        gets, cut = plan
+        # each distinct substring is cut once and looked up once, in C: some ten look-ups
+        hits = filter(None, map(call, gets, cut(query)))
         return list(set(self._always).union(*hits))
 
     def _plan(self, la: int) -> _Plan:
-        """Where a query of this length is looked up: a piece table per substring, and the cut."""
+        """Where a query of this length is looked up: a table per distinct substring, and the cut."""
         floor = self._floor
-        gets: list[_Lookup] = []
-        places: list[int] = []  # of each look-up's substring among the distinct ones
-        distinct: dict[tuple[int, int], int] = {}
+        # the piece tables each distinct substring (start, end) of the query is looked up in
+        looked: dict[tuple[int, int], list[dict[str, list[int]]]] = {}
         # only names whose length difference alone leaves the floor within reach
         lowest, highest = int(floor * la - _EPSILON) or 1, int(la / floor + _EPSILON)
         for n in sorted(self._lengths):  # a few dozen lengths, where a long query spans hundreds
@@ -130,19 +122,35 @@ class NearbyIndex:
                 first = max(0, start - i, start + grow - edits + i)
                 last = min(la - size, start + i, start + grow + edits - i)
                 for s in range(first, last + 1):
-                    gets.append(table.get)
-                    places.append(distinct.setdefault((s, s + size), len(distinct)))
-        if not gets:
+                    looked.setdefault((s, s + size), []).append(table)
+        if not looked:
             return None
-        cuts = [slice(a, b) for a, b in distinct]
+        # Several piece tables looked up with one substring become one table: the same names
+        # in a third of the look-ups (a query of 8 letters makes some 26 look-ups in 10 places).
+        gets = tuple(_merged(tables).get for tables in looked.values())
+        cuts = [slice(a, b) for a, b in looked]
         # itemgetter of one item returns it bare, not in a tuple: give each at least two
-        return (
-            tuple(gets) if len(gets) > 1 else (gets[0], gets[0]),
-            itemgetter(*cuts) if len(cuts) > 1 else itemgetter(cuts[0], cuts[0]),
-            itemgetter(*places) if len(places) > 1 else itemgetter(places[0], places[0]),
-        )
+        if len(cuts) == 1:
+            return (gets[0], gets[0]), itemgetter(cuts[0], cuts[0])
+        return gets, itemgetter(*cuts)
 
     def candidates(self, query: str) -> tuple[list[int], list[str]]:
         """The indexes `near` finds and their names, in the same (unset) order."""
         found = self.near(query)
         return found, list(map(self._names.__getitem__, found))
+
+
+def _merged(tables: list[dict[str, list[int]]]) -> dict[str, list[int]]:
+    """One table holding, for each piece, the names of every table given (the table itself if one).
+
+    A name may be listed twice under a piece; `near` takes the union, so that costs nothing.
+    """
+    if len(tables) == 1:
+        return tables[0]
+    tables = sorted(tables, key=len, reverse=True)
+    merged = dict(tables[0])  # the lists are shared, never changed: a piece met again gets a new one
+    for table in tables[1:]:
+        for piece, idents in table.items():
+            held = merged.get(piece)
+            merged[piece] = idents if held is None else held + idents
+    return merged
