@@ -57,10 +57,27 @@ _YEAR = re.compile(r"\b(?:in\s+|since\s+)?(?P<y>(?:19|20)\d{2})\b")
 _DURATION = re.compile(rf"\b\d+(?:\.\d+)?\s*(?:{_UNITS})\b(?:\s+ago)?")
 _RECENT = re.compile(r"\b(?:recent|recently|new|just had)\b")
 # "OSA on CPAP", "epilepsy (on Keppra)": a treatment after the condition does not change it.
-_TREATED = re.compile(
-    r"^(?P<head>.+?)\s*(?:\(\s*)?\b(?:on|using|uses|treated with|with)\s+[^()]+\)?$"
-)
+_TREATMENT = re.compile(r"\s*(?:\(\s*)?\b(?:on|using|uses|treated with|with)\s+[^()]+\)?$")
 _WEEKS = {"d": 1 / 7, "w": 1.0, "m": 4.35, "y": 52.0}
+
+
+def treated_head(text: str) -> str | None:
+    """The condition named before a treatment ("osa" of "osa on cpap"), or None if none follows.
+
+    The head is the shortest that leaves a treatment after it, as `^(.+?)` before _TREATMENT
+    would find; that regex rescans the tail at every head length (quadratic: "x on on … (" of
+    300 characters took 19 ms). The tail holds no bracket but a last ")", so no head ends before
+    the last other bracket (before the spaces ahead of it, for an opening one): search from there.
+    """
+    body = text.removesuffix("\n").removesuffix(")")  # `$` may stand before a last line break
+    last = max(body.rfind("("), body.rfind(")"))
+    start = 1 if last < 0 else last + 1 if text[last] == ")" else len(text[:last].rstrip())
+    found = _TREATMENT.search(text, max(start, 1))
+    # a head is one line (`.` stops at a line break), like the regex's
+    line_end = text.find("\n")
+    if found is None or (line_end >= 0 and found.start() > line_end):
+        return None
+    return text[: found.start()]
 
 
 def phrase_key(text: str) -> str:
@@ -145,9 +162,9 @@ def resolve_condition(
     exact = phrase_key(low) == phrase_key(reading_.rest)
     if not isinstance(found, PatientCondition) and found[1] == "normalised" and exact:
         found = (found[0], "exact", found[2])
-    treated = _TREATED.match(reading_.rest)
+    treated = treated_head(reading_.rest)
     if isinstance(found, PatientCondition) and treated is not None:
-        head = _lookup(treated.group("head"), tables)
+        head = _lookup(treated, tables)
         if not isinstance(head, PatientCondition) and head[1] != "fuzzy":
             found = (head[0], "normalised", head[2])
     if isinstance(found, PatientCondition):

@@ -148,7 +148,8 @@ def _merged(tables: list[dict[str, list[int]]]) -> dict[str, list[int]]:
     if len(tables) == 1:
         return tables[0]
     tables = sorted(tables, key=len, reverse=True)
-    merged = dict(tables[0])  # the lists are shared, never changed: a piece met again gets a new one
+    # the lists are shared, never changed: a piece met again gets a new list
+    merged = dict(tables[0])
     for table in tables[1:]:
         for piece, idents in table.items():
             held = merged.get(piece)

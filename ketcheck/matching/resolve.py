@@ -54,7 +54,8 @@ class _Search(NamedTuple):
 
 
 _PACK = re.compile(r"^\s*\{(?P<inner>.*)\}\s*(?P<rest>.*)$", re.DOTALL)
-_PACK_ITEM = re.compile(r"\d+\s*\(([^()]*)\)")
+# Not from inside a run of digits: "{5555…}" would rescan the run from each digit (quadratic).
+_PACK_ITEM = re.compile(r"(?<!\d)\d+\s*\(([^()]*)\)")
 _BRAND = re.compile(r"\[([^\[\]]*)\]")
 # Parsed fields by label; everything set aside that is not a dose, form or the like is a note.
 _FIELDS = {

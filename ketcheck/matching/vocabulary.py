@@ -161,8 +161,12 @@ CLOSE = frozenset(")]}")
 
 INSTRUCTION_WORDS = UNITS | FORMS | ROUTES | FREQUENCY | SIG | RELEASE | QUALIFIERS
 
+# A number (ranges and "2x5" joined), then units, rates and the like. Each part has one way to
+# match: a nested repeat such as (?:[a-z]+[\d.]*)* tried exponentially many splits of a long
+# word that fails at its end ("5" + 24 letters + "!" took 4 s), so the unit part is one run
+# and the number's repeats are possessive (taking every block they can never loses a match).
 DOSE_TOKEN = re.compile(
-    r"^(?:[~≈<>]?\d[\d.,]*(?:[-/x+]\d[\d.,]*)*(?:[a-z%µ/]+[\d.]*)*(?:/[a-z\d.%]+)*|"
+    r"^(?:[~≈<>]?\d[\d.,]*(?:[-/x+]\d[\d.,]*)*+(?:[a-z%µ/][a-z%µ/\d.]*)?|"
     r"[\d.]+-[\d.]+[a-z]*|\d+(?:st|nd|rd|th)|\d+(?:[.,]\d+)?-?(?:mg|mcg|ml|g)s?)$"
 )
 FREQUENCY_TOKEN = re.compile(
