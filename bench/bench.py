@@ -300,6 +300,14 @@ def worst_shapes(seed: int, n: int) -> dict[str, list[str]]:
             for _ in range(200)
         ),
         "numbers": lambda: _fit(str(rnd.randint(1, 999)) for _ in range(200)),
+        # a dose token's pattern once tried exponentially many splits of such a word
+        "a number run into a long word": lambda: (
+            f"{rnd.randint(1, 9)}{word(rnd.randint(40, 90))}-x0"
+        ),
+        # pack items were once rescanned from every digit of the run
+        "a pack of digits": lambda: (
+            "{" + "".join(rnd.choice("0123456789") for _ in range(MAX_ENTRY_CHARS - 8)) + "} Pack"
+        ),
     }
     return {label: [make() for _ in range(n)] for label, make in makers.items()}
 
