@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
     from ketcheck.patient import BloodPressure, ConditionEntry
 
+# Entry texts and names the shared resolver keeps between calls: a long-lived caller (a service
+# checking patient after patient) would otherwise hold every text it was ever given.
+RESOLVER_KEPT = 8192
 _resolver: Resolver | None = None
 
 
@@ -56,6 +59,8 @@ def check(
     options = with_patient(options, conditions, bp)
     if _resolver is None or _resolver.kb is not kb:
         _resolver = Resolver(kb)
+    elif _resolver.cached() > RESOLVER_KEPT:
+        _resolver.forget()  # between calls: one call's own entries are all kept while it runs
     return run_check(
         list(names),
         kb,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from typer.testing import CliRunner
 
 import ketcheck
@@ -38,3 +39,20 @@ def test_api_options() -> None:
     oral = ketcheck.check(["clarithromycin"], route="oral").findings[0].severity
     iv = ketcheck.check(["clarithromycin"], route=Route.IV).findings[0].severity
     assert oral > iv
+
+
+def test_the_shared_resolver_stays_bounded_across_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long-lived caller checking patient after patient must not keep every text it gave."""
+    import ketcheck.api as api
+
+    monkeypatch.setattr(api, "RESOLVER_KEPT", 4)
+    first = ketcheck.check(["sertralin 50 mg", "Klonopin"])
+    most = 0
+    for name in ["lamotrigine", "gabapentn", "bupropion XL", "zolpidem", "Lamictl", "naltrexone"]:
+        ketcheck.check([name, "trazodone"])
+        assert api._resolver is not None
+        most = max(most, api._resolver.cached())
+    # forgotten between calls once past the bound: at most the bound plus one call's entries
+    # (a text and its fuzzy name each, for two entries)
+    assert most <= 4 + 2 * 2
+    assert ketcheck.check(["sertralin 50 mg", "Klonopin"]) == first

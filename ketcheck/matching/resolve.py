@@ -120,14 +120,21 @@ class Resolver:
         self._partners: dict[tuple[str, ...], frozenset[str]] = {}
 
     def forget(self) -> None:
-        """Drop what was cached per entry and per name asked, keeping the search tables.
+        """Drop what was cached per entry, per name asked and per ingredient set; keep the tables.
 
-        A long batch calls this to stay within bounded memory; the tables (the fuzzy index,
-        name prefixes) depend on the knowledge base alone and would cost time to rebuild.
+        A long batch, and the Python API between calls, call this to stay within bounded
+        memory; the tables (the fuzzy index, name prefixes) depend on the knowledge base alone
+        and would cost time to rebuild.
         """
         self._cache.clear()
         self._fuzzy_cache.clear()
         self._candidates.clear()
+        self._classes.clear()
+        self._partners.clear()
+
+    def cached(self) -> int:
+        """How many entry texts and fuzzy names are cached (what `forget` would drop)."""
+        return len(self._cache) + len(self._fuzzy_cache)
 
     def resolve(self, text: str) -> tuple[Parsed, Resolution]:
         """Parse and resolve one entry (cached per exact text)."""
