@@ -60,3 +60,11 @@ def test_any_input_gives_a_valid_report(
     else:
         assert s.exit_code == (0 if s.complete else 3)
     assert s.complete == all(m.status.value == "resolved" for m in report.medications) or strict
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=12))
+def test_inert_quick_path_leaves_only_what_the_replacements_would(text: str) -> None:
+    from ketcheck.render.literal import _replaced, inert
+
+    assert inert(text) == _replaced(text)

@@ -731,3 +731,17 @@ def test_d4_rxnorm_code_cache_is_checked_like_the_main_cache(
     no_crash(r)
     med = json.loads(r.stdout)["medications"][0]
     assert med["ingredients"] == ["diazepam"] and med["method"] == "rxnorm"
+
+
+def test_inert_skips_only_text_its_replacements_would_leave_as_it_is() -> None:
+    """The quick path (no pattern compiled) for text with nothing to replace changes nothing."""
+    from ketcheck.render.literal import _INVISIBLE, _class_ranges, _replaced
+
+    every = [chr(c) for span in _class_ranges(_INVISIBLE) for c in span]
+    every += [*map(chr, range(0x00, 0x20)), *map(chr, range(0x7F, 0xA0))]
+    every += ["\u200e", "\u202e", "\u2066", "\u2028", "\u2029", "\u00a0", "\u3000", "\t"]
+    for ch in every:
+        for text in (f"a{ch}b", f"é{ch}", f"→ {ch} ≥"):
+            assert inert(text) == _replaced(text), repr(text)
+    for text in ("plain", "Klonopin → clonazepam ≥ 0.5 mg", "naïve µg — ok", "日本語", ""):
+        assert inert(text) == _replaced(text) == text
