@@ -66,8 +66,9 @@ def treated_head(text: str) -> str | None:
 
     The head is the shortest that leaves a treatment after it, as `^(.+?)` before _TREATMENT
     would find; that regex rescans the tail at every head length (quadratic: "x on on … (" of
-    300 characters took 19 ms). The tail holds no bracket but a last ")", so no head ends before
-    the last other bracket (before the spaces ahead of it, for an opening one): search from there.
+    300 characters took 1.3 ms, 60 times this). The tail holds no bracket but a last ")", so no
+    head ends before the last other bracket (or the spaces ahead of it, for an opening one): the
+    search starts there.
     """
     body = text.removesuffix("\n").removesuffix(")")  # `$` may stand before a last line break
     last = max(body.rfind("("), body.rfind(")"))

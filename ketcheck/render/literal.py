@@ -63,9 +63,9 @@ def _printable_hidden() -> frozenset[str]:
 def inert(text: str) -> str:
     """Replace control, line-separator, bidi and invisible characters with visible stand-ins."""
     if text.isprintable() and (text.isascii() or _printable_hidden().isdisjoint(text)):
-        # Every character replaced below is unprintable (a control, tab, line break, bidi or
-        # format character, a surrogate) or one of the printable hidden ones: none is here.
-        # Most text ketcheck shows is like this, and its patterns cost ms to compile.
+        # Every character `_replaced` changes is unprintable (a control, tab, line break, bidi
+        # or format character, a surrogate) or one of the printable hidden ones: none is here.
+        # Most text ketcheck shows is like this, and the patterns cost ms to compile.
         return text
     return _replaced(text)
 
