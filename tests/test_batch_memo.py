@@ -187,6 +187,28 @@ def test_writer_caches_stay_bounded(kb: KnowledgeBase) -> None:
         assert len(writer._shells) <= 2 and len(writer._texts) <= 4
 
 
+def test_one_finding_template_serves_findings_that_differ_in_their_own_parts(
+    kb: KnowledgeBase,
+) -> None:
+    # A template keeps a rule's advice without the finding's own lists and "applies via": two
+    # findings of one rule that differ only there (quotes, controls, text of any kind) must each
+    # come out exactly as the general encoder writes them.
+    report = run_check(["clonazepam", "oxycodone 10 mg q6h"], kb, OPTIONS, tool_version="t")
+    base = report.findings[0]
+    odd = ('a "quoted" \\ name', "\x1b[2J\u202e«é»", "")
+    variants = [
+        replace(base, ingredients=(name,), applies_via=via, notes=notes, inputs=(name, via))
+        for name in odd
+        for via in odd
+        for notes in [(), (name,), (name, via)]
+    ]
+    writer = PatientLines(bodies=1)  # one template, kept or rebuilt: either way the same text
+    for i, f in enumerate(variants):
+        shown = replace(report, findings=(f, base) if i % 2 else (f,))
+        expected = dumps({"patient_id": i, **report_to_dict(shown)}, indent=None) + "\n"
+        assert writer.line(i, shown) == expected
+
+
 @pytest.mark.parametrize(
     "meds",
     [

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from ketcheck.model import Finding, Medication, Report
 from ketcheck.render.json import (
     dumps,
+    dumps_string,
     dumps_strings,
     finding_to_dict,
     medication_to_dict,
@@ -22,12 +23,20 @@ from ketcheck.render.json import (
 ROWS = 2048
 # Findings by identity, with their encoded inputs; each keeps its finding alive.
 FINDINGS = 512
-# Encoded finding bodies (about a kilobyte each, the advice text shared between them).
+# Encoded finding templates: a rule's advice, hold and source (about a kilobyte each, the
+# advice text shared between them), without the finding's own lists.
 BODIES = 512
 # Encoded reports without their rows and findings (under a kilobyte each).
 SHELLS = 512
 
-_FINDING_KEY = attrgetter(*(f.name for f in fields(Finding) if f.name != "inputs"))
+# A finding's own lists and its "applies via" differ from patient to patient; the rest of it
+# (the rule's advice, hold and source) is shared by many, so it is encoded once around them.
+_OWN = ("ingredients", "inputs", "applies_via", "notes")
+_FINDING_KEY = attrgetter(*(f.name for f in fields(Finding) if f.name not in _OWN))
+# Every quote inside a JSON string is escaped, so these can only be the finding's own keys.
+_OWN_MARKS = ('"ingredients":[]', '"inputs":[]', '"applies_via":""', '"notes":[]')
+# The encoded text before, between and after those: five pieces.
+_Template = tuple[str, str, str, str, str]
 _ROWS_AND_FINDINGS = ("medications", "findings")
 _SHELL_KEY = attrgetter(*(f.name for f in fields(Report) if f.name not in _ROWS_AND_FINDINGS))
 # Every quote inside a JSON string is escaped, so these can only be the report's own keys.
@@ -77,7 +86,7 @@ class PatientLines:
     ) -> None:
         # A row is keyed by the ids of its parts and holds the medication, so the ids stay theirs.
         self._rows: _Recent[tuple[str, bool, int, int, int], tuple[Medication, str]] = _Recent(rows)
-        self._bodies: _Recent[tuple[str, tuple[object, ...]], tuple[str, str]] = _Recent(bodies)
+        self._bodies: _Recent[tuple[str, tuple[object, ...]], _Template] = _Recent(bodies)
         self._shells: _Recent[tuple[object, ...], tuple[str, str, str]] = _Recent(shells)
         self._same: _Recent[int, tuple[Finding, str, str, str, str]] = _Recent(findings)
         # Equal texts of different entries, one copy each (sys.intern would keep them forever on
@@ -141,15 +150,28 @@ class PatientLines:
         return same[2] + same[3] + same[4]
 
     def _body(self, f: Finding, protocol: str) -> tuple[str, str]:
-        """A finding encoded around its inputs; findings differ mostly by their inputs."""
+        """A finding encoded around its inputs, from the encoded rest of its rule's advice."""
+        a, b, c, d, e = self._template(f, protocol)
+        notes = dumps_strings(f.notes) if f.notes else "[]"
+        return (
+            a + dumps_strings(f.ingredients) + b,
+            c + dumps_string(f.applies_via) + d + notes + e,
+        )
+
+    def _template(self, f: Finding, protocol: str) -> _Template:
+        """The encoded text of a finding between its own lists and "applies via"."""
         key = (protocol, _FINDING_KEY(f))
         parts = self._bodies.get(key)
         if parts is None:
             plain = finding_to_dict(f, protocol=protocol)
-            plain["inputs"] = []
-            head, _, tail = dumps(plain, indent=None).partition('"inputs":[]')
-            # Findings of one rule often differ only before their inputs: one copy of the rest.
-            parts = self._bodies.put(key, (head + '"inputs":', self._shared(tail)))
+            plain.update(ingredients=[], inputs=[], applies_via="", notes=[])
+            pieces, rest = [], dumps(plain, indent=None)
+            for mark in _OWN_MARKS:
+                before, _, rest = rest.partition(mark)
+                pieces.append(before + mark[: mark.index(":") + 1])
+            a, b, c, d = pieces
+            # Findings of one rule often differ only in their lists: one copy of the advice.
+            parts = self._bodies.put(key, (a, b, self._shared(c), d, rest))
         return parts
 
     def _shared(self, text: str) -> str:
