@@ -20,7 +20,6 @@ from ketcheck.render.literal import json_safe
 __all__ = [
     "SCHEMA_VERSION",
     "dumps",
-    "dumps_string",
     "dumps_strings",
     "finding_to_dict",
     "iso",
@@ -40,11 +39,6 @@ def dumps(value: Any, *, indent: int | None = 2) -> str:
     if indent is None:
         return json_safe(_COMPACT.encode(value))
     return json_safe(json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ": ")))
-
-
-def dumps_string(value: str) -> str:
-    """`dumps(value, indent=None)` for one string, without the general encoder's set-up."""
-    return json_safe(_COMPACT.encode(value))
 
 
 def dumps_strings(values: Iterable[str]) -> str:

@@ -10,7 +10,6 @@ from typing import Any, Generic, TypeVar
 from ketcheck.model import Finding, Medication, Report
 from ketcheck.render.json import (
     dumps,
-    dumps_string,
     dumps_strings,
     finding_to_dict,
     medication_to_dict,
@@ -155,7 +154,7 @@ class PatientLines:
         notes = dumps_strings(f.notes) if f.notes else "[]"
         return (
             a + dumps_strings(f.ingredients) + b,
-            c + dumps_string(f.applies_via) + d + notes + e,
+            c + dumps(f.applies_via, indent=None) + d + notes + e,
         )
 
     def _template(self, f: Finding, protocol: str) -> _Template:
