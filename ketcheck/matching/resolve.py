@@ -315,6 +315,18 @@ class Resolver:
                 found.doubts.append(_more_ingredients(tokens, labels, i))
                 i += 1
                 continue
+            if label is _SALT and _previous(labels, i, skip=_PUNCT_ONLY) is _SEPARATOR:
+                # "heparin 100 UNT/ML / sodium chloride 0.45 %", "glucose / lactate": salt words
+                # that begin a part of the line are an ingredient of their own, not the salt of
+                # the name before. After a comma only those holding a cation are: RxNorm writes
+                # qualifiers there ("heparin sodium, porcine", "insulin, regular").
+                end = _salt_run_end(labels, i)
+                after_comma = _previous_token(tokens, i).text == ","
+                if not after_comma or any(t.word in vocab.CATIONS for t in tokens[i:end]):
+                    text = " ".join([t.text for t in tokens[i:end]])
+                    found.doubts.append(f"{text!r} is not a known drug name")
+                i = end
+                continue
             if label is not _WORD:
                 i += 1
                 continue
@@ -785,6 +797,25 @@ def _in_trailing_brackets(tokens: list[Token], i: int) -> bool:
         else len(rest)
     )
     return all(t.label in (_CLOSE, _PUNCT) for t in rest[close:])
+
+
+def _previous_token(tokens: list[Token], i: int) -> Token:
+    """The token before `i` that is not punctuation (there is one: the caller saw its label)."""
+    j = i - 1
+    while tokens[j].label is _PUNCT:
+        j -= 1
+    return tokens[j]
+
+
+def _salt_run_end(labels: list[Label], i: int) -> int:
+    """Where the salt words from `i` end ("sodium chloride", "sodium-potassium")."""
+    n, end = len(labels), i + 1
+    while end < n and (
+        labels[end] is _SALT
+        or (labels[end] is _JOINER and end + 1 < n and labels[end + 1] is _SALT)
+    ):
+        end += 1
+    return end
 
 
 def _follows_name(labels: list[Label], i: int) -> bool:

@@ -131,6 +131,9 @@ SALTS = _words(
     procaine benzathine
     """
 )
+# After a comma, salt words that begin a part of a line name an ingredient of their own only
+# when they hold one of these (", sodium chloride"); others qualify the name ("heparin, porcine").
+CATIONS = frozenset({"sodium", "sod", "potassium", "pot", "magnesium", "calcium", "zinc"})
 # After these, a name is more likely what the medicine treats than a second medicine.
 INDICATION_MARKERS = frozenset({"for", "dx", "indication", "indications", "reason", "treats"})
 # Words that name no drug but label the product: maker, quality marks, RxNorm qualifiers.
