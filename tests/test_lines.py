@@ -79,6 +79,19 @@ RXNORM = [
     ),
     ("72 HR fentaNYL 0.05 MG/HR Transdermal System", {"fentanyl"}),
     ("heparin sodium, porcine 5000 UNT/ML Injectable Solution", {"heparin"}),
+    # salt words that begin a part of the line are an ingredient, not the name's salt
+    (
+        "heparin sodium 100 UNT/ML / sodium chloride 0.45 % Injectable Solution",
+        {"heparin", "sodium chloride"},
+    ),
+    (
+        "1000 ML potassium chloride 0.02 MEQ/ML / sodium chloride 4.5 MG/ML Injection",
+        {"potassium chloride", "sodium chloride"},
+    ),
+    (
+        "glucose 50 MG/ML / sodium chloride 4.5 MG/ML Injectable Solution",
+        {"glucose", "sodium chloride"},
+    ),
     ("insulin, regular, human 100 UNT/ML Injectable Solution", {"insulin regular"}),
     (
         "nitrofurantoin, macrocrystals 25 MG / nitrofurantoin, monohydrate 75 MG Oral Capsule",
@@ -115,6 +128,10 @@ DOUBTFUL = [
     ("Tylenol #9", "may be a product with more ingredients"),
     ("Zoloft 50 mg Xanx 1 mg", "more than one medicine"),
     ("sertraline 50 mg zorbitrol 10 mg", "not a known drug name"),
+    # an uncurated sodium or potassium salt after a "/" is a missing ingredient, never a salt
+    ("potassium chloride 1.5 MG/ML / sodium lactate 3.1 MG/ML Injection", "'sodium lactate'"),
+    ("sertraline 50 mg / potassium acetate 2 MEQ/ML", "'potassium acetate' is not a known"),
+    ("heparin sodium 100 UNT/ML + sodium citrate 40 MG/ML", "'sodium citrate' is not a known"),
 ]
 
 
