@@ -44,6 +44,23 @@ def test_markup_like_line_is_not_taken_for_json() -> None:
     assert texts(from_text("[blink]xanax[/blink]\n")) == ["[blink]xanax[/blink]"]
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        "{28 (norethindrone 0.35 MG Oral Tablet) } Pack [Jolivette 28 Day]",
+        "{21 (ethinyl estradiol 0.02 MG / norethindrone acetate 1 MG Oral Tablet) } Pack",
+    ],
+)
+def test_a_list_opening_with_an_rxnorm_pack_is_read_as_lines(first: str) -> None:
+    assert texts(from_text(f"{first}\nsertraline\n")) == [first, "sertraline"]
+
+
+@pytest.mark.parametrize("doc", ['{"medications": ["x"]', '{\n  "resourceType"', "{", "{}x"])
+def test_a_brace_that_opens_an_object_is_still_json(doc: str) -> None:
+    with pytest.raises(InputError, match="invalid JSON"):
+        from_text(doc)
+
+
 def test_json_array_of_strings_and_objects() -> None:
     doc = json.dumps(["Zoloft", {"name": "Klonopin 0.5 mg", "status": "stopped"}])
     entries = from_text(doc)

@@ -48,7 +48,9 @@ NONE_PHRASES = frozenset(
         "none reported",
     }
 )
-_JSON_START = re.compile(r"^\s*(?:\{|\[\s*(?:[\"{\[\]]|$))")
+# An object opens with a key or closes at once; an RxNorm pack name ("{28 (norethindrone …)}
+# Pack") opens with a brace too, and is a medication line.
+_JSON_START = re.compile(r"^\s*(?:\{\s*(?:[\"}]|$)|\[\s*(?:[\"{\[\]]|$))")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
