@@ -38,6 +38,11 @@ SEVERAL = [
     ("zoloft and xanax", {"sertraline", "alprazolam"}),
     ("sertraline 50 mg magnesium 400 mg", {"sertraline", "magnesium"}),
     ("hydrocodone (Norco)", {"hydrocodone", "acetaminophen"}),
+    # "w/" is "with", also written onto the next word
+    ("lisinopril w/HCTZ", {"lisinopril", "hydrochlorothiazide"}),
+    ("Fioricet w/ codeine", {"acetaminophen", "butalbital", "caffeine", "codeine"}),
+    ("Tylenol W/ Codeine", {"acetaminophen", "codeine"}),
+    ("sertraline 50 mg w/ food", {"sertraline"}),
 ]
 
 
@@ -108,6 +113,8 @@ RXNORM = [
     ("ALPRAZolam (XANAX) 0.5 MG tablet", {"alprazolam"}),
     ("oxyCODONE-acetaminophen (PERCOCET) 5-325 MG per tablet", {"oxycodone", "acetaminophen"}),
     ("Xanax 0,5 mg", {"alprazolam"}),
+    ("Tylenol No. 3", {"acetaminophen", "codeine"}),
+    ("Tylenol with codeine #4 1 tab q6h prn", {"acetaminophen", "codeine"}),
 ]
 
 
@@ -126,6 +133,12 @@ DOUBTFUL = [
     ("Advil Cold & Sinus", "may be a product with more ingredients"),
     ("Tylenol Sinus 500 mg", "may be a product with more ingredients"),
     ("Tylenol #9", "may be a product with more ingredients"),
+    ("Advil No 2", "'No 2' may be a product with more ingredients"),
+    # a name after "without", "w/o" or "no" is one the line says is not taken
+    ("Tylenol without codeine", "'without codeine' says a medicine is not taken"),
+    ("Tylenol w/o codeine", "'w/o codeine' says a medicine is not taken"),
+    ("APAP w/out codeine 325 mg", "'w/out codeine' says"),
+    ("sertraline 50 mg, no lithium", "'no lithium' says"),
     ("Zoloft 50 mg Xanx 1 mg", "more than one medicine"),
     ("sertraline 50 mg zorbitrol 10 mg", "not a known drug name"),
     # an uncurated sodium or potassium salt after a "/" is a missing ingredient, never a salt

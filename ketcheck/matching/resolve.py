@@ -38,6 +38,7 @@ _OPEN = Label.OPEN
 _PUNCT = Label.PUNCT
 _SALT = Label.SALT
 _SEPARATOR = Label.SEPARATOR
+_SIG = Label.SIG
 _STRENGTH = Label.STRENGTH
 _WORD = Label.WORD
 Scorer = Callable[[str, str], float]
@@ -327,6 +328,18 @@ class Resolver:
                     found.doubts.append(f"{text!r} is not a known drug name")
                 i = end
                 continue
+            if (
+                label is _SIG
+                and tokens[i].word == "no"
+                and i + 1 < n
+                and tokens[i + 1].text.isdigit()
+                and _follows_name(labels, i)
+            ):
+                # "Empirin No. 3": a combination's number, as "#3" is
+                mark = f"{tokens[i].text} {tokens[i + 1].text}"
+                found.doubts.append(_more_ingredients(tokens, labels, i, mark))
+                i += 2
+                continue
             if label is not _WORD:
                 i += 1
                 continue
@@ -341,6 +354,7 @@ class Resolver:
             else:
                 found.unchecked += 1  # the entry is in doubt already; more reasons add nothing
             i = end
+        _negated_names(found, tokens, labels)
 
     def _run(
         self,
@@ -818,6 +832,15 @@ def _salt_run_end(labels: list[Label], i: int) -> int:
     return end
 
 
+def _negated_names(found: _Found, tokens: list[Token], labels: list[Label]) -> None:
+    """A name right after "without", "no" or "not" is one the line says is not taken: a doubt."""
+    for start, end in found.spans:
+        before = start - 1
+        if before >= 0 and labels[before] is not _NAME and tokens[before].word in vocab.NEGATORS:
+            text = " ".join([t.text for t in tokens[before:end]])
+            found.doubts.append(f"{text!r} says a medicine is not taken")
+
+
 def _follows_name(labels: list[Label], i: int) -> bool:
     before = _previous(labels, i)
     if before is _JOINER:
@@ -836,7 +859,9 @@ def _strictness(tokens: list[Token], labels: list[Label], start: int, end: int) 
     return _IN_INSTRUCTIONS
 
 
-def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
+def _more_ingredients(
+    tokens: list[Token], labels: list[Label], i: int, mark: str | None = None
+) -> str:
     j = i - 1
     while j >= 0 and labels[j] is not _NAME:
         j -= 1
@@ -844,7 +869,7 @@ def _more_ingredients(tokens: list[Token], labels: list[Label], i: int) -> str:
     while k > 0 and labels[k - 1] is _NAME:
         k -= 1
     name = " ".join(t.text for t in tokens[k : j + 1])
-    return f"{name} {tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
+    return f"{name} {mark or tokens[i].text!r} {_PRODUCT_DOUBT} than {name} alone"
 
 
 def _distinct_parts(found: _Found, tokens: list[Token]) -> list[Part]:

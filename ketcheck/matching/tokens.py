@@ -79,6 +79,9 @@ _LIST_COMMA = re.compile(r",(?:(?!\d)|(?<!\d,))")  # starts with its literal: a 
 _INNER_JOINER = re.compile(r"(?<=[^\W_])([-/+])(?=[^\W_])")
 _UNIT_RATE = re.compile(r"^(?:mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)/[a-z0-9.]+$")
 _WORD_EDGES = ".,;:\"'!?*"
+# "w/" ("with"), "w/o" and "w/out" ("without"); "w/oxycodone" is with, and "w/v" and "w/w" are
+# concentrations.
+_WITH_SHORT = re.compile(r"(w/(?:o|out)(?![a-z])|w/(?![vw](?![a-z])))", re.IGNORECASE)
 
 
 def strip_bullet(text: str) -> str:
@@ -202,6 +205,15 @@ def tokenise(text: str) -> list[Token]:
 @lru_cache(maxsize=8192)
 def _piece(piece: str, bracket: str) -> tuple[Token, ...]:
     """The tokens of a piece that is not plain letters (memoised: doses and units recur)."""
+    short = _WITH_SHORT.match(piece)
+    if short:
+        # "w/" is "with" and "w/o" "without", also written onto the next word ("w/codeine")
+        negated = short[1].casefold() != "w/"
+        word = "without" if negated else "with"
+        label = Label.SIG if negated else Label.SEPARATOR
+        rest = piece[short.end() :]
+        head = Token(text=short[1], key=word, word=word, label=label, bracket=bracket)
+        return (head, *_piece(rest, bracket)) if rest else (head,)
     label = Label.SEPARATOR if piece in (",", ";") else vocabulary_label(word_of(piece))
     if label is Label.WORD and _INNER_JOINER.search(piece):
         return tuple(

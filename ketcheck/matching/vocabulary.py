@@ -157,6 +157,9 @@ PRODUCT_SUFFIXES = _words(
     """
 )
 SEPARATORS = _words(", ; and & + plus / or with also")
+# Words that say the medicine named right after them is not taken ("Tylenol without codeine",
+# "w/o codeine"): that name is a doubt, never an ingredient and never set aside as a sig word.
+NEGATORS = _words("without no not except excluding")
 # Joiners that hold one product together ("buprenorphine/naloxone", "co-codamol").
 PRODUCT_JOINERS = frozenset({"/", "-", "+", "with"})
 OPEN = frozenset("([{")
