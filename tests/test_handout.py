@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketcheck.kb.knowledge import KnowledgeBase
-from ketcheck.model import Report, Route
+from ketcheck.model import Entry, Report, Route
 from ketcheck.render.handout import render_handout, sections
 from ketcheck.render.html import escape, render_html
 from ketcheck.render.text import known_name
@@ -175,3 +175,32 @@ def test_a_line_naming_two_medicines_puts_each_where_it_belongs(bundled: Knowled
     assert "Klonopin (clonazepam)" in by_title["Before your session"]
     assert "Nardil" not in by_title["Before your session"]
     assert by_title["Talk to your care team about"].startswith("Nardil (phenelzine):")
+
+
+STOPPED = [
+    # a medicine the record says was stopped, and the words that must never be said of it
+    ("phenelzine 15 mg tid", ("Keep taking phenelzine", "Keep taking it as usual")),
+    ("clonazepam 0.5 mg bid", ("Take your last dose", "Never stop clonazepam")),
+    ("sertraline 50 mg", ("Keep taking as usual",)),
+]
+
+
+@pytest.mark.parametrize(("line", "never"), STOPPED)
+def test_a_stopped_medicine_is_never_keep_taking(
+    bundled: KnowledgeBase, line: str, never: tuple[str, ...]
+) -> None:
+    report = handout(bundled, [Entry(text=line, recent=True)])
+    by_title = {s.title: s.items for s in sections(report)[1]}
+    name = line.split()[0]
+    assert [i for i in by_title["Medicines you stopped recently"] if name in i.casefold()]
+    text = render_handout(report)
+    for words in never:
+        assert words not in text, words
+
+
+def test_the_same_medicine_current_and_stopped_is_in_both_sections(bundled: KnowledgeBase) -> None:
+    report = handout(bundled, [Entry(text="phenelzine", recent=True), "phenelzine 15 mg"])
+    by_title = {s.title: s.items for s in sections(report)[1]}
+    assert any("Phenelzine" in i for i in by_title["Medicines you stopped recently"])
+    assert any("Phenelzine" in i for i in by_title["Talk to your care team about"])
+    assert "Keep taking phenelzine every day" in render_handout(report)

@@ -133,6 +133,17 @@ def _talk_line(m: Medication, findings: list[Finding], report: Report) -> str:
     return text + " Keep taking it as usual unless your care team tells you otherwise."
 
 
+def _stopped_line(m: Medication, findings: list[Finding]) -> str:
+    """A medicine the record says was stopped: never "keep taking", always "tell us when"."""
+    name = sentence(known_name(m))
+    if not findings or max(f.severity for f in findings) < Severity.MODERATE:
+        return name
+    return (
+        f"{name}: tell your care team the date of your last dose, because it can still matter "
+        "for your session. Do not start it again before your session unless they tell you to."
+    )
+
+
 def _findings_for(report: Report, m: Medication) -> list[Finding]:
     ings = set(m.ingredients)
     return [f for f in report.findings if ings & set(f.ingredients)]
@@ -183,7 +194,7 @@ def health_section(report: Report) -> Section:
 
 
 def sections(report: Report) -> tuple[str, list[Section]]:
-    """The handout's title and sections: each medicine in exactly one of the first five."""
+    """The handout's title and sections: each medicine in exactly one of the first six."""
     held: dict[tuple[str, str], ScheduleItem] = {}
     for item in report.schedule:
         for m in medications_of(report, item):
@@ -192,14 +203,18 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     before = Section(title="Before your session")
     talk = Section(title="Talk to your care team about")
     keep = Section(title="Keep taking as usual", names=True)
+    stopped = Section(
+        title="Medicines you stopped recently",
+        intro="Some medicines still act for days or weeks after the last dose.",
+    )
     unknown = Section(
         title="Medicines we could not check",
         intro="Please tell your clinic exactly what these are (bring the box or bottle):",
         names=True,
     )
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
     for m in medicines(report):
-        key = known_name(m).casefold() if m.status is Status.RESOLVED else m.input
+        key = (known_name(m).casefold() if m.status is Status.RESOLVED else m.input, m.recent)
         if key in seen:
             continue
         seen.add(key)
@@ -212,6 +227,8 @@ def sections(report: Report) -> tuple[str, list[Section]]:
             unknown.items.append(
                 f"{known_name(m)} (recognised, but not yet reviewed for use with ketamine)"
             )
+        elif m.recent:
+            stopped.items.append(_stopped_line(m, findings))
         elif FindingKind.SESSION_MEDICINE in kinds or _is_session_medicine(report, m):
             session.items.append(
                 f"{sentence(known_name(m))}: this is the medicine you are given at your session. The clinic "
@@ -228,7 +245,9 @@ def sections(report: Report) -> tuple[str, list[Section]]:
     important = Section(title="Important", items=_plain_notes(report))
     day = Section(title="On the day of your session", items=_day_items(report))
     health = health_section(report)
-    chosen = [s for s in (health, session, before, talk, keep, unknown, important) if s.items]
+    chosen = [
+        s for s in (health, session, before, talk, keep, stopped, unknown, important) if s.items
+    ]
     return title(report), [*chosen, day]
 
 
@@ -252,9 +271,10 @@ def _plain_notes(report: Report) -> list[str]:
         names = [
             known_name(m)
             for m in medicines(report)
-            if m.status is Status.RESOLVED and set(m.ingredients) & ingredients
+            if m.status is Status.RESOLVED and not m.recent and set(m.ingredients) & ingredients
         ]
-        notes.append(template.format(name=" or ".join(dict.fromkeys(names)) or "this medicine"))
+        if names:  # about taking a medicine: nothing to say when every one was stopped
+            notes.append(template.format(name=" or ".join(dict.fromkeys(names))))
     return list(dict.fromkeys(notes))
 
 
