@@ -226,6 +226,9 @@ class Unresolved:
 
     reason: str
     suggestions: tuple[Candidate, ...] = ()
+    # False when the entry was not read whole or holds several unknown names: it may hide a
+    # medicine, so an RxNorm code that names one product does not stand for all of it.
+    one_name: bool = True
 
 
 Resolution = Resolved | Ambiguous | Unresolved

@@ -315,6 +315,22 @@ def test_a_known_code_decides_an_unreadable_label(bundled: KnowledgeBase) -> Non
     assert isinstance(med.resolution, Resolved) and med.resolution.method is Method.RXNORM
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Frobnozam 10 mg and phenelzna 15 mg",  # two unknown names: the code names one
+        "takes " + "she says " * 40 + "and also phenelzine 15 mg",  # too long to be read
+    ],
+)
+def test_a_code_never_stands_for_a_label_that_may_hold_more(
+    bundled: KnowledgeBase, text: str
+) -> None:
+    (med,) = run(bundled, Entry(text=text, rxcui="197591")).medications
+    assert isinstance(med.resolution, Ambiguous), med.resolution
+    assert "197591" in med.resolution.reason and "more medicines" in med.resolution.reason
+    assert [c.ingredients for c in med.resolution.candidates] == [("diazepam",)]
+
+
 def test_an_unknown_code_leaves_the_text_to_decide(bundled: KnowledgeBase) -> None:
     (med,) = run(bundled, Entry(text="Zoloft", rxcui="12345")).medications
     assert med.ingredients == ("sertraline",)

@@ -90,8 +90,16 @@ def with_code(kb: KnowledgeBase, resolution: Resolution, rxcui: str) -> Resoluti
                 reason=f"{resolution.reason}; its RxNorm code {rxcui} is {code.name}",
                 candidates=(*others, coded),
             )
-        case Unresolved():
+        case Unresolved() if resolution.one_name:
             return _resolved(code)  # the text is only a label; the code names the product
+        case Unresolved():
+            return Ambiguous(
+                reason=(
+                    f"{resolution.reason}; its RxNorm code {rxcui} is {code.name}, but the "
+                    "name may hold more medicines than the code"
+                ),
+                candidates=(coded,),
+            )
     raise AssertionError("unreachable")  # pragma: no cover
 
 

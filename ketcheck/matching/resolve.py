@@ -175,7 +175,8 @@ class Resolver:
         if pieces > MOST_PIECES:
             return Parsed(text=cleaned, name=""), Unresolved(
                 reason=f"{pieces} words and marks: too long to read as one medicine "
-                f"(at most {MOST_PIECES}); give one medicine per line"
+                f"(at most {MOST_PIECES}); give one medicine per line",
+                one_name=False,
             )
         tokens = tokenise(cleaned)
         if len(tokens) == 1 and tokens[0].label is _WORD:
@@ -427,7 +428,7 @@ class Resolver:
                 reason = "; ".join(found.doubts)
                 if found.candidates:
                     return Ambiguous(reason=reason, candidates=tuple(_unique(found.candidates)))
-                return Unresolved(reason=reason)
+                return Unresolved(reason=reason, one_name=len(found.doubts) == 1)
             shown = ", ".join(repr(p.text) for p in parts)
             cands = [self._candidate_of(p) for p in parts] + found.candidates
             product_only = all(_PRODUCT_DOUBT in d for d in found.doubts)
