@@ -114,6 +114,11 @@ RXNORM = [
     ("oxyCODONE-acetaminophen (PERCOCET) 5-325 MG per tablet", {"oxycodone", "acetaminophen"}),
     ("Xanax 0,5 mg", {"alprazolam"}),
     ("Tylenol No. 3", {"acetaminophen", "codeine"}),
+    # RxNorm's names for curated ingredients: "USP", a salt, or the words after a comma
+    ("sennosides, USP 8.6 MG Oral Tablet", {"senna"}),
+    ("estrogens, conjugated (USP) 0.625 MG Oral Tablet", {"conjugated estrogens"}),
+    ("dl-alpha tocopheryl acetate 30 UNT", {"vitamin e"}),
+    ("ursodeoxycholate", {"ursodiol"}),
     ("Tylenol with codeine #4 1 tab q6h prn", {"acetaminophen", "codeine"}),
 ]
 
