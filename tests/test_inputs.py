@@ -29,6 +29,12 @@ def test_lines_skip_blanks_and_comments_and_keep_order() -> None:
     assert texts(from_lines(text)) == ["Zoloft 50 mg", "Klonopin", "Zoloft 50 mg"]
 
 
+@pytest.mark.parametrize("brk", ["\r", "\r\n", "\f", "\v", "\u2028", "\x85"])
+def test_every_line_break_ends_an_entry(brk: str) -> None:
+    text = brk.join(["Zoloft 50mg", "Xanax 1mg", "Lamictal 100mg", ""])
+    assert texts(from_lines(text)) == ["Zoloft 50mg", "Xanax 1mg", "Lamictal 100mg"]
+
+
 def test_decode_repairs_bad_utf8_and_nul() -> None:
     d = decode(b"sertra\x00line\n\xff\xfeabc\n")
     assert d.removed_nul and d.replaced_bytes

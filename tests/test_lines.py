@@ -43,6 +43,20 @@ SEVERAL = [
     ("Fioricet w/ codeine", {"acetaminophen", "butalbital", "caffeine", "codeine"}),
     ("Tylenol W/ Codeine", {"acetaminophen", "codeine"}),
     ("sertraline 50 mg w/ food", {"sertraline"}),
+    # a second name glued to the first one's dose by "/" or "." is a name, never a unit
+    ("Zoloft 50/Xanax 0.5", {"sertraline", "alprazolam"}),
+    ("Zoloft 50 mg/Xanax 1 mg", {"sertraline", "alprazolam"}),
+    ("HYDROCODONE 10/APAP 325", {"hydrocodone", "acetaminophen"}),
+    ("Acetaminophen 325 MG/Oxycodone Hydrochloride 5 MG Oral Tablet", {"acetaminophen", "oxycodone"}),
+    ("Nardil 15mg/Zoloft 50mg", {"phenelzine", "sertraline"}),
+    ("Xanax 0.5mg.Zoloft 50mg", {"alprazolam", "sertraline"}),
+    # ... while a unit's own denominator stays part of the dose
+    ("fluticasone 50 mcg/actuation", {"fluticasone"}),
+    ("Zoloft 50mg/day", {"sertraline"}),
+    ("albuterol 90 mcg/puff", {"albuterol"}),
+    # a form word with a dose is an instruction, not a medicine left unnamed
+    ("Zoloft 50 mg and 1 pill at night", {"sertraline"}),
+    ("Flonase, spray in each nostril", {"fluticasone"}),
 ]
 
 
@@ -139,6 +153,12 @@ DOUBTFUL = [
     ("Tylenol Sinus 500 mg", "may be a product with more ingredients"),
     ("Tylenol #9", "may be a product with more ingredients"),
     ("Advil No 2", "'No 2' may be a product with more ingredients"),
+    # a medicine that the line mentions but does not name
+    ("Zoloft and pain meds", "'pain meds' may be a medicine without its name"),
+    ("Zoloft + BP med", "'BP med' may be a medicine without its name"),
+    ("Lexapro and sleeping pills", "'sleeping pills' may be a medicine without its name"),
+    ("Xanax and my blood pressure pill", "'my blood pressure pill' may be a medicine"),
+    ("Zoloft and birth control", "'birth control' may be a medicine without its name"),
     # a name after "without", "w/o" or "no" is one the line says is not taken
     ("Tylenol without codeine", "'without codeine' says a medicine is not taken"),
     ("Tylenol w/o codeine", "'w/o codeine' says a medicine is not taken"),

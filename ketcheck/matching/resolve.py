@@ -356,6 +356,8 @@ class Resolver:
                 found.unchecked += 1  # the entry is in doubt already; more reasons add nothing
             i = end
         _negated_names(found, tokens, labels)
+        if named:
+            _unnamed_medicines(found, tokens, labels)
 
     def _run(
         self,
@@ -831,6 +833,31 @@ def _salt_run_end(labels: list[Label], i: int) -> int:
     ):
         end += 1
     return end
+
+
+def _unnamed_medicines(found: _Found, tokens: list[Token], labels: list[Label]) -> None:
+    """A part of the line with no name but a word for a medicine ("and pain meds") is a doubt."""
+    unnamed, forms = vocab.UNNAMED_MEDICINES, vocab.UNNAMED_FORMS
+    words = [t.word for t in tokens]
+    if unnamed.isdisjoint(words) and forms.isdisjoint(words) and "birth" not in words:
+        return
+    cuts = [i for i, label in enumerate(labels) if label is _SEPARATOR]
+    start = 0
+    for end in [*cuts, len(tokens)]:
+        part = range(start, end)
+        after = words[start - 1] if start else ""
+        start = end + 1
+        if not part or any(labels[k] is _NAME for k in part):
+            continue
+        dosed = any(labels[k] is _STRENGTH for k in part)
+        if any(
+            words[k] in unnamed
+            or (words[k] == "birth" and k + 1 < end and words[k + 1] == "control")
+            or (words[k] in forms and after in vocab.WORD_SEPARATORS and not dosed)
+            for k in part
+        ):
+            text = " ".join([tokens[k].text for k in part])
+            found.doubts.append(f"{text!r} may be a medicine without its name")
 
 
 def _negated_names(found: _Found, tokens: list[Token], labels: list[Label]) -> None:

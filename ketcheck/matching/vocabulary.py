@@ -37,6 +37,7 @@ FORMS = _words(
     transdermal system drug intrauterine vaginal prefilled syringe syringes cartridge device
     disintegrating effervescent enteric coated topical ophthalmic otic rectal buccal
     sublingual shot shots jelly emulsion concentrate chewables dissolvable lollipop
+    application applications applicator applicators applicatorful
     """
 )
 ROUTES = _words(
@@ -157,6 +158,15 @@ PRODUCT_SUFFIXES = _words(
     """
 )
 SEPARATORS = _words(", ; and & + plus / or with also")
+# Words for a medicine that name none ("Zoloft and pain meds", "+ BP med"): a part of a line that
+# holds one and no name is a medicine left unnamed. Form words count only after "and", "plus" or
+# "with" and without a dose ("Zoloft and a sleeping pill", not "Zoloft 50 mg, 1 pill daily").
+UNNAMED_MEDICINES = _words(
+    "med meds medication medications medicine medicines drugs contraceptive contraceptives "
+    "supplement supplements"
+)
+UNNAMED_FORMS = _words("pill pills patch patches shot shots injection injections inhaler inhalers")
+WORD_SEPARATORS = _words("and & + plus with also")
 # Words that say the medicine named right after them is not taken ("Tylenol without codeine",
 # "w/o codeine"): that name is a doubt, never an ingredient and never set aside as a sig word.
 NEGATORS = _words("without no not except excluding")

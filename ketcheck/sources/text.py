@@ -124,13 +124,13 @@ def _attach_lone_instructions(args: list[str]) -> list[str]:
 
 
 def from_lines(text: str) -> list[str]:
-    """Entries from plain text: one per line; blank lines and `# ` comments are skipped.
+    """Entries from plain text: one per line (any line break); blank lines and `# ` comments are skipped.
 
     `#` starts a comment only before a space or at the end of the line, so a numbered
     "#2 Klonopin 1 mg" is an entry. Plain lines carry nothing but their text, so they stay
     strings (`check` accepts both).
     """
-    stripped = (line.strip() for line in text.split("\n"))
+    stripped = (line.strip() for line in text.splitlines())
     return _limited([line for line in stripped if line and not is_comment(line)])
 
 
@@ -141,7 +141,7 @@ def is_comment(line: str) -> bool:
 
 def comment_lines(text: str) -> int:
     """How many lines of plain-text input are comments (stderr reports the count)."""
-    return sum(1 for line in text.split("\n") if is_comment(line.strip()))
+    return sum(1 for line in text.splitlines() if is_comment(line.strip()))
 
 
 def says_none(entries: Sequence[str | Entry]) -> bool:
