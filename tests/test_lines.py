@@ -294,3 +294,21 @@ def test_a_line_of_many_unknown_words_gives_a_few_reasons_and_counts_the_rest(
     assert isinstance(r, Ambiguous | Unresolved)
     assert r.reason.count("is not a known drug name") <= 6
     assert "more runs of unknown words not examined" in r.reason
+
+
+RIVALS = [
+    # typo, the fuzzy winner it used to become, the exact-only (generated) name as close
+    ("Miralex", "pramipexole", "polyethylene glycol"),
+    ("miralex 17 g daily", "pramipexole", "polyethylene glycol"),
+    ("Imiran", "sumatriptan", "azathioprine"),
+]
+
+
+@pytest.mark.parametrize(("typed", "winner", "rival"), RIVALS)
+def test_a_guess_is_refused_when_a_name_matched_only_exactly_is_as_close(
+    resolver: Resolver, typed: str, winner: str, rival: str
+) -> None:
+    _, r = resolver.resolve(typed)
+    assert isinstance(r, Ambiguous), r
+    offered = {i for c in r.candidates for i in c.ingredients}
+    assert {winner, rival} <= offered

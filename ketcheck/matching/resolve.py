@@ -48,6 +48,7 @@ class _Search(NamedTuple):
     """What fuzzy search uses, made on first need: the vocabulary, scorer and rapidfuzz calls."""
 
     vocabulary: list[str]
+    exact_only: list[str]  # names matched only exactly (generated brands): rivals, never winners
     scorer: Callable[..., float]
     scale: float  # from the scorer's range to 0-100
     extract: Callable[..., list[tuple[str, float, int]]]  # rapidfuzz.process.extract
@@ -115,6 +116,7 @@ class Resolver:
         self._keys_by_ingredient: dict[str, list[str]] | None = None
         self._search_with: _Search | None = None
         self._nearby: NearbyIndex | None = None
+        self._rivals: NearbyIndex | None = None
         self._candidates: dict[tuple[NameEntry, float], Candidate] = {}
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._prefixes: frozenset[str] | None = None
@@ -562,8 +564,11 @@ class Resolver:
 
             text = self.lexicon.searchable
             scorer, scale = make_scorer(self.matching.scorer)
+            vocabulary = text.split("\n") if text else []
+            searched = set(vocabulary)
             self._search_with = _Search(
-                vocabulary=text.split("\n") if text else [],
+                vocabulary=vocabulary,
+                exact_only=sorted(k for k in self.lexicon.names if k not in searched),
                 scorer=scorer,
                 scale=scale,
                 extract=process.extract,
@@ -590,7 +595,7 @@ class Resolver:
         names misled more than they helped: "Errin" drew heroin, "Novalgin" Novolin).
         """
         m = self.matching
-        vocabulary, scorer, scale, extract, _ = self._prepare()
+        vocabulary, _, scorer, scale, extract, _ = self._prepare()
         cutoff, kept = m.suggest_floor / scale, m.limit * 4
         if m.scorer != "levenshtein":  # the index's bound holds for plain edit distance only
             hits = extract(key, vocabulary, scorer=scorer, limit=kept, score_cutoff=cutoff)
@@ -650,6 +655,13 @@ class Resolver:
         close_partners = self._close_partners(key, partners, top_score)
         clear = margin is None or margin >= m.margin
         if top_score >= m.threshold and clear and not close_partners:
+            rival = self._rival(key, top_score, ingredients)
+            if rival is not None:
+                top = self._candidate(top_entry, leaders[0][0])
+                return Ambiguous(
+                    reason=f"too close to call between {top.name} and {rival.name}",
+                    candidates=(top, rival),
+                )
             return Resolved(
                 matched=top_entry[0],
                 method=Method.FUZZY,
@@ -681,6 +693,24 @@ class Resolver:
                 reason = f"not a known name; closest is {top.name} ({top.score:.0f}/100)"
             return Ambiguous(reason=reason, candidates=tuple(shown))
         return Unresolved(reason=_NOTHING_CLOSE)
+
+    def _rival(self, key: str, top_score: float, ingredients: tuple[str, ...]) -> Candidate | None:
+        """An exact-only name within the margin of the winner, naming other drugs: "Miralex" is
+        as near MiraLax (a generated brand) as Mirapex, so no guess is safe."""
+        m = self.matching
+        _, names, scorer, scale, extract, _ = self._prepare()
+        if m.scorer == "levenshtein":
+            if self._rivals is None:
+                # a rival comes within the margin of a winner, which has the threshold
+                self._rivals = NearbyIndex(names, (m.threshold - m.margin) / 100.0)
+            _, names = self._rivals.candidates(key)
+        cutoff = (top_score - m.margin) / scale
+        hits = extract(key, names, scorer=scorer, limit=None, score_cutoff=cutoff)
+        for name, raw, _ in sorted(hits, key=lambda hit: (-hit[1], hit[0])):
+            for e in self.lexicon.names.get(name, ()):
+                if self.lexicon.ingredients(e) != ingredients:
+                    return self._candidate(e, float(raw) * scale)
+        return None
 
     def _candidate(self, e: NameEntry, score: float) -> Candidate:
         made = self._candidates.get((e, score))
