@@ -57,6 +57,10 @@ SEVERAL = [
     # a form word with a dose is an instruction, not a medicine left unnamed
     ("Zoloft 50 mg and 1 pill at night", {"sertraline"}),
     ("Flonase, spray in each nostril", {"fluticasone"}),
+    # a time of day is not the PM of a product
+    ("gabapentin 600 mg daily at 5 PM", {"gabapentin"}),
+    ("melatonin 3 mg at 10:30 pm", {"melatonin"}),
+    ("Jornay PM 40 mg at 8 PM", {"methylphenidate"}),
 ]
 
 
@@ -153,6 +157,7 @@ DOUBTFUL = [
     ("Tylenol Sinus 500 mg", "may be a product with more ingredients"),
     ("Tylenol #9", "may be a product with more ingredients"),
     ("Advil No 2", "'No 2' may be a product with more ingredients"),
+    ("Advil 2 PM", "'PM' is not a known drug name"),  # Advil PM, or Advil at 2 pm?
     # a medicine that the line mentions but does not name
     ("Zoloft and pain meds", "'pain meds' may be a medicine without its name"),
     ("Zoloft + BP med", "'BP med' may be a medicine without its name"),

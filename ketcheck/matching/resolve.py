@@ -372,6 +372,8 @@ class Resolver:
     ) -> None:
         """A run of unknown words: a misspelt medicine, harmless words, or a reason to doubt."""
         run = tokens[start:end]
+        if end - start <= 2 and _clock_time(tokens, start, end):
+            return  # "at 5 PM": the time of a dose, not the PM of a product
         words = [t for t in run if t.label is not _JOINER]
         text = " ".join([t.text for t in run])
         keys = [t.key for t in words]
@@ -763,6 +765,7 @@ _MOST_DOUBTS = 6  # reasons given for one entry in doubt; the rest are counted, 
 MOST_PIECES = 80
 _MARKS = "()[]{};,-/+"
 _PRODUCT_DOUBT = "may be a product with more ingredients"
+_CLOCK = re.compile(r"^(1[0-2]|0?[1-9])(:[0-5]\d)?$")
 _NOTHING_CLOSE = "no known drug name is close to this"
 
 
@@ -888,6 +891,17 @@ def _unnamed_medicines(found: _Found, tokens: list[Token], labels: list[Label]) 
         ):
             text = " ".join([tokens[k].text for k in part])
             found.doubts.append(f"{text!r} may be a medicine without its name")
+
+
+def _clock_time(tokens: list[Token], start: int, end: int) -> bool:
+    """True for "10:30 pm", or the "PM" of "at 5 PM": a time of day, not a product word."""
+    last = end - 1
+    if tokens[last].word not in ("am", "pm", "a.m", "p.m") or last == 0 or last - 1 < start - 1:
+        return False
+    hour = _CLOCK.match(tokens[last - 1].text)
+    if hour is None or (end - start == 2) != (last - 1 == start):
+        return False
+    return bool(hour[2]) or (last >= 2 and tokens[last - 2].word in ("at", "@", "by", "around"))
 
 
 def _negated_names(found: _Found, tokens: list[Token], labels: list[Label]) -> None:
