@@ -122,6 +122,11 @@ def test_recent_status_is_kept(kb: KnowledgeBase, tmp_path: Path) -> None:
         ("\n\npatient_id,medication\n,\n", "no rows after the CSV header"),
         ("patient_id,medication\np1,zoloft\np2,  \n", "line 3: empty medication for patient 'p2'"),
         ("patient_id,medication\np1\n", "line 2: expected a patient_id and a medication"),
+        # an unquoted comma would cut the row's last medicine off: never read a subset
+        (
+            "patient_id,medication\np1,zoloft\np1,Zoloft 50 mg,Nardil 15 mg\n",
+            "line 3: 3 fields, but the header has 2; quote a field that holds a comma",
+        ),
         (f"patient_id,medication\np1,{'x' * 200_000}\n", "line 2: unreadable CSV"),
         ("patient_id,medication\np1,zoloft\np1," + "y" * 1001 + "\n", "line 3: medication longer"),
         ('{"patient_id": null, "medications": ["Xanax"]}\n', "line 1: patient_id must be"),

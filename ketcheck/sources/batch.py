@@ -147,6 +147,12 @@ def _csv_runs(source: Source) -> Iterator[tuple[str, int, list[tuple[str, bool]]
                 if not any(cell.strip() for cell in row):
                     continue
                 raise InputError(f"{name}: line {start}: expected a patient_id and a medication")
+            if len(row) > len(head) and any(cell.strip() for cell in row[len(head) :]):
+                # "p1,Zoloft 50 mg,Nardil 15 mg": the field after the last column would be lost
+                raise InputError(
+                    f"{name}: line {start}: {len(row)} fields, but the header has {len(head)}; "
+                    "quote a field that holds a comma"
+                )
             pid, med = row[pid_col].strip(), row[med_col].replace("\x00", "").strip()
             if not pid:
                 if not med and not any(cell.strip() for cell in row):
