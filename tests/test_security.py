@@ -312,6 +312,32 @@ def test_d25_an_edit_that_keeps_size_and_mtime_is_still_seen(data_copy: Path) ->
     assert load_bundled().version != before
 
 
+def test_an_edit_to_a_patient_table_that_keeps_size_and_mtime_is_seen(data_copy: Path) -> None:
+    from ketcheck.kb.patient import load_patient_tables
+
+    load_patient_tables.cache_clear()
+    before = load_bundled().version
+    htn = load_patient_tables().conditions["htn"].severity["ketamine"]
+    table = data_copy / "conditions.toml"
+    st = table.stat()
+    text = table.read_text()
+    start = text.index('id = "htn"')
+    at = text.index("severity_ketamine", start)
+    line_end = text.index("\n", at)
+    line = text[at:line_end]
+    other = "major" if htn.label != "major" else "minor"
+    edited = line.replace(f'"{htn.label}"', f'"{other}"')
+    table.write_text(text[:at] + edited + text[line_end:])
+    os.utime(table, ns=(st.st_atime_ns, st.st_mtime_ns))
+    load_bundled.cache_clear()
+    load_patient_tables.cache_clear()
+    try:
+        assert load_patient_tables().conditions["htn"].severity["ketamine"].label == other
+        assert load_bundled().version != before  # the data version covers every data file
+    finally:
+        load_patient_tables.cache_clear()
+
+
 # --- D8, D11, D19, D21: what reaches the terminal and the page --------------------------------
 
 HOSTILE_NAME = "evil\x1b]0;pwned\x07<img src=x onerror=alert(1)>\u202e\u061c.toml"

@@ -32,6 +32,8 @@ _TABLES = (
 )
 _FOLDERS = ("ingredients", "products")
 _GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
+# The patient-context tables (read by kb/patient.py): parsed apart, but part of the data version.
+PATIENT_TABLES = ("conditions.toml", "doses.toml", "halflives.toml")
 # Bump when the packing or the file layout changes (8: main's packing 7 behind a header with the
 # payload's CRC-32); record fields are checked by layout.
 CACHE_FORMAT = 8
@@ -76,7 +78,8 @@ def source_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
 
 
 def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
-    """Parse every data file; returns the parsed sources and a hash of their bytes."""
+    """Parse every data file; returns the parsed sources and a hash of their bytes (the
+    patient-context tables' bytes too, so the data version covers every file)."""
     import hashlib
     import tomllib
 
@@ -105,6 +108,10 @@ def read_sources(root: Traversable) -> tuple[dict[str, Any], str]:
             raise DataError(f"data/{name}: invalid TOML: {exc}") from None
         except RecursionError:
             raise DataError(f"data/{name}: invalid TOML: nested too deeply") from None
+    for name in PATIENT_TABLES:
+        f = root / name
+        if f.is_file():
+            digest.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
     return sources, digest.hexdigest()
 
 
@@ -128,7 +135,7 @@ def _fingerprint(root: Traversable) -> str | None:
         # ctime as well as mtime: `touch -r` can restore an mtime, but not the change time.
         return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
-    for name in (*_TABLES, *_GENERATED):
+    for name in (*_TABLES, *_GENERATED, *PATIENT_TABLES):
         try:
             st = os.stat(os.path.join(base, name))
         except OSError:

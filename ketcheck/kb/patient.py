@@ -10,6 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ketcheck.errors import DataError
+from ketcheck.kb.load import PATIENT_TABLES
 from ketcheck.kb.spec import Key, Kind, Spec
 from ketcheck.model import Route, Severity
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from ketcheck.kb.knowledge import KnowledgeBase
 
-FILES = ("conditions.toml", "doses.toml", "halflives.toml")
+FILES = PATIENT_TABLES
 PHRASES_KEY = "phrases"  # the cache also keeps the computed phrase keys
 CACHE_FORMAT = 2
 _ID = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
@@ -836,7 +837,8 @@ def _fingerprint(root: Traversable) -> str | None:
             st = os.stat(os.path.join(os.fspath(root), name))
         except OSError:
             continue
-        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+        # ctime as well as mtime: `touch -r` can restore an mtime, but not the change time
+        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
     text = "\n".join(parts).encode()
     return f"{crc32(text):08x}{crc32(text[::-1]):08x}"
 
