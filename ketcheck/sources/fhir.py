@@ -207,8 +207,8 @@ class _Reader:
             elif not targets and _short(ref).startswith("Patient/"):
                 found.setdefault(_absolute(ref, base), None)
         # A bare Patient/p1 is the same patient as a full URL ending in it.
-        full = [k for k in found if "://" in k or k.startswith("urn:")]
-        patients = [k for k in found if k in full or not any(f.endswith("/" + k) for f in full)]
+        tails = {_short(k) for k in found if "://" in k}
+        patients = [k for k in found if "://" in k or k.startswith("urn:") or k not in tails]
         if len(patients) > 1:
             shown = ", ".join(patients[:_SHOWN_PATIENTS])
             more = "" if len(patients) <= _SHOWN_PATIENTS else ", …"
