@@ -196,7 +196,9 @@ def _gather(
         return [], warnings, None  # conditions or a blood pressure alone: nothing else to read
     from ketcheck.sources.patient import given_in
 
-    entries = inputs.from_text(decoded.text)  # RxNorm codes resolve in the check
+    got = inputs.read_text(decoded.text)  # RxNorm codes resolve in the check
+    entries = got.entries
+    warnings.extend(got.warnings)
     if not inputs.looks_like_json(decoded.text):
         comments = inputs.comment_lines(decoded.text)
         if comments:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import ketcheck
 from ketcheck.errors import InputError
 from ketcheck.model import Entry, Method, Resolved, Unresolved
-from ketcheck.sources.fhir import entries_from_fhir
+from ketcheck.sources.fhir import entries_from_fhir, read_fhir
 from ketcheck.sources.text import from_text
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -347,3 +348,492 @@ def test_cli_nilknown_list_is_a_complete_empty_report() -> None:
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["medications"] == [] and report["summary"]["complete"] is True
+
+
+def searchset(server: str, *resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"fullUrl": f"{server}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
+        ],
+    }
+
+
+def collection(*bundles: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": b} for b in bundles],
+    }
+
+
+def medication(rid: str, text: str) -> dict[str, Any]:
+    return {"resourceType": "Medication", "id": rid, "code": {"text": text}}
+
+
+def by_reference(rid: str, ref: str, **extra: Any) -> dict[str, Any]:
+    return record(
+        "MedicationRequest", None, id=rid, medicationReference={"reference": ref}, **extra
+    )
+
+
+def test_relative_references_resolve_against_their_own_server() -> None:
+    doc = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "resource": searchset(
+                    "https://a.example/fhir",
+                    by_reference("1", "Medication/1"),
+                    medication("1", "sertraline 50 mg"),
+                )
+            },
+            {
+                "resource": searchset(
+                    "https://b.example/fhir",
+                    by_reference("1", "Medication/1"),
+                    medication("1", "phenelzine 15 mg"),
+                )
+            },
+        ],
+    }
+    assert texts(read(doc)) == ["sertraline 50 mg", "phenelzine 15 mg"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "full_url"),
+    [
+        (
+            "urn:uuid:6b2d0c3e-1f7a-4c8e-9d51-0a9b7c3e2f10",
+            "urn:uuid:6b2d0c3e-1f7a-4c8e-9d51-0a9b7c3e2f10",
+        ),
+        ("https://a.example/fhir/Medication/1", "https://a.example/fhir/Medication/1"),
+        ("https://a.example/fhir/Medication/1/_history/2", "https://a.example/fhir/Medication/1"),
+    ],
+)
+def test_urn_and_absolute_references_resolve_exactly(ref: str, full_url: str) -> None:
+    other = "https://b.example/fhir/Medication/1"
+    doc = bundle(
+        by_reference("r", ref),
+        **{full_url: medication("1", "Nardil"), other: medication("1", "Zoloft")},
+    )
+    assert texts(read(doc)) == ["Nardil", "Zoloft"]  # Zoloft: named by no record, read alone
+
+
+def test_a_reference_two_different_resources_answer_is_unresolved_and_both_are_read() -> None:
+    doc = bundle(
+        by_reference("r", "Medication/1"),
+        medication("1", "sertraline 50 mg"),
+        medication("1", "phenelzine 15 mg"),
+    )
+    first, *rest = read(doc)
+    assert first.problem is not None and "matches 2 different resources" in first.problem
+    assert texts(rest) == ["sertraline 50 mg", "phenelzine 15 mg"]
+    report = ketcheck.check([first, *rest])
+    assert report.summary.complete is False
+    assert "phenelzine" in {i for m in report.medications for i in m.ingredients}
+
+
+def test_the_same_resource_given_twice_is_one_resource() -> None:
+    doc = bundle(
+        by_reference("r", "Medication/1"), medication("1", "Nardil"), medication("1", "Nardil")
+    )
+    assert texts(read(doc)) == ["Nardil"]
+
+
+PATIENT_1 = {"resourceType": "Patient", "id": "p1"}
+PATIENT_2 = {"resourceType": "Patient", "id": "p2"}
+
+
+def about(text: str, patient: str) -> dict[str, Any]:
+    return record("MedicationStatement", text, subject={"reference": patient})
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        bundle(
+            PATIENT_1, PATIENT_2, about("sertraline", "Patient/p1"), about("Nardil", "Patient/p2")
+        ),
+        bundle(about("sertraline", "Patient/p1"), about("Nardil", "Patient/p2")),
+        bundle(PATIENT_1, about("Nardil", "Patient/p2")),
+        collection(  # the same id on two servers: two patients
+            searchset("https://a.example/fhir", {**about("Zoloft", "Patient/p1"), "id": "s1"}),
+            searchset("https://b.example/fhir", {**about("Nardil", "Patient/p1"), "id": "s2"}),
+        ),
+    ],
+)
+def test_a_bundle_of_more_than_one_patient_is_refused(doc: dict[str, Any]) -> None:
+    with pytest.raises(InputError, match=r"covers 2 patients.*ketcheck batch"):
+        read(doc)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        bundle(PATIENT_1, about("sertraline", "Patient/p1"), about("Nardil", "Patient/p1")),
+        bundle(
+            about("sertraline", "Patient/p1"), **{"https://a.example/fhir/Patient/p1": PATIENT_1}
+        ),
+        bundle(about("sertraline", "urn:uuid:p"), **{"urn:uuid:p": PATIENT_1}),
+    ],
+)
+def test_one_patient_named_several_ways_is_one_patient(doc: dict[str, Any]) -> None:
+    assert read(doc)
+
+
+def test_cli_refuses_two_patients_with_one_line_and_exit_2() -> None:
+    from typer.testing import CliRunner
+
+    from ketcheck.cli import app
+
+    doc = bundle(
+        PATIENT_1, PATIENT_2, about("sertraline", "Patient/p1"), about("Nardil", "Patient/p2")
+    )
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=json.dumps(doc))
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "2 patients" in line and "internal error" not in line
+
+
+def contained_medication(med: dict[str, Any]) -> dict[str, Any]:
+    return by_reference("r", "#m", contained=[{"resourceType": "Medication", "id": "m", **med}])
+
+
+def ingredient(concept: dict[str, Any]) -> dict[str, Any]:
+    return {"itemCodeableConcept": concept}
+
+
+@pytest.mark.parametrize(
+    ("med", "text", "ingredients"),
+    [
+        (  # the brand names less than the ingredient list: both, never the code's subset
+            {
+                "code": {"text": "Tylenol"},
+                "ingredient": [
+                    ingredient({"text": "acetaminophen"}),
+                    ingredient({"text": "codeine phosphate"}),
+                ],
+            },
+            "Tylenol (acetaminophen / codeine phosphate)",
+            ("acetaminophen", "codeine"),
+        ),
+        (  # a name that already says every ingredient is kept as it is
+            {
+                "code": {"text": "buprenorphine 8 MG / naloxone 2 MG Sublingual Tablet"},
+                "ingredient": [
+                    ingredient({"text": "buprenorphine"}),
+                    ingredient({"text": "naloxone"}),
+                ],
+            },
+            "buprenorphine 8 MG / naloxone 2 MG Sublingual Tablet",
+            ("buprenorphine", "naloxone"),
+        ),
+        (  # ingredients coded only by RxNorm resolve by the bundled code table
+            {
+                "ingredient": [
+                    ingredient({"coding": [{"system": RXNORM, "code": "1819"}]}),
+                    ingredient({"coding": [{"system": RXNORM, "code": "7242"}]}),
+                ]
+            },
+            "buprenorphine / naloxone",
+            ("buprenorphine", "naloxone"),
+        ),
+        (  # R5: an ingredient's item is a CodeableReference
+            {
+                "code": {"text": "Tylenol"},
+                "ingredient": [
+                    {"item": {"concept": {"text": "acetaminophen"}}},
+                    {"item": {"concept": {"coding": [{"system": RXNORM, "code": "2670"}]}}},
+                ],
+            },
+            "Tylenol (acetaminophen / codeine)",
+            ("acetaminophen", "codeine"),
+        ),
+    ],
+)
+def test_a_medication_is_named_by_its_code_and_every_ingredient(
+    med: dict[str, Any], text: str, ingredients: tuple[str, ...]
+) -> None:
+    (entry,) = read(contained_medication(med))
+    assert entry.text == text and entry.problem is None
+    (checked,) = ketcheck.check([entry]).medications
+    assert set(checked.ingredients) == set(ingredients)
+
+
+def test_a_code_only_medication_with_ingredients_keeps_its_code_to_compare() -> None:
+    med = {
+        "code": {"coding": [{"system": RXNORM, "code": "197591"}]},
+        "ingredient": [ingredient({"text": "sertraline"})],
+    }
+    (entry,) = read(contained_medication(med))
+    assert (entry.text, entry.rxcui) == ("sertraline", "197591")
+    (checked,) = ketcheck.check([entry]).medications
+    assert checked.status.value == "ambiguous"  # the code is diazepam: a person decides
+
+
+@pytest.mark.parametrize(
+    ("doc", "reason"),
+    [
+        (
+            {
+                "resourceType": "Bundle",
+                "entry": [
+                    {"resource": "MedicationStatement Nardil"},
+                    {"resource": record("MedicationStatement", "Zoloft")},
+                ],
+            },
+            "Bundle entry 1 resource is a string, not a FHIR resource",
+        ),
+        (
+            {
+                "resourceType": "Bundle",
+                "entry": [7, {"resource": record("MedicationStatement", "Zoloft")}],
+            },
+            "Bundle entry 1 is a number, not a Bundle entry",
+        ),
+        (
+            contained_medication(
+                {"ingredient": [ingredient({"text": "buprenorphine"}), "naloxone"]}
+            ),
+            "ingredient 2 is a string, not an object",
+        ),
+        (
+            contained_medication(
+                {
+                    "code": {"text": "Suboxone"},
+                    "ingredient": [ingredient({"text": "buprenorphine"}), {}],
+                }
+            ),
+            "Medication/m ingredient 2 names nothing ketcheck can read",
+        ),
+        (
+            contained_medication(
+                {"ingredient": [ingredient({"coding": [{"system": RXNORM, "code": "999999"}]})]}
+            ),
+            "RxNorm code 999999 is not in the bundled code list",
+        ),
+        (
+            {
+                "resourceType": "List",
+                "title": "Medications",
+                "entry": [{"item": {"display": "Zoloft"}}, "Nardil 15 mg"],
+            },
+            "List item 2 is a string, not a List entry",
+        ),
+        (
+            {
+                "resourceType": "List",
+                "title": "Medications",
+                "entry": [{"item": {"display": "Zoloft"}}, {"item": "Nardil 15 mg"}],
+            },
+            "List item 2 item is a string, not a reference",
+        ),
+    ],
+)
+def test_a_malformed_member_is_an_unresolved_entry(doc: dict[str, Any], reason: str) -> None:
+    entries = read(doc)
+    problems = [e.problem for e in entries if e.problem]
+    assert len(problems) == 1 and reason in problems[0], problems
+    assert ketcheck.check(entries).summary.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"resourceType": "Bundle", "entry": 5}, "Bundle: entry must be an array, not a number"),
+        ({"resourceType": "Bundle", "link": 5, "entry": []}, "link must be an array"),
+        (
+            record("MedicationStatement", None, medicationCodeableConcept={"coding": 5}),
+            "medicationCodeableConcept: coding must be an array",
+        ),
+        (
+            record("MedicationStatement", None, medicationCodeableConcept={"coding": [5]}),
+            "medicationCodeableConcept.coding item 1 must be an object",
+        ),
+        (
+            record("MedicationStatement", None, medicationCodeableConcept={"text": 5}),
+            "medicationCodeableConcept.text must be a string",
+        ),
+        (
+            record("MedicationStatement", None, medicationCodeableConcept="Zoloft"),
+            "medicationCodeableConcept must be an object, not a string",
+        ),
+        (record("MedicationStatement", "Zoloft", contained=5), "contained must be an array"),
+        (
+            record("MedicationStatement", "Zoloft", contained=["x"]),
+            "contained item 1 must be a resource",
+        ),
+        (contained_medication({"ingredient": 5}), "Medication/m: ingredient must be an array"),
+        (
+            contained_medication({"code": {"coding": 7}}),
+            "Medication/m code: coding must be an array",
+        ),
+        ({"resourceType": "List", "entry": 3}, "List: entry must be an array"),
+        (
+            {"resourceType": "List", "emptyReason": {"coding": 4}},
+            "emptyReason: coding must be an array",
+        ),
+        ({"resourceType": "List", "emptyReason": "nilknown"}, "emptyReason must be an object"),
+        (
+            record("MedicationRequest", "Nardil", doNotPerform="yes"),
+            "doNotPerform must be true or false",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_json_type_is_an_input_error_naming_it(
+    doc: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InputError, match=re.escape(field)):
+        read(doc)
+
+
+def test_cli_wrong_json_type_is_a_one_line_input_error() -> None:
+    from typer.testing import CliRunner
+
+    from ketcheck.cli import app
+
+    doc = bundle(record("MedicationStatement", None, medicationCodeableConcept={"coding": 5}))
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=json.dumps(doc))
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "coding must be an array" in line and "internal error" not in line
+
+
+@pytest.mark.parametrize(
+    ("resource", "warning"),
+    [
+        (
+            record("MedicationRequest", "Nardil 15 mg", status="cancelled", id="r"),
+            "skipped 1 cancelled record: Nardil 15 mg (MedicationRequest/r)",
+        ),
+        (
+            record("MedicationStatement", "Nardil", status="entered-in-error", id="s"),
+            "skipped 1 entered-in-error record: Nardil (MedicationStatement/s)",
+        ),
+        (
+            record("MedicationAdministration", "Nardil", status="not-done", id="a"),
+            "skipped 1 not-done record: Nardil (MedicationAdministration/a)",
+        ),
+        (
+            record("MedicationRequest", "Nardil 15 mg", doNotPerform=True, id="r"),
+            "skipped 1 do-not-perform record: Nardil 15 mg (MedicationRequest/r)",
+        ),
+        (
+            bundle(
+                by_reference("r", "Medication/m", status="cancelled"), medication("m", "Nardil")
+            ),
+            "skipped 1 cancelled record: Nardil (MedicationRequest/r)",
+        ),
+        (
+            {
+                "resourceType": "List",
+                "id": "l",
+                "status": "entered-in-error",
+                "entry": [{"item": {"display": "Nardil"}}],
+            },
+            "skipped 1 entered-in-error record: List/l",
+        ),
+    ],
+)
+def test_a_skipped_record_is_named_in_a_warning(resource: dict[str, Any], warning: str) -> None:
+    # A Medication named only by a skipped record is skipped with it.
+    got = read_fhir(bundle(record("MedicationStatement", "sertraline"), resource))
+    assert texts(got.entries) == ["sertraline"]
+    assert got.warnings == (f"FHIR: {warning}",)
+
+
+def test_cli_reports_the_skipped_records_in_the_warnings() -> None:
+    from typer.testing import CliRunner
+
+    from ketcheck.cli import app
+
+    doc = bundle(
+        record("MedicationStatement", "sertraline"),
+        record("MedicationRequest", "Nardil", status="cancelled", id="r1"),
+        record("MedicationRequest", "Nardil", status="cancelled", id="r1"),
+    )
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=json.dumps(doc))
+    report = json.loads(result.stdout)
+    assert report["warnings"] == [
+        "FHIR: skipped 2 cancelled records: Nardil (MedicationRequest/r1) (x2)"
+    ]
+    assert "skipped 2 cancelled records" in result.stderr
+
+
+def paged(page: int, *, next_page: bool) -> dict[str, Any]:
+    url = "https://x.example/fhir/MedicationStatement?patient=1"
+    links = [{"relation": "self", "url": f"{url}&page={page}"}]
+    if next_page:
+        links.append({"relation": "next", "url": f"{url}&page={page + 1}"})
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": 2,
+        "link": links,
+        "entry": [{"resource": record("MedicationStatement", ["Zoloft", "Nardil"][page - 1])}],
+    }
+
+
+def test_a_page_of_search_results_makes_the_check_incomplete() -> None:
+    entries = read(paged(1, next_page=True))
+    assert texts(entries) == ["Zoloft", "Bundle next page"]
+    assert entries[1].problem is not None and "a page that was not read" in entries[1].problem
+    assert ketcheck.check(entries).summary.exit_code == 3
+
+
+def test_every_page_given_together_is_whole() -> None:
+    doc = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": paged(1, next_page=True)}, {"resource": paged(2, next_page=False)}],
+    }
+    assert texts(read(doc)) == ["Zoloft", "Nardil"]
+
+
+def a_list(code: dict[str, Any] | None, title: str | None = None) -> dict[str, Any]:
+    lst: dict[str, Any] = {
+        "resourceType": "List",
+        "status": "current",
+        "mode": "snapshot",
+        "entry": [{"item": {"display": "Nardil 15 mg TID"}}],
+    }
+    if code is not None:
+        lst["code"] = code
+    if title is not None:
+        lst["title"] = title
+    return lst
+
+
+@pytest.mark.parametrize(
+    ("lst", "read_items"),
+    [
+        (a_list({"coding": [{"system": "http://loinc.org", "code": "10160-0"}]}), True),
+        (a_list({"coding": [{"system": "http://loinc.org", "code": "52471-0"}]}), True),
+        (
+            a_list(
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/list-example-use-codes",
+                            "code": "medications",
+                        }
+                    ]
+                }
+            ),
+            True,
+        ),
+        (a_list(None), True),  # a list that does not say what it lists: its items are read
+        (a_list({"coding": [{"system": "http://example.org/lists", "code": "x1"}]}), True),
+        (a_list(None, title="Current medications"), True),
+        (a_list({"coding": [{"system": "http://loinc.org", "code": "11450-4"}]}), False),
+        (a_list(None, title="Problem list"), False),
+    ],
+)
+def test_display_only_items_of_a_medication_list_are_read(
+    lst: dict[str, Any], read_items: bool
+) -> None:
+    entries = read(bundle(record("MedicationStatement", "sertraline"), lst))
+    assert texts(entries) == ["sertraline", "Nardil 15 mg TID"][: 2 if read_items else 1]

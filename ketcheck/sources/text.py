@@ -157,15 +157,28 @@ def looks_like_json(text: str) -> bool:
     return bool(_JSON_START.match(text))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Read:
+    """Entries from stdin or a file, and warnings about records the input holds but skips."""
+
+    entries: Sequence[str | Entry]
+    warnings: tuple[str, ...] = ()
+
+
 def from_text(
     text: str, *, rxnorm: Callable[[str], str | None] | None = None
 ) -> Sequence[str | Entry]:
     """Entries from stdin or a file: JSON (array or FHIR) when it looks like JSON, else lines."""
+    return read_text(text, rxnorm=rxnorm).entries
+
+
+def read_text(text: str, *, rxnorm: Callable[[str], str | None] | None = None) -> Read:
+    """Entries and input warnings from stdin or a file (FHIR names the records it skips)."""
     if not looks_like_json(text):
         lines = from_lines(text)
         if not lines:
             raise InputError("no medications found in the input (blank lines and # comments only)")
-        return lines
+        return Read(entries=lines)
     import json  # only JSON and FHIR input need it
 
     try:
@@ -178,16 +191,29 @@ def from_text(
         raise InputError("invalid JSON: nested too deeply") from None
     except ValueError as exc:  # an integer longer than Python's 4,300-digit limit
         raise InputError(f"invalid JSON: {exc}") from None
-    return from_json(doc, rxnorm=rxnorm)
+    return read_json(doc, rxnorm=rxnorm)
 
 
 def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None) -> list[Entry]:
     """Entries from parsed JSON: an array of names or objects, or FHIR R4 resources."""
-    from ketcheck.sources.fhir import entries_from_fhir, is_fhir
+    return _json_entries(doc, rxnorm=rxnorm)[0]
+
+
+def read_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None) -> Read:
+    """Entries and input warnings from parsed JSON: names, objects, or FHIR resources."""
+    entries, warnings = _json_entries(doc, rxnorm=rxnorm)
+    return Read(entries=entries, warnings=warnings)
+
+
+def _json_entries(
+    doc: object, *, rxnorm: Callable[[str], str | None] | None
+) -> tuple[list[Entry], tuple[str, ...]]:
+    from ketcheck.sources.fhir import is_fhir, read_fhir
 
     if is_fhir(doc):
         assert isinstance(doc, dict)
-        return _limited(entries_from_fhir(doc, rxnorm=rxnorm))
+        got = read_fhir(doc, rxnorm=rxnorm)
+        return _limited(got.entries), got.warnings
     if isinstance(doc, dict) and isinstance(doc.get("medications"), list):
         from ketcheck.sources.patient import check_object
 
@@ -212,7 +238,7 @@ def from_json(doc: object, *, rxnorm: Callable[[str], str | None] | None = None)
         if not text:
             raise InputError(f"JSON item {i + 1}: empty medication name")
         out.append(Entry(text=text, recent=recent))
-    return _limited(out)
+    return _limited(out), ()
 
 
 def _limited(entries: Sequence[E]) -> list[E]:
