@@ -1,11 +1,13 @@
 """Patient context from FHIR R4: active Conditions, pregnancy and blood-pressure Observations,
-and AllergyIntolerance to ketamine or esketamine."""
+and AllergyIntolerance to ketamine or esketamine, in bundles nested at any depth."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any, NoReturn
 
+from ketcheck.errors import InputError
 from ketcheck.patient import ConditionEntry
 
 SNOMED = "http://snomed.info/sct"
@@ -24,131 +26,219 @@ REFUTED = frozenset({"refuted", "entered-in-error"})
 UNCERTAIN = frozenset({"unconfirmed", "provisional", "differential"})
 
 
-def _codes(concept: object) -> tuple[str, ...]:
-    if not isinstance(concept, dict):
-        return ()
-    out = []
-    for c in concept.get("coding", []) or []:
-        if not isinstance(c, dict) or not isinstance(c.get("code"), str):
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else "a string"
+
+
+class _Resource:
+    """One resource as read: typed access to its fields, errors naming the resource and field."""
+
+    __slots__ = ("body", "where")
+
+    def __init__(self, body: Mapping[str, Any], where: str) -> None:
+        self.body = body
+        self.where = where
+
+    def fail(self, field: str, expected: str, value: object) -> NoReturn:
+        """A one-line input error: which resource, which field, what it should be."""
+        raise InputError(f"FHIR {self.where}: {field} must be {expected}, not {_json_kind(value)}")
+
+    def get(self, path: str, kind: type, expected: str) -> Any:
+        """The value at a dotted path (None when absent or null); a wrong type is an input error."""
+        value: Any = self.body
+        walked: list[str] = []
+        for key in path.split("."):
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                self.fail(".".join(walked), "an object", value)
+            walked.append(key)
+            value = value.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
+            self.fail(path, expected, value)
+        return value
+
+    def concept(self, path: str) -> _Concept:
+        """The CodeableConcept at a path (empty when absent)."""
+        return _Concept(self, path, self.get(path, dict, "an object (a CodeableConcept)"))
+
+
+class _Concept:
+    """A CodeableConcept of a resource, its codings checked as they are read."""
+
+    __slots__ = ("codings", "text")
+
+    def __init__(self, owner: _Resource, path: str, body: Mapping[str, Any] | None) -> None:
+        body = body or {}
+        text = body.get("text")
+        if text is not None and not isinstance(text, str):
+            owner.fail(f"{path}.text", "a string", text)
+        codings = body.get("coding")
+        if codings is None:
+            codings = []
+        if not isinstance(codings, list):
+            owner.fail(f"{path}.coding", "an array", codings)
+        self.text = text.strip() if isinstance(text, str) and text.strip() else None
+        self.codings: list[tuple[str | None, str | None, str | None]] = []
+        for i, c in enumerate(codings):
+            where = f"{path}.coding[{i}]"
+            if not isinstance(c, dict):
+                owner.fail(where, "an object", c)
+            fields = []
+            for key in ("system", "code", "display"):
+                value = c.get(key)
+                if value is not None and not isinstance(value, str):
+                    owner.fail(f"{where}.{key}", "a string", value)
+                fields.append(value)
+            self.codings.append((fields[0], fields[1], fields[2]))
+
+    def codes(self, system: str | tuple[str, ...]) -> list[str]:
+        """The codes of the codings in a system (or any of several), in order."""
+        systems = (system,) if isinstance(system, str) else system
+        return [code for sys_, code, _ in self.codings if sys_ in systems and code]
+
+    def first_code(self) -> str:
+        """The first coding's code, lower case ("" when none): how statuses are given."""
+        return next((code.lower() for _, code, _ in self.codings if code), "")
+
+    def name(self) -> str | None:
+        """The text, else the first coding display."""
+        if self.text:
+            return self.text
+        return next((d.strip() for _, _, d in self.codings if d and d.strip()), None)
+
+
+def _resources(doc: Mapping[str, Any]) -> Iterator[_Resource]:
+    """Every resource in document order, entering Bundles nested at any depth (no recursion)."""
+    stack: list[tuple[Mapping[str, Any], str]] = [(doc, "")]
+    while stack:
+        body, path = stack.pop()
+        kind = body.get("resourceType")
+        rid = body.get("id")
+        named = f"{kind}/{rid}" if isinstance(rid, str) and rid else f"{kind} at {path}"
+        resource = _Resource(body, named if path or rid else str(kind))
+        if kind != "Bundle":
+            yield resource
             continue
-        if c.get("system") == SNOMED:
-            out.append(f"snomed:{c['code']}")
-        elif c.get("system") in ICD10:
-            out.append(f"icd10:{c['code']}")
-    return tuple(out)
+        entries = resource.get("entry", list, "an array")
+        children = []
+        for i, e in enumerate(entries or []):
+            at = f"{path}.entry[{i}]" if path else f"Bundle.entry[{i}]"
+            if not isinstance(e, dict):
+                raise InputError(f"FHIR {at} must be an object, not {_json_kind(e)}")
+            inner = e.get("resource")
+            if inner is None:
+                continue  # a batch-response entry may carry only a response
+            if not isinstance(inner, dict):
+                raise InputError(f"FHIR {at}.resource must be an object, not {_json_kind(inner)}")
+            children.append((inner, f"{at}.resource"))
+        stack.extend(reversed(children))
 
 
-def _text(concept: object) -> str | None:
-    if not isinstance(concept, dict):
+def _number(r: _Resource, body: Mapping[str, Any], path: str) -> int | None:
+    """A valueQuantity's value rounded to a whole number (None when absent)."""
+    quantity = body.get("valueQuantity")
+    if quantity is None:
         return None
-    if isinstance(concept.get("text"), str) and concept["text"].strip():
-        return str(concept["text"]).strip()
-    for c in concept.get("coding", []) or []:
-        if isinstance(c, dict) and isinstance(c.get("display"), str) and c["display"].strip():
-            return str(c["display"]).strip()
-    return None
+    if not isinstance(quantity, dict):
+        r.fail(f"{path}valueQuantity", "an object", quantity)
+    value = quantity.get("value")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        r.fail(f"{path}valueQuantity.value", "a finite number", value)
+    return round(value)
 
 
-def _status(resource: Mapping[str, Any], key: str) -> str:
-    concept = resource.get(key)
-    if isinstance(concept, dict):
-        for c in concept.get("coding", []) or []:
-            if isinstance(c, dict) and isinstance(c.get("code"), str):
-                return str(c["code"]).lower()
-    return ""
-
-
-def _loinc(concept: object) -> set[str]:
-    if not isinstance(concept, dict):
-        return set()
-    return {
-        str(c.get("code"))
-        for c in concept.get("coding", []) or []
-        if isinstance(c, dict) and c.get("system") == LOINC
-    }
-
-
-def _resources(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    if doc.get("resourceType") == "Bundle":
-        return [
-            e["resource"]
-            for e in doc.get("entry", []) or []
-            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-        ]
-    return [doc]
-
-
-def _condition(r: Mapping[str, Any]) -> ConditionEntry | None:
-    clinical = _status(r, "clinicalStatus")
-    verification = _status(r, "verificationStatus")
+def _condition(r: _Resource) -> ConditionEntry | None:
+    clinical = r.concept("clinicalStatus").first_code()
+    verification = r.concept("verificationStatus").first_code()
     if clinical in INACTIVE or verification == "entered-in-error":
         return None
-    code = r.get("code")
-    text = _text(code) or f"Condition/{r.get('id', '?')} (no text)"
+    code = r.concept("code")
+    rid = r.get("id", str, "a string")
+    text = code.name() or f"Condition/{rid or '?'} (no text)"
     if verification in UNCERTAIN:
         text = f"r/o {text}"
     return ConditionEntry(
         text=text,
-        codes=_codes(code),
+        codes=(
+            *(f"snomed:{c}" for c in code.codes(SNOMED)),
+            *(f"icd10:{c}" for c in code.codes(ICD10)),
+        ),
         history=clinical in HISTORY,
         negated=verification == "refuted",
     )
 
 
-def _observation(r: Mapping[str, Any]) -> tuple[ConditionEntry | None, str | None, str]:
+def _observation(r: _Resource) -> tuple[ConditionEntry | None, str | None, str]:
     """(condition, blood pressure text, effective time) from one Observation."""
-    if str(r.get("status", "")).lower() in ("entered-in-error", "cancelled"):
+    if (r.get("status", str, "a string") or "").lower() in ("entered-in-error", "cancelled"):
         return None, None, ""
-    when = str(r.get("effectiveDateTime") or r.get("issued") or "")
-    codes = _loinc(r.get("code"))
-    value = r.get("valueCodeableConcept")
+    when = r.get("effectiveDateTime", str, "a string") or r.get("issued", str, "a string") or ""
+    codes = set(r.concept("code").codes(LOINC))
+    value = r.concept("valueCodeableConcept")
     if PREGNANCY_STATUS in codes:
-        snomed = {c.split(":", 1)[1] for c in _codes(value) if c.startswith("snomed:")}
+        snomed = set(value.codes(SNOMED))
         if PREGNANT in snomed:
             return ConditionEntry(text="pregnant", codes=(f"snomed:{PREGNANT}",)), None, when
         if NOT_PREGNANT in snomed:
             return ConditionEntry(text="pregnant", negated=True), None, when
-        text = _text(value)
+        text = value.name()
         return (ConditionEntry(text=f"pregnancy status: {text}") if text else None), None, when
     if BREASTFEEDING_STATUS in codes:
-        text = (_text(value) or "").lower()
+        text = (value.name() or "").lower()
         if text and ("not" in text or text.strip() == "no"):
             return ConditionEntry(text="breastfeeding", negated=True), None, when
         return (ConditionEntry(text="breastfeeding") if text else None), None, when
     if codes & set(BP_PANEL) or codes & {SYSTOLIC}:
         systolic = diastolic = None
-        for comp in r.get("component", []) or []:
+        for i, comp in enumerate(r.get("component", list, "an array") or []):
+            where = f"component[{i}]"
             if not isinstance(comp, dict):
+                r.fail(where, "an object", comp)
+            value_ = _number(r, comp, f"{where}.")
+            c = set(_Concept(r, f"{where}.code", _component_code(r, comp, where)).codes(LOINC))
+            if value_ is None:
                 continue
-            q = comp.get("valueQuantity")
-            value_ = q.get("value") if isinstance(q, dict) else None
-            if not isinstance(value_, int | float):
-                continue
-            c = _loinc(comp.get("code"))
             if SYSTOLIC in c:
-                systolic = round(value_)
+                systolic = value_
             elif DIASTOLIC in c:
-                diastolic = round(value_)
-        q = r.get("valueQuantity")
-        if systolic is None and SYSTOLIC in codes and isinstance(q, dict):
-            v = q.get("value")
-            systolic = round(v) if isinstance(v, int | float) else None
+                diastolic = value_
+        if systolic is None and SYSTOLIC in codes:
+            systolic = _number(r, r.body, "")
         if systolic is not None:
             bp = f"{systolic}/{diastolic}" if diastolic is not None else f"SBP {systolic}"
             return None, bp, when
     return None, None, when
 
 
-def _allergy(r: Mapping[str, Any]) -> ConditionEntry | None:
-    if _status(r, "clinicalStatus") in INACTIVE or _status(r, "verificationStatus") in REFUTED:
+def _component_code(r: _Resource, comp: Mapping[str, Any], where: str) -> Mapping[str, Any] | None:
+    code = comp.get("code")
+    if code is not None and not isinstance(code, dict):
+        r.fail(f"{where}.code", "an object (a CodeableConcept)", code)
+    return code
+
+
+def _allergy(r: _Resource) -> ConditionEntry | None:
+    clinical = r.concept("clinicalStatus").first_code()
+    if clinical in INACTIVE or r.concept("verificationStatus").first_code() in REFUTED:
         return None
-    code = r.get("code")
-    rxcuis = {
-        str(c.get("code"))
-        for c in (code.get("coding", []) if isinstance(code, dict) else []) or []
-        if isinstance(c, dict) and c.get("system") == RXNORM
-    }
-    text = (_text(code) or "").lower()
+    code = r.concept("code")
+    rxcuis = set(code.codes(RXNORM))
+    text = (code.name() or "").lower()
     if rxcuis & set(KETAMINE_RXCUI) or any(w in text for w in ("ketamine", "spravato", "ketalar")):
         return ConditionEntry(text="allergic to ketamine")
     return None
@@ -159,7 +249,7 @@ def context_from_fhir(doc: Mapping[str, Any]) -> tuple[tuple[ConditionEntry, ...
     conditions: list[ConditionEntry] = []
     readings: list[tuple[str, str]] = []
     for r in _resources(doc):
-        kind = r.get("resourceType")
+        kind = r.body.get("resourceType")
         if kind == "Condition":
             entry = _condition(r)
         elif kind == "AllergyIntolerance":

@@ -1,0 +1,137 @@
+"""Patient context from FHIR: conditions, status observations, blood pressure and allergies,
+read wherever the input holds them, and malformed fields refused by name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ketcheck.cli import app
+from ketcheck.errors import InputError
+from ketcheck.sources.fhir_context import context_from_fhir
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+SERTRALINE = {
+    "resourceType": "MedicationStatement",
+    "status": "active",
+    "medicationCodeableConcept": {"text": "sertraline 50 mg"},
+}
+
+
+def bundle(*resources: dict[str, Any], kind: str = "collection") -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in resources]}
+
+
+def loinc(code: str) -> dict[str, Any]:
+    return {"coding": [{"system": LOINC, "code": code}]}
+
+
+def pregnancy_condition(**extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "code": {"coding": [{"system": SNOMED, "code": "77386006"}]},
+        **extra,
+    }
+
+
+def bp_panel(systolic: object, diastolic: object, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": loinc("85354-9"),
+        "component": [
+            {"code": loinc("8480-6"), "valueQuantity": {"value": systolic}},
+            {"code": loinc("8462-4"), "valueQuantity": {"value": diastolic}},
+        ],
+        **extra,
+    }
+
+
+def run_check(doc: object) -> tuple[int, dict[str, Any] | None, str]:
+    """Exit code, the JSON report (None on exit 2) and stderr of `check --format json`."""
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=json.dumps(doc))
+    report = json.loads(result.stdout) if result.exit_code != 2 else None
+    return result.exit_code, report, result.stderr
+
+
+def test_context_inside_nested_bundles_is_read() -> None:
+    """D2: a batch-response Bundle of searchsets carries conditions and readings too."""
+    doc = bundle(
+        bundle(SERTRALINE, kind="searchset"),
+        bundle(pregnancy_condition(), kind="searchset"),
+        bundle(bp_panel(192, 124, effectiveDateTime="2025-06-01T08:00:00Z"), kind="searchset"),
+        kind="batch-response",
+    )
+    conditions, bp = context_from_fhir(doc)
+    assert [c.codes for c in conditions] == [("snomed:77386006",)] and bp == "192/124"
+    code, report, _ = run_check(doc)
+    assert report is not None and code == 1
+    assert {f["rule"] for f in report["findings"]} >= {"condition:pregnancy", "bp:bp-crisis"}
+
+
+@pytest.mark.parametrize(
+    ("resource", "named"),
+    [
+        ({"resourceType": "Condition", "code": {"coding": 5}}, "code.coding must be an array"),
+        ({"resourceType": "Condition", "code": {"coding": [5]}}, r"code.coding\[0\] must be an"),
+        ({"resourceType": "Condition", "code": {"text": 5}}, "code.text must be a string"),
+        ({"resourceType": "Condition", "code": "pregnant"}, "code must be an object"),
+        (
+            {"resourceType": "Condition", "verificationStatus": {"coding": [{"code": 3}]}},
+            r"verificationStatus.coding\[0\].code must be a string",
+        ),
+        (
+            {"resourceType": "AllergyIntolerance", "code": {"coding": 5}},
+            "code.coding must be an array",
+        ),
+        ({**bp_panel(150, 90), "component": 5}, "component must be an array, not a number"),
+        ({**bp_panel(150, 90), "component": [5]}, r"component\[0\] must be an object"),
+        (bp_panel(float("nan"), 90), r"component\[0\].valueQuantity.value must be a finite number"),
+        (bp_panel(150, float("inf")), "must be a finite number, not Infinity"),
+        (bp_panel(True, 90), "must be a finite number, not a boolean"),
+        (bp_panel("150", 90), "must be a finite number, not a string"),
+        ({**bp_panel(150, 90), "code": {"coding": {}}}, "code.coding must be an array"),
+        (
+            {"resourceType": "Observation", "code": loinc("63895-7"), "valueCodeableConcept": 4},
+            "valueCodeableConcept must be an object",
+        ),
+        ({**bp_panel(150, 90), "effectiveDateTime": 2025}, "effectiveDateTime must be a string"),
+    ],
+)
+def test_wrong_json_types_name_the_field(resource: dict[str, Any], named: str) -> None:
+    """D10: a wrong type is a one-line input error naming resource and field, never a crash."""
+    with pytest.raises(InputError, match=named):
+        context_from_fhir(bundle(SERTRALINE, {**resource, "id": "x1"}))
+
+
+@pytest.mark.parametrize(
+    ("doc", "named"),
+    [
+        ({"resourceType": "Bundle", "entry": 5}, "FHIR Bundle: entry must be an array"),
+        (bundle(SERTRALINE) | {"entry": [{"resource": SERTRALINE}, 3]}, r"entry\[1\] must be an"),
+        (
+            bundle(SERTRALINE) | {"entry": [{"resource": SERTRALINE}, {"resource": "Condition"}]},
+            r"Bundle.entry\[1\].resource must be an object, not a string",
+        ),
+        (
+            bundle(bundle(SERTRALINE), bundle(pregnancy_condition(code={"coding": 7}))),
+            r"Condition at Bundle.entry\[1\].resource.entry\[0\].resource: code.coding",
+        ),
+    ],
+)
+def test_malformed_containers_name_the_place(doc: dict[str, Any], named: str) -> None:
+    with pytest.raises(InputError, match=named):
+        context_from_fhir(doc)
+
+
+def test_nan_in_a_reading_exits_2_with_one_line() -> None:
+    """JSON parsing accepts NaN: the reader must refuse it, not crash in round()."""
+    text = json.dumps(bundle(SERTRALINE, bp_panel(150, 90))).replace("90", "NaN")
+    result = CliRunner().invoke(app, ["check", "--format", "json"], input=text)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "finite number, not NaN" in result.stderr
+    assert "internal error" not in result.stderr
