@@ -135,3 +135,108 @@ def test_nan_in_a_reading_exits_2_with_one_line() -> None:
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "finite number, not NaN" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def condition_statuses(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    return [(c["status"], c["candidates"]) for c in report["conditions"]]
+
+
+@pytest.mark.parametrize("verification", ["unconfirmed", "provisional", "differential"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": SNOMED, "code": "77386006"}]},
+        {"text": "Pregnancy"},
+        {"coding": [{"system": SNOMED, "code": "77386006", "display": "Pregnancy"}]},
+    ],
+    ids=["coded", "text", "both"],
+)
+def test_a_doubted_condition_is_unconfirmed_however_it_is_coded(
+    verification: str, code: dict[str, Any]
+) -> None:
+    """D12: never read as the condition, never as its absence: the check is incomplete."""
+    status = {"coding": [{"code": verification}]}
+    doc = bundle(SERTRALINE, pregnancy_condition(code=code, verificationStatus=status))
+    exit_code, report, stderr = run_check(doc)
+    assert report is not None and exit_code == 3
+    assert condition_statuses(report) == [("unconfirmed", ["pregnancy"])]
+    assert report["conditions"][0]["verification"] == verification
+    assert not any(f["rule"] == "condition:pregnancy" for f in report["findings"])
+    assert "1 condition(s) to confirm" in stderr
+    fhir = CliRunner().invoke(app, ["check", "--format", "fhir"], input=json.dumps(doc))
+    echoed = [
+        e["resource"]["verificationStatus"]["coding"][0]["code"]
+        for e in json.loads(fhir.stdout)["entry"]
+        if e["resource"]["resourceType"] == "Condition"
+    ]
+    assert echoed == [verification]
+
+
+@pytest.mark.parametrize("text", ["r/o pregnancy", "? pregnant", "possible pregnancy"])
+def test_a_rule_out_given_as_text_is_unconfirmed_too(text: str) -> None:
+    """The text reader and FHIR agree: a query is neither the condition nor its absence."""
+    result = CliRunner().invoke(
+        app, ["check", "--format", "json", "--condition", text, "sertraline"]
+    )
+    report = json.loads(result.stdout)
+    assert result.exit_code == 3
+    assert condition_statuses(report) == [("unconfirmed", ["pregnancy"])]
+    assert report["summary"]["counts"]["conditions_unconfirmed"] == 1
+
+
+def test_a_doubted_ketamine_allergy_is_unconfirmed() -> None:
+    allergy = {
+        "resourceType": "AllergyIntolerance",
+        "verificationStatus": {"coding": [{"code": "unconfirmed"}]},
+        "code": {"text": "ketamine"},
+    }
+    exit_code, report, _ = run_check(bundle(SERTRALINE, allergy))
+    assert report is not None and exit_code == 3
+    assert condition_statuses(report) == [("unconfirmed", ["ketamine-allergy"])]
+
+
+def status_observation(code: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "code": loinc(code), **value}
+
+
+def answer(display: str, system: str = "http://loinc.org") -> dict[str, Any]:
+    return {"valueCodeableConcept": {"coding": [{"system": system, "display": display}]}}
+
+
+UNKNOWN = {
+    "valueCodeableConcept": {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-NullFlavor",
+                "code": "UNK",
+                "display": "Unknown",
+            }
+        ]
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "status", "exit_code"),
+    [
+        ("63895-7", UNKNOWN, "unconfirmed", 3),
+        ("63895-7", answer("Not sure"), "unconfirmed", 3),
+        ("63895-7", answer("Asked but declined"), "unconfirmed", 3),
+        ("63895-7", {}, "unconfirmed", 3),
+        ("63895-7", answer("Not breastfeeding"), "negated", 0),
+        ("63895-7", {"valueBoolean": False}, "negated", 0),
+        ("63895-7", answer("Fully breastfeeding"), "resolved", 1),
+        ("63895-7", {"valueBoolean": True}, "resolved", 1),
+        ("82810-3", UNKNOWN, "unconfirmed", 3),
+        ("82810-3", answer("Possible pregnancy", SNOMED), "unconfirmed", 3),
+        ("82810-3", answer("Not pregnant"), "negated", 0),
+        ("82810-3", answer("Pregnant"), "resolved", 1),
+    ],
+)
+def test_a_status_observation_must_say_yes_or_no(
+    code: str, value: dict[str, Any], status: str, exit_code: int
+) -> None:
+    """D16b: "Unknown" (or any unclear value) is never asserted, never cleared."""
+    got, report, _ = run_check(bundle(SERTRALINE, status_observation(code, **value)))
+    assert report is not None
+    assert [c["status"] for c in report["conditions"]] == [status] and got == exit_code

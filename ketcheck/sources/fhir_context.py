@@ -4,6 +4,7 @@ and AllergyIntolerance to ketamine or esketamine, in bundles nested at any depth
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
@@ -23,7 +24,23 @@ KETAMINE_RXCUI = ("6130", "2283383")
 INACTIVE = frozenset({"inactive", "resolved"})
 HISTORY = frozenset({"remission"})
 REFUTED = frozenset({"refuted", "entered-in-error"})
-UNCERTAIN = frozenset({"unconfirmed", "provisional", "differential"})
+UNCERTAIN = frozenset({"unconfirmed", "provisional", "differential", "presumed"})
+# A status observation's value must say yes or no plainly; anything else ("Unknown", "asked but
+# declined", "possible pregnancy") is a doubt, never read as either.
+_SAYS = {
+    PREGNANCY_STATUS: (
+        "pregnant",
+        re.compile(r"yes|positive|(?:currently )?pregnant"),
+        re.compile(r"no|negative|not (?:currently )?pregnant"),
+    ),
+    BREASTFEEDING_STATUS: (
+        "breastfeeding",
+        re.compile(
+            r"yes|(?:currently |fully |partially |exclusively )?(?:breast ?feeding|lactating|nursing)"
+        ),
+        re.compile(r"no|not (?:currently )?(?:breast ?feeding|lactating|nursing)"),
+    ),
+}
 
 
 def _json_kind(value: object) -> str:
@@ -170,8 +187,6 @@ def _condition(r: _Resource) -> ConditionEntry | None:
     code = r.concept("code")
     rid = r.get("id", str, "a string")
     text = code.name() or f"Condition/{rid or '?'} (no text)"
-    if verification in UNCERTAIN:
-        text = f"r/o {text}"
     return ConditionEntry(
         text=text,
         codes=(
@@ -180,6 +195,36 @@ def _condition(r: _Resource) -> ConditionEntry | None:
         ),
         history=clinical in HISTORY,
         negated=verification == "refuted",
+        doubt=_doubt(verification),
+        verification=verification,
+    )
+
+
+def _doubt(verification: str) -> str:
+    if verification not in UNCERTAIN:
+        return ""
+    return f"the record's verification status is '{verification}': not a diagnosis; confirm it"
+
+
+def _status_answer(r: _Resource, code: str) -> ConditionEntry:
+    """A pregnancy or breastfeeding status: yes, no, or (any other value) a doubt to confirm."""
+    condition, yes, no = _SAYS[code]
+    value = r.concept("valueCodeableConcept")
+    snomed = set(value.codes(SNOMED))
+    if code == PREGNANCY_STATUS and PREGNANT in snomed:
+        return ConditionEntry(text=condition, codes=(f"snomed:{PREGNANT}",))
+    if code == PREGNANCY_STATUS and NOT_PREGNANT in snomed:
+        return ConditionEntry(text=condition, negated=True)
+    flag = r.get("valueBoolean", bool, "a boolean")
+    said = value.name() or r.get("valueString", str, "a string")
+    plain = " ".join(re.sub(r"[^a-z]+", " ", (said or "").lower()).split())
+    if flag is True or (flag is None and yes.fullmatch(plain)):
+        return ConditionEntry(text=condition)
+    if flag is False or (flag is None and no.fullmatch(plain)):
+        return ConditionEntry(text=condition, negated=True)
+    shown = f"'{said}'" if said else "given without a value"
+    return ConditionEntry(
+        text=condition, doubt=f"{condition} status {shown}: not a clear yes or no; ask the patient"
     )
 
 
@@ -189,20 +234,9 @@ def _observation(r: _Resource) -> tuple[ConditionEntry | None, str | None, str]:
         return None, None, ""
     when = r.get("effectiveDateTime", str, "a string") or r.get("issued", str, "a string") or ""
     codes = set(r.concept("code").codes(LOINC))
-    value = r.concept("valueCodeableConcept")
-    if PREGNANCY_STATUS in codes:
-        snomed = set(value.codes(SNOMED))
-        if PREGNANT in snomed:
-            return ConditionEntry(text="pregnant", codes=(f"snomed:{PREGNANT}",)), None, when
-        if NOT_PREGNANT in snomed:
-            return ConditionEntry(text="pregnant", negated=True), None, when
-        text = value.name()
-        return (ConditionEntry(text=f"pregnancy status: {text}") if text else None), None, when
-    if BREASTFEEDING_STATUS in codes:
-        text = (value.name() or "").lower()
-        if text and ("not" in text or text.strip() == "no"):
-            return ConditionEntry(text="breastfeeding", negated=True), None, when
-        return (ConditionEntry(text="breastfeeding") if text else None), None, when
+    for status in (PREGNANCY_STATUS, BREASTFEEDING_STATUS):
+        if status in codes:
+            return _status_answer(r, status), None, when
     if codes & set(BP_PANEL) or codes & {SYSTOLIC}:
         systolic = diastolic = None
         for i, comp in enumerate(r.get("component", list, "an array") or []):
@@ -234,13 +268,16 @@ def _component_code(r: _Resource, comp: Mapping[str, Any], where: str) -> Mappin
 
 def _allergy(r: _Resource) -> ConditionEntry | None:
     clinical = r.concept("clinicalStatus").first_code()
-    if clinical in INACTIVE or r.concept("verificationStatus").first_code() in REFUTED:
+    verification = r.concept("verificationStatus").first_code()
+    if clinical in INACTIVE or verification in REFUTED:
         return None
     code = r.concept("code")
     rxcuis = set(code.codes(RXNORM))
     text = (code.name() or "").lower()
     if rxcuis & set(KETAMINE_RXCUI) or any(w in text for w in ("ketamine", "spravato", "ketalar")):
-        return ConditionEntry(text="allergic to ketamine")
+        return ConditionEntry(
+            text="allergic to ketamine", doubt=_doubt(verification), verification=verification
+        )
     return None
 
 
