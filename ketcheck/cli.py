@@ -493,6 +493,7 @@ def check(
         if inputs_say_none(entries):
             entries = []  # "none" / "no medications": a complete check of an empty list
         given_conditions, given_bp = (given.conditions, given.bp) if given else ((), None)
+        warnings += given.warnings if given else ()
         if given_bp is not None and bp is not None:
             warnings.append("--bp given: the blood pressure in the input was not used")
         report = run(

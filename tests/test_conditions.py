@@ -348,7 +348,8 @@ def test_fhir_context_reads_conditions_observations_and_allergy() -> None:
             {"resource": {"resourceType": "AllergyIntolerance", "code": {"text": "Ketamine"}}},
         ],
     }
-    conditions, bp = context_from_fhir(bundle)
+    found = context_from_fhir(bundle)
+    conditions, bp = found.conditions, found.bp
     assert bp == "152/96"
     texts = [(c.text, c.negated) for c in conditions]
     assert ("Obstructive sleep apnea syndrome", False) in texts

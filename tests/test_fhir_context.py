@@ -66,8 +66,8 @@ def test_context_inside_nested_bundles_is_read() -> None:
         bundle(bp_panel(192, 124, effectiveDateTime="2025-06-01T08:00:00Z"), kind="searchset"),
         kind="batch-response",
     )
-    conditions, bp = context_from_fhir(doc)
-    assert [c.codes for c in conditions] == [("snomed:77386006",)] and bp == "192/124"
+    found = context_from_fhir(doc)
+    assert [c.codes for c in found.conditions] == [("snomed:77386006",)] and found.bp == "192/124"
     code, report, _ = run_check(doc)
     assert report is not None and code == 1
     assert {f["rule"] for f in report["findings"]} >= {"condition:pregnancy", "bp:bp-crisis"}
@@ -240,3 +240,177 @@ def test_a_status_observation_must_say_yes_or_no(
     got, report, _ = run_check(bundle(SERTRALINE, status_observation(code, **value)))
     assert report is not None
     assert [c["status"] for c in report["conditions"]] == [status] and got == exit_code
+
+
+def half(code: str, value: int, **when: Any) -> dict[str, Any]:
+    """A systolic (8480-6) or diastolic (8462-4) reading as an Observation of its own."""
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": loinc(code),
+        "valueQuantity": {"value": value, "unit": "mm[Hg]"},
+        **when,
+    }
+
+
+def at(moment: str) -> dict[str, str]:
+    return {"effectiveDateTime": moment}
+
+
+@pytest.mark.parametrize(
+    ("readings", "bp", "warned"),
+    [
+        (  # 08:00-05:00 is 13:00Z: later than 10:00Z, though its text sorts first
+            [
+                bp_panel(120, 80, **at("2025-06-01T10:00:00+00:00")),
+                bp_panel(190, 125, **at("2025-06-01T08:00:00-05:00")),
+            ],
+            "190/125",
+            "",
+        ),
+        (
+            [
+                bp_panel(120, 80, **at("2024-01-01T10:00:00Z")),
+                bp_panel(190, 125, effectivePeriod={"start": "2025-06-01T09:00:00Z"}),
+            ],
+            "190/125",
+            "",
+        ),
+        (
+            [
+                bp_panel(190, 125, effectivePeriod={"start": "2024-01-01", "end": "2024-01-02"}),
+                bp_panel(120, 80, effectiveInstant="2025-06-01T09:00:00.123+02:00"),
+            ],
+            "120/80",
+            "",
+        ),
+        (
+            [
+                bp_panel(120, 80, **at("2024-01-01T10:00:00Z")),
+                bp_panel(150, 95, issued="2025-06-01T09:00:00Z"),
+            ],
+            "150/95",
+            "",
+        ),
+        (  # a date alone counts as its first moment
+            [
+                bp_panel(150, 95, **at("2025-06-01T09:00:00Z")),
+                bp_panel(120, 80, **at("2025-06-01")),
+            ],
+            "150/95",
+            "",
+        ),
+        (  # no usable time never wins over a dated reading, and is named
+            [bp_panel(190, 125), bp_panel(120, 80, **at("2020"))],
+            "120/80",
+            "not taken as the latest, having no usable time: 190/125",
+        ),
+        (  # a time without a zone is no usable time
+            [
+                bp_panel(190, 125, **at("2025-06-01T09:00:00")),
+                bp_panel(120, 80, **at("2024-01-01T09:00:00Z")),
+            ],
+            "120/80",
+            "no usable time: 190/125",
+        ),
+        (  # the latest cannot be told: the highest, said so
+            [bp_panel(120, 80), bp_panel(150, 110)],
+            "150/110",
+            "2 readings with no usable time; the highest, 150/110",
+        ),
+        (
+            [
+                bp_panel(150, 85, **at("2025-06-01T09:00:00Z")),
+                bp_panel(140, 105, **at("2025-06-01T11:00:00+02:00")),
+            ],
+            "140/105",
+            "2 readings taken at the same time; the highest, 140/105",
+        ),
+    ],
+)
+def test_the_latest_reading_is_chosen_by_instant(
+    readings: list[dict[str, Any]], bp: str, warned: str
+) -> None:
+    """D3: parsed instants, zones honoured, every effective[x] read; undated never wins."""
+    found = context_from_fhir(bundle(SERTRALINE, *readings))
+    assert found.bp == bp
+    assert (warned in " ".join(found.warnings)) if warned else found.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("readings", "bp", "warned"),
+    [
+        (
+            [
+                half("8480-6", 132, **at("2025-06-01T09:00:00Z")),
+                half("8462-4", 118, **at("2025-06-01T09:00:00Z")),
+            ],
+            "132/118",
+            "",
+        ),
+        (
+            [
+                half("8462-4", 118, **at("2025-06-01T04:00:00-05:00")),
+                half("8480-6", 132, **at("2025-06-01T09:00:00Z")),
+            ],
+            "132/118",
+            "",
+        ),
+        (  # a panel with only its systolic, and the diastolic apart, taken together
+            [
+                {
+                    **bp_panel(150, 90, **at("2025-06-01T09:00:00Z")),
+                    "component": [{"code": loinc("8480-6"), "valueQuantity": {"value": 150}}],
+                },
+                half("8462-4", 104, **at("2025-06-01T09:00:00Z")),
+            ],
+            "150/104",
+            "",
+        ),
+        ([half("8480-6", 150, **at("2025-06-01T09:00:00Z"))], "SBP 150", ""),
+        (
+            [
+                half("8480-6", 132, **at("2025-06-01T09:05:00Z")),
+                half("8462-4", 118, **at("2025-06-01T09:00:00Z")),
+            ],
+            "SBP 132",
+            "diastolic 118 (Observation/x1, 2025-06-01 09:00 UTC) has no systolic",
+        ),
+    ],
+)
+def test_separate_systolic_and_diastolic_are_paired(
+    readings: list[dict[str, Any]], bp: str, warned: str
+) -> None:
+    """D4: 132/118 given as two Observations is 132/118, never SBP 132 alone in silence."""
+    found = context_from_fhir(bundle(SERTRALINE, *({**r, "id": "x1"} for r in readings)))
+    assert found.bp == bp
+    assert (warned in " ".join(found.warnings)) if warned else found.warnings == ()
+
+
+def test_a_lone_latest_diastolic_makes_the_check_incomplete() -> None:
+    doc = bundle(
+        SERTRALINE,
+        bp_panel(120, 80, **at("2025-06-01T08:00:00Z")),
+        half("8462-4", 125, **at("2025-06-01T09:00:00Z")),
+    )
+    exit_code, report, _ = run_check(doc)
+    assert report is not None and exit_code == 3 and report["bp"] is None
+    assert [c["status"] for c in report["conditions"]] == ["unconfirmed"]
+    assert "cannot be graded; re-measure" in report["conditions"][0]["reason"]
+    assert any("has no systolic taken at the same time" in w for w in report["warnings"])
+
+
+def test_separate_readings_reach_the_verdict() -> None:
+    doc = bundle(
+        SERTRALINE,
+        half("8480-6", 132, **at("2025-06-01T09:00:00Z")),
+        half("8462-4", 118, **at("2025-06-01T09:00:00Z")),
+    )
+    exit_code, report, _ = run_check(doc)
+    assert report is not None and exit_code == 1 and report["bp"]["diastolic"] == 118
+
+
+@pytest.mark.parametrize("moment", ["yesterday", "2025-13-01", "2025-06-01T25:00:00Z"])
+def test_a_malformed_time_is_an_input_error(moment: str) -> None:
+    with pytest.raises(InputError, match="effectiveDateTime"):
+        context_from_fhir(bundle(SERTRALINE, bp_panel(150, 90, **at(moment))))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, NoReturn
 
 from ketcheck.errors import InputError
@@ -228,35 +230,173 @@ def _status_answer(r: _Resource, code: str) -> ConditionEntry:
     )
 
 
-def _observation(r: _Resource) -> tuple[ConditionEntry | None, str | None, str]:
-    """(condition, blood pressure text, effective time) from one Observation."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reading:
+    """Blood-pressure numbers of one Observation (either may be missing) and when it was taken."""
+
+    systolic: int | None
+    diastolic: int | None
+    when: datetime | None
+    where: str
+
+    def shown(self) -> str:
+        """The reading as the user should see it, with its time and resource."""
+        if self.systolic is not None and self.diastolic is not None:
+            value = f"{self.systolic}/{self.diastolic}"
+        elif self.systolic is not None:
+            value = f"systolic {self.systolic}"
+        else:
+            value = f"diastolic {self.diastolic}"
+        when = self.when.strftime("%Y-%m-%d %H:%M UTC") if self.when else "no usable time"
+        return f"{value} ({self.where}, {when})"
+
+
+def _observation(r: _Resource) -> tuple[ConditionEntry | None, _Reading | None]:
+    """The condition or the blood-pressure reading one Observation states (or neither)."""
     if (r.get("status", str, "a string") or "").lower() in ("entered-in-error", "cancelled"):
-        return None, None, ""
-    when = r.get("effectiveDateTime", str, "a string") or r.get("issued", str, "a string") or ""
+        return None, None
     codes = set(r.concept("code").codes(LOINC))
     for status in (PREGNANCY_STATUS, BREASTFEEDING_STATUS):
         if status in codes:
-            return _status_answer(r, status), None, when
-    if codes & set(BP_PANEL) or codes & {SYSTOLIC}:
-        systolic = diastolic = None
-        for i, comp in enumerate(r.get("component", list, "an array") or []):
-            where = f"component[{i}]"
-            if not isinstance(comp, dict):
-                r.fail(where, "an object", comp)
-            value_ = _number(r, comp, f"{where}.")
-            c = set(_Concept(r, f"{where}.code", _component_code(r, comp, where)).codes(LOINC))
-            if value_ is None:
-                continue
-            if SYSTOLIC in c:
-                systolic = value_
-            elif DIASTOLIC in c:
-                diastolic = value_
-        if systolic is None and SYSTOLIC in codes:
-            systolic = _number(r, r.body, "")
-        if systolic is not None:
-            bp = f"{systolic}/{diastolic}" if diastolic is not None else f"SBP {systolic}"
-            return None, bp, when
-    return None, None, when
+            return _status_answer(r, status), None
+    systolic = _number(r, r.body, "") if SYSTOLIC in codes else None
+    diastolic = _number(r, r.body, "") if DIASTOLIC in codes else None
+    for i, comp in enumerate(r.get("component", list, "an array") or []):
+        where = f"component[{i}]"
+        if not isinstance(comp, dict):
+            r.fail(where, "an object", comp)
+        value = _number(r, comp, f"{where}.")
+        c = set(_Concept(r, f"{where}.code", _component_code(r, comp, where)).codes(LOINC))
+        if SYSTOLIC in c and value is not None:
+            systolic = value
+        elif DIASTOLIC in c and value is not None:
+            diastolic = value
+    if systolic is None and diastolic is None:
+        return None, None
+    return None, _Reading(systolic=systolic, diastolic=diastolic, when=_taken(r), where=r.where)
+
+
+# FHIR dateTime: a year, year-month, date, or a date and time, which must then carry a zone.
+_DATE_TIME = re.compile(
+    r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})(?:T(?P<h>\d{2}):(?P<mi>\d{2})"
+    r"(?::(?P<s>\d{2})(?:\.\d+)?)?(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?"
+)
+
+
+def _taken(r: _Resource) -> datetime | None:
+    """When a reading was taken, as an instant in UTC; None when the resource gives no usable time.
+
+    effectiveDateTime, effectiveInstant, effectivePeriod (its end, else its start), else issued.
+    A date without a time counts as its first moment (UTC); a time without a zone is unusable.
+    """
+    for field in (
+        "effectiveDateTime",
+        "effectiveInstant",
+        "effectivePeriod.end",
+        "effectivePeriod.start",
+        "issued",
+    ):
+        text = r.get(field, str, "a string")
+        if text is None:
+            continue
+        m = _DATE_TIME.fullmatch(text.strip())
+        if m is None:
+            raise InputError(f"FHIR {r.where}: {field} {text!r} is not a FHIR date or dateTime")
+        if m["h"] is not None and m["tz"] is None:
+            return None
+        zone = m["tz"] or "Z"
+        offset = UTC
+        if zone != "Z":
+            sign = -1 if zone[0] == "-" else 1
+            offset = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+        try:
+            local = datetime(
+                int(m["y"]),
+                int(m["mo"] or 1),
+                int(m["d"] or 1),
+                int(m["h"] or 0),
+                int(m["mi"] or 0),
+                int(m["s"] or 0),
+                tzinfo=offset,
+            )
+        except ValueError as exc:
+            raise InputError(f"FHIR {r.where}: {field} {text!r}: {exc}") from None
+        return local.astimezone(UTC)
+    return None
+
+
+def _paired(readings: list[_Reading]) -> tuple[list[_Reading], list[str]]:
+    """Separate systolic and diastolic Observations joined when taken at the same instant.
+
+    What cannot be paired stays a half reading, and a warning says so.
+    """
+    whole = [x for x in readings if x.systolic is not None and x.diastolic is not None]
+    lows = [x for x in readings if x.systolic is None]
+    out = list(whole)
+    warnings = []
+    for x in readings:
+        if x.systolic is None or x.diastolic is not None:
+            continue
+        match = next((d for d in lows if d.when is not None and d.when == x.when), None)
+        if match is None:
+            out.append(x)
+            if lows:
+                warnings.append(
+                    f"blood pressure: {x.shown()} has no diastolic taken at the same time; "
+                    "a systolic alone is graded on its own"
+                )
+            continue
+        lows.remove(match)
+        out.append(
+            _Reading(
+                systolic=x.systolic,
+                diastolic=match.diastolic,
+                when=x.when,
+                where=f"{x.where} with {match.where}",
+            )
+        )
+    for d in lows:
+        out.append(d)
+        warnings.append(
+            f"blood pressure: {d.shown()} has no systolic taken at the same time; "
+            "a diastolic alone cannot be graded"
+        )
+    return out, warnings
+
+
+def _height(x: _Reading) -> float:
+    """How close a reading comes to 180/120, by whichever number is nearer."""
+    return max((x.systolic or 0) / 180, (x.diastolic or 0) / 120)
+
+
+def _latest(readings: list[_Reading]) -> tuple[_Reading | None, list[str]]:
+    """The latest reading by instant; a reading with no usable time never beats a dated one.
+
+    When the latest cannot be told (several at the same instant, or none dated), the highest
+    is used and a warning says so: a clinician re-measures; a lower guess could clear a crisis.
+    """
+    dated = [x for x in readings if x.when is not None]
+    undated = [x for x in readings if x.when is None]
+    warnings = []
+    if dated and undated:
+        warnings.append(
+            "blood pressure: not taken as the latest, having no usable time: "
+            + "; ".join(x.shown() for x in undated)
+        )
+    if dated:
+        last = max(x.when for x in dated if x.when is not None)
+        pool = [x for x in dated if x.when == last]
+        why = "taken at the same time"
+    else:
+        pool, why = undated, "with no usable time"
+    if not pool:
+        return None, warnings
+    chosen = max(pool, key=_height)
+    if len({(x.systolic, x.diastolic) for x in pool}) > 1:
+        warnings.append(
+            f"blood pressure: {len(pool)} readings {why}; the highest, {chosen.shown()}, is used"
+        )
+    return chosen, warnings
 
 
 def _component_code(r: _Resource, comp: Mapping[str, Any], where: str) -> Mapping[str, Any] | None:
@@ -281,23 +421,47 @@ def _allergy(r: _Resource) -> ConditionEntry | None:
     return None
 
 
-def context_from_fhir(doc: Mapping[str, Any]) -> tuple[tuple[ConditionEntry, ...], str | None]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FhirContext:
+    """The patient context a FHIR document carries, and what the user must be told about it."""
+
+    conditions: tuple[ConditionEntry, ...] = ()
+    bp: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def context_from_fhir(doc: Mapping[str, Any]) -> FhirContext:
     """Conditions (document order) and the latest blood pressure found in a FHIR resource."""
     conditions: list[ConditionEntry] = []
-    readings: list[tuple[str, str]] = []
+    readings: list[_Reading] = []
     for r in _resources(doc):
         kind = r.body.get("resourceType")
+        entry: ConditionEntry | None = None
         if kind == "Condition":
             entry = _condition(r)
         elif kind == "AllergyIntolerance":
             entry = _allergy(r)
         elif kind == "Observation":
-            entry, bp, when = _observation(r)
-            if bp is not None:
-                readings.append((when, bp))
-        else:
-            continue
+            entry, reading = _observation(r)
+            if reading is not None:
+                readings.append(reading)
         if entry is not None:
             conditions.append(entry)
-    bp = max(readings)[1] if readings else None
-    return tuple(conditions), bp
+    paired, warnings = _paired(readings)
+    chosen, more = _latest(paired)
+    bp = None
+    if chosen is not None and chosen.systolic is not None:
+        bp = (
+            f"{chosen.systolic}/{chosen.diastolic}"
+            if chosen.diastolic is not None
+            else f"SBP {chosen.systolic}"
+        )
+    elif chosen is not None:
+        conditions.append(
+            ConditionEntry(
+                text=f"diastolic {chosen.diastolic} mmHg",
+                doubt=f"the latest blood pressure, {chosen.shown()}, has no systolic taken at "
+                "the same time and cannot be graded; re-measure",
+            )
+        )
+    return FhirContext(conditions=tuple(conditions), bp=bp, warnings=(*warnings, *more))
