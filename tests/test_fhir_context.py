@@ -414,3 +414,51 @@ def test_separate_readings_reach_the_verdict() -> None:
 def test_a_malformed_time_is_an_input_error(moment: str) -> None:
     with pytest.raises(InputError, match="effectiveDateTime"):
         context_from_fhir(bundle(SERTRALINE, bp_panel(150, 90, **at(moment))))
+
+
+def rxnorm_allergy(*codes: str, **extra: Any) -> dict[str, Any]:
+    system = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    return {
+        "resourceType": "AllergyIntolerance",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": system, "code": c} for c in codes]},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rxcui", "allergic"),
+    [
+        ("2119365", True),  # esketamine IN
+        ("2119382", True),  # Spravato BN
+        ("2119381", True),  # esketamine 140 MG/ML Nasal Spray (SCD)
+        ("2119387", True),  # ... [Spravato] (SBD)
+        ("6130", True),  # ketamine IN
+        ("6129", True),  # Ketalar BN
+        ("238083", True),  # ketamine 100 MG/ML Injectable Solution (SCD)
+        ("2283383", False),  # not esketamine, whatever the old constant said
+        ("7980", False),  # penicillin G
+    ],
+)
+def test_an_allergy_coded_only_by_rxnorm_is_read_by_its_ingredients(
+    rxcui: str, allergic: bool
+) -> None:
+    """D11: every code whose ingredients include ketamine or esketamine, by the bundled table."""
+    found = context_from_fhir(bundle(SERTRALINE, rxnorm_allergy(rxcui)))
+    assert [c.text for c in found.conditions] == (["allergic to ketamine"] if allergic else [])
+
+
+def test_the_rxnorm_allergy_contraindicates() -> None:
+    exit_code, report, _ = run_check(bundle(SERTRALINE, rxnorm_allergy("2119365")))
+    assert report is not None and exit_code == 1
+    assert any(f["rule"] == "condition:ketamine-allergy" for f in report["findings"])
+
+
+def test_the_allergy_codes_come_from_the_code_table() -> None:
+    """No hard-coded list: what the table says a code holds decides."""
+    table = {"999": ("esketamine",), "998": ("sertraline",)}
+    found = context_from_fhir(
+        bundle(SERTRALINE, rxnorm_allergy("998"), rxnorm_allergy("999")),
+        ingredients_of=lambda c: table.get(c, ()),
+    )
+    assert [c.text for c in found.conditions] == ["allergic to ketamine"]

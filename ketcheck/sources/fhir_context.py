@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, NoReturn
@@ -22,7 +22,7 @@ BREASTFEEDING_STATUS = "63895-7"
 BP_PANEL = ("85354-9", "55284-4")
 SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
 PREGNANT, NOT_PREGNANT = "77386006", "60001007"
-KETAMINE_RXCUI = ("6130", "2283383")
+KETAMINES = frozenset({"ketamine", "esketamine"})
 INACTIVE = frozenset({"inactive", "resolved"})
 HISTORY = frozenset({"remission"})
 REFUTED = frozenset({"refuted", "entered-in-error"})
@@ -406,15 +406,24 @@ def _component_code(r: _Resource, comp: Mapping[str, Any], where: str) -> Mappin
     return code
 
 
-def _allergy(r: _Resource) -> ConditionEntry | None:
+def bundled_ingredients(rxcui: str) -> Sequence[str]:
+    """The ingredients of an RxNorm code by the bundled code table (none when it is not listed)."""
+    from ketcheck.kb.load import load_bundled
+
+    code = load_bundled().rxnorm.get(rxcui)
+    return code.ingredients if code is not None else ()
+
+
+def _allergy(r: _Resource, ingredients_of: Callable[[str], Sequence[str]]) -> ConditionEntry | None:
+    """An allergy to ketamine or esketamine: by name, or by any RxNorm code that contains one."""
     clinical = r.concept("clinicalStatus").first_code()
     verification = r.concept("verificationStatus").first_code()
     if clinical in INACTIVE or verification in REFUTED:
         return None
     code = r.concept("code")
-    rxcuis = set(code.codes(RXNORM))
     text = (code.name() or "").lower()
-    if rxcuis & set(KETAMINE_RXCUI) or any(w in text for w in ("ketamine", "spravato", "ketalar")):
+    coded = any(KETAMINES.intersection(ingredients_of(c)) for c in code.codes(RXNORM))
+    if coded or any(w in text for w in ("ketamine", "spravato", "ketalar")):
         return ConditionEntry(
             text="allergic to ketamine", doubt=_doubt(verification), verification=verification
         )
@@ -430,8 +439,15 @@ class FhirContext:
     warnings: tuple[str, ...] = ()
 
 
-def context_from_fhir(doc: Mapping[str, Any]) -> FhirContext:
-    """Conditions (document order) and the latest blood pressure found in a FHIR resource."""
+def context_from_fhir(
+    doc: Mapping[str, Any],
+    *,
+    ingredients_of: Callable[[str], Sequence[str]] = bundled_ingredients,
+) -> FhirContext:
+    """Conditions (document order) and the latest blood pressure found in a FHIR resource.
+
+    `ingredients_of` maps an RxNorm code to its ingredients (the bundled table by default).
+    """
     conditions: list[ConditionEntry] = []
     readings: list[_Reading] = []
     for r in _resources(doc):
@@ -440,7 +456,7 @@ def context_from_fhir(doc: Mapping[str, Any]) -> FhirContext:
         if kind == "Condition":
             entry = _condition(r)
         elif kind == "AllergyIntolerance":
-            entry = _allergy(r)
+            entry = _allergy(r, ingredients_of)
         elif kind == "Observation":
             entry, reading = _observation(r)
             if reading is not None:
