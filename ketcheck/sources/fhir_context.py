@@ -59,14 +59,12 @@ def _json_kind(value: object) -> str:
     return "an array" if isinstance(value, list) else "a string"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Resource:
     """One resource as read: typed access to its fields, errors naming the resource and field."""
 
-    __slots__ = ("body", "where")
-
-    def __init__(self, body: Mapping[str, Any], where: str) -> None:
-        self.body = body
-        self.where = where
+    body: Mapping[str, Any]
+    where: str
 
     def fail(self, field: str, expected: str, value: object) -> NoReturn:
         """A one-line input error: which resource, which field, what it should be."""
@@ -91,37 +89,38 @@ class _Resource:
 
     def concept(self, path: str) -> _Concept:
         """The CodeableConcept at a path (empty when absent)."""
-        return _Concept(self, path, self.get(path, dict, "an object (a CodeableConcept)"))
+        return _concept(self, path, self.get(path, dict, "an object (a CodeableConcept)"))
 
 
+def _concept(owner: _Resource, path: str, body: Mapping[str, Any] | None) -> _Concept:
+    """A CodeableConcept of a resource, every coding checked: a wrong type names its field."""
+    body = body or {}
+    text = body.get("text")
+    if text is not None and not isinstance(text, str):
+        owner.fail(f"{path}.text", "a string", text)
+    codings = body.get("coding")
+    if codings is None:
+        codings = []
+    if not isinstance(codings, list):
+        owner.fail(f"{path}.coding", "an array", codings)
+    out = []
+    for i, c in enumerate(codings):
+        where = f"{path}.coding[{i}]"
+        if not isinstance(c, dict):
+            owner.fail(where, "an object", c)
+        for key in ("system", "code", "display"):
+            if c.get(key) is not None and not isinstance(c[key], str):
+                owner.fail(f"{where}.{key}", "a string", c[key])
+        out.append((c.get("system"), c.get("code"), c.get("display")))
+    return _Concept(text=text.strip() if text and text.strip() else None, codings=tuple(out))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Concept:
-    """A CodeableConcept of a resource, its codings checked as they are read."""
+    """A CodeableConcept as (system, code, display) codings and its text."""
 
-    __slots__ = ("codings", "text")
-
-    def __init__(self, owner: _Resource, path: str, body: Mapping[str, Any] | None) -> None:
-        body = body or {}
-        text = body.get("text")
-        if text is not None and not isinstance(text, str):
-            owner.fail(f"{path}.text", "a string", text)
-        codings = body.get("coding")
-        if codings is None:
-            codings = []
-        if not isinstance(codings, list):
-            owner.fail(f"{path}.coding", "an array", codings)
-        self.text = text.strip() if isinstance(text, str) and text.strip() else None
-        self.codings: list[tuple[str | None, str | None, str | None]] = []
-        for i, c in enumerate(codings):
-            where = f"{path}.coding[{i}]"
-            if not isinstance(c, dict):
-                owner.fail(where, "an object", c)
-            fields = []
-            for key in ("system", "code", "display"):
-                value = c.get(key)
-                if value is not None and not isinstance(value, str):
-                    owner.fail(f"{where}.{key}", "a string", value)
-                fields.append(value)
-            self.codings.append((fields[0], fields[1], fields[2]))
+    text: str | None
+    codings: tuple[tuple[str | None, str | None, str | None], ...]
 
     def codes(self, system: str | tuple[str, ...]) -> list[str]:
         """The codes of the codings in a system (or any of several), in order."""
@@ -147,7 +146,7 @@ def _resources(doc: Mapping[str, Any]) -> Iterator[_Resource]:
         kind = body.get("resourceType")
         rid = body.get("id")
         named = f"{kind}/{rid}" if isinstance(rid, str) and rid else f"{kind} at {path}"
-        resource = _Resource(body, named if path or rid else str(kind))
+        resource = _Resource(body=body, where=named if path or rid else str(kind))
         if kind != "Bundle":
             yield resource
             continue
@@ -266,7 +265,7 @@ def _observation(r: _Resource) -> tuple[ConditionEntry | None, _Reading | None]:
         if not isinstance(comp, dict):
             r.fail(where, "an object", comp)
         value = _number(r, comp, f"{where}.")
-        c = set(_Concept(r, f"{where}.code", _component_code(r, comp, where)).codes(LOINC))
+        c = set(_concept(r, f"{where}.code", _component_code(r, comp, where)).codes(LOINC))
         if SYSTOLIC in c and value is not None:
             systolic = value
         elif DIASTOLIC in c and value is not None:
