@@ -354,7 +354,11 @@ def _hints(report: "Report", fmt: OutputFormat, *, to_file: bool = False) -> Non
         if unread:
             names = ", ".join(repr(inert(c)) for c in unread[:5])
             _err(f"check incomplete: {len(unread)} condition(s) not read: {names}")
-        elif report.strict and s.fuzzy:
+        doubted = [c.input for c in report.conditions if c.status.value == "unconfirmed"]
+        if doubted:
+            names = ", ".join(repr(inert(c)) for c in doubted[:5])
+            _err(f"check incomplete: {len(doubted)} condition(s) to confirm: {names}")
+        if not (unread or doubted) and report.strict and s.fuzzy:
             _err(f"check incomplete: {s.fuzzy} fuzzy match(es) under --strict")
     if fmt is not OutputFormat.TABLE or to_file:
         top = s.highest_severity.label if s.highest_severity is not None else "none"
@@ -491,6 +495,7 @@ def check(
         if inputs_say_none(entries):
             entries = []  # "none" / "no medications": a complete check of an empty list
         given_conditions, given_bp = (given.conditions, given.bp) if given else ((), None)
+        warnings += given.warnings if given else ()
         if given_bp is not None and bp is not None:
             warnings.append("--bp given: the blood pressure in the input was not used")
         report = run(

@@ -337,6 +337,7 @@ class Summary:
     not_reviewed: int = 0
     conditions_unresolved: int = 0
     conditions_ambiguous: int = 0
+    conditions_unconfirmed: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -565,6 +566,7 @@ def condition_to_dict(c: PatientCondition) -> dict[str, Any]:
         "candidates": list(c.candidates),
         "negates": c.negates,
         "bp": bp_to_dict(c.bp),
+        "verification": c.verification or None,
     }
 
 
@@ -623,6 +625,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "conditions": len(report.conditions),
                 "conditions_unresolved": s.conditions_unresolved,
                 "conditions_ambiguous": s.conditions_ambiguous,
+                "conditions_unconfirmed": s.conditions_unconfirmed,
             },
         },
     }

@@ -15,17 +15,25 @@ class ConditionStatus(StrEnum):
     AMBIGUOUS = "ambiguous"
     UNRESOLVED = "unresolved"
     NEGATED = "negated"
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConditionEntry:
-    """One condition as given: its text and any codes the source carries ("icd10:F20.9")."""
+    """One condition as given: its text and any codes the source carries ("icd10:F20.9").
+
+    `doubt` says why the source is unsure of it (an unconfirmed FHIR Condition, a status of
+    "Unknown"): such an entry is reported as unconfirmed, neither present nor absent.
+    `verification` is the source's own verification status, echoed in FHIR output.
+    """
 
     text: str
     codes: tuple[str, ...] = ()
     history: bool = False
     negated: bool = False
     weeks_ago: float | None = None
+    doubt: str = ""
+    verification: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +67,7 @@ class PatientCondition:
     negates: str | None = None
     bp: BloodPressure | None = None
     plain: str = ""
+    verification: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

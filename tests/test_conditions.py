@@ -63,8 +63,8 @@ def read(text: str, tables: PatientTables) -> tuple[str, str | None]:
         ("no history of psychosis", "negated", None),
         ("denies SI", "negated", None),
         ("not pregnant", "negated", None),
-        ("r/o bipolar", "negated", None),
-        ("? psychosis", "negated", None),
+        ("r/o bipolar", "unconfirmed", None),
+        ("? psychosis", "unconfirmed", None),
         ("family history of bipolar", "negated", None),
         ("psychosis: no", "negated", None),
         ("zorbitis", "unresolved", None),
@@ -348,7 +348,8 @@ def test_fhir_context_reads_conditions_observations_and_allergy() -> None:
             {"resource": {"resourceType": "AllergyIntolerance", "code": {"text": "Ketamine"}}},
         ],
     }
-    conditions, bp = context_from_fhir(bundle)
+    found = context_from_fhir(bundle)
+    conditions, bp = found.conditions, found.bp
     assert bp == "152/96"
     texts = [(c.text, c.negated) for c in conditions]
     assert ("Obstructive sleep apnea syndrome", False) in texts

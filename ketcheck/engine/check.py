@@ -181,15 +181,18 @@ def summarise(
         else:
             unresolved += 1
     highest = max((f.severity for f in findings), default=None)
-    c_unresolved = c_ambiguous = c_fuzzy = 0
+    c_unresolved = c_ambiguous = c_unconfirmed = c_fuzzy = 0
     for c in conditions:
         c_unresolved += c.status.value == "unresolved"
         c_ambiguous += c.status.value == "ambiguous"
+        c_unconfirmed += c.status.value == "unconfirmed"
         c_fuzzy += c.method == "fuzzy"
     # An ingredient nobody reviewed for ketamine is unknown, not safe: the check is incomplete.
     not_reviewed = sum(len(f.ingredients) for f in findings if f.kind is FindingKind.NOT_REVIEWED)
     complete = ambiguous == 0 and unresolved == 0 and not (strict and fuzzy) and not not_reviewed
-    complete = complete and c_unresolved == 0 and c_ambiguous == 0 and not (strict and c_fuzzy)
+    # A condition the record doubts (r/o, provisional) is neither present nor absent: unknown.
+    complete = complete and not (c_unresolved or c_ambiguous or c_unconfirmed)
+    complete = complete and not (strict and c_fuzzy)
     code = exit_code(highest=highest, complete=complete, fail_on=fail_on)
     return Summary(
         highest_severity=highest,
@@ -202,4 +205,5 @@ def summarise(
         not_reviewed=not_reviewed,
         conditions_unresolved=c_unresolved,
         conditions_ambiguous=c_ambiguous,
+        conditions_unconfirmed=c_unconfirmed,
     )

@@ -144,6 +144,6 @@ def apply_patient(
         )
     out = with_remaining(out, unique, tables, session=session, long_end=long_end, derived=derived)
     for pc in read:
-        if pc.status.value == "negated" and pc.reason and "rule-out" in pc.reason:
+        if pc.status.value == "unconfirmed":
             warnings.append(f"condition {pc.input!r}: {pc.reason}")
     return Outcome(medications=meds, findings=out, conditions=tuple(read), bp=bp, warnings=warnings)

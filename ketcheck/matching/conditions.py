@@ -111,6 +111,16 @@ def resolve_conditions(
 def resolve_condition(
     entry: ConditionEntry, tables: PatientTables, *, index: int
 ) -> PatientCondition:
+    """Read one condition entry; one its source doubts is unconfirmed, however it is coded."""
+    if entry.doubt:
+        inner = _read_entry(replace(entry, doubt=""), tables, index=index)
+        result = _unconfirmed(inner, tables, entry.doubt)
+    else:
+        result = _read_entry(entry, tables, index=index)
+    return replace(result, verification=entry.verification) if entry.verification else result
+
+
+def _read_entry(entry: ConditionEntry, tables: PatientTables, *, index: int) -> PatientCondition:
     """Read one condition entry; codes first, then text."""
     text = entry.text
     base = PatientCondition(
@@ -145,7 +155,7 @@ def resolve_condition(
     lead, rest = _strip_lead(low, tables.vocabulary.query)
     if lead:
         inner = resolve_condition(ConditionEntry(text=rest), tables, index=index)
-        return _negated(
+        return _unconfirmed(
             replace(inner, input=text),
             tables,
             f"'{lead}': a rule-out or query, not a diagnosis; confirm before the session",
@@ -393,6 +403,22 @@ def _negated(inner: PatientCondition, tables: PatientTables, reason: str) -> Pat
         reason=reason,
         bp=None,
         history=False,
+    )
+
+
+def _unconfirmed(inner: PatientCondition, tables: PatientTables, reason: str) -> PatientCondition:
+    """The source doubts the condition: reported, neither present nor absent (check incomplete)."""
+    named = inner.condition if inner.status is ConditionStatus.RESOLVED else None
+    rule = tables.conditions.get(named or "")
+    return replace(
+        inner,
+        status=ConditionStatus.UNCONFIRMED,
+        condition=None,
+        label=f"unconfirmed: {rule.label}" if rule is not None else "unconfirmed",
+        candidates=(named,) if named else inner.candidates,
+        negates=None,
+        reason=reason,
+        bp=None,
     )
 
 

@@ -107,11 +107,19 @@ def condition_detail(
         issue["mitigation"] += [{"action": {"text": n}} for n in f.notes]
 
 
+# The verification status of a condition read from text (FHIR input keeps its own).
+VERIFICATION = {"resolved": "confirmed", "negated": "refuted", "unconfirmed": "unconfirmed"}
+
+
 def condition_entries(report: Report, urls: dict[str, str]) -> list[dict[str, Any]]:
-    """One Condition resource per resolved or negated condition given (refuted when negated)."""
+    """One Condition resource per condition read (resolved, negated or unconfirmed given).
+
+    Its verificationStatus is the input's own when the input had one (FHIR), so a provisional
+    diagnosis is never written back as confirmed or refuted.
+    """
     out = []
     for c in report.conditions:
-        if c.status.value not in ("resolved", "negated"):
+        if c.status.value not in VERIFICATION:
             continue
         url = f"urn:uuid:{uuid.uuid5(_NS, f'condition:{c.index}:{c.input}')}"
         urls[f"condition:{c.index}"] = url
@@ -121,7 +129,7 @@ def condition_entries(report: Report, urls: dict[str, str]) -> list[dict[str, An
                 "coding": [
                     {
                         "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                        "code": "refuted" if c.status.value == "negated" else "confirmed",
+                        "code": c.verification or VERIFICATION[c.status.value],
                     }
                 ]
             },
@@ -179,7 +187,9 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
             ],
         }
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(_NS, 'outcome')}", "resource": outcome})
-    unread = [c for c in report.conditions if c.status.value in ("unresolved", "ambiguous")]
+    unread = [
+        c for c in report.conditions if c.status.value in ("unresolved", "ambiguous", "unconfirmed")
+    ]
     if unread:
         entries.append(
             {
@@ -189,10 +199,13 @@ def fhir_bundle(report: Report) -> dict[str, Any]:
                     "issue": [
                         {
                             "severity": "warning",
-                            "code": "not-found"
-                            if c.status.value == "unresolved"
-                            else "multiple-matches",
-                            "diagnostics": f"condition {c.input!r} was not read: {c.reason or ''}",
+                            "code": {
+                                "unresolved": "not-found",
+                                "ambiguous": "multiple-matches",
+                            }.get(c.status.value, "incomplete"),
+                            "diagnostics": f"condition {c.input!r} is not confirmed: {c.reason}"
+                            if c.status.value == "unconfirmed"
+                            else f"condition {c.input!r} was not read: {c.reason or ''}",
                         }
                         for c in unread
                     ],

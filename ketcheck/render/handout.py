@@ -190,6 +190,13 @@ def health_section(report: Report) -> Section:
             )
             section.items.append(item)
             section.typed.add(item)  # it holds what the user typed: escaped when rendered
+        elif c.status.value == "unconfirmed":
+            item = (
+                f'Your record says "{c.input}" but it is not confirmed: please tell your '
+                "clinic whether it applies to you."
+            )
+            section.items.append(item)
+            section.typed.add(item)
     return section
 
 

@@ -85,7 +85,7 @@ _CONDITION = {
     "required": ["input", "status", "condition", "label"],
     "properties": {
         "input": {"type": "string", "description": "The condition exactly as given."},
-        "status": {"enum": ["resolved", "ambiguous", "unresolved", "negated"]},
+        "status": {"enum": ["resolved", "ambiguous", "unresolved", "negated", "unconfirmed"]},
         "condition": {**_STR_OR_NULL, "description": "Condition id when resolved."},
         "label": {"type": "string"},
         "method": _STR_OR_NULL,
@@ -96,6 +96,10 @@ _CONDITION = {
         "candidates": _STR_LIST,
         "negates": {**_STR_OR_NULL, "description": "Negated only: the condition denied."},
         "bp": _BP,
+        "verification": {
+            **_STR_OR_NULL,
+            "description": "The source's verification status (FHIR), as given.",
+        },
     },
 }
 _MEDICATION = {

@@ -244,6 +244,12 @@ def _verdict_text(report: Report) -> Text:
             problems.append(f"{s.fuzzy} fuzzy (--strict)")
         if s.not_reviewed:
             problems.append(f"{s.not_reviewed} not reviewed for ketamine")
+        for count, what in (
+            (s.conditions_unresolved + s.conditions_ambiguous, "condition(s) not read"),
+            (s.conditions_unconfirmed, "condition(s) to confirm"),
+        ):
+            if count:
+                problems.append(f"{count} {what}")
         t.append(" · CHECK INCOMPLETE: ", style="bold red")
         t.append(", ".join(problems) + " — confirm these by hand", style="red")
     t.append(f" · exit {s.exit_code}", style="dim")
@@ -505,7 +511,9 @@ def patient_sections(report: Report) -> list[RenderableType]:
         table.add_column("Status", no_wrap=True)
         table.add_column("Read as", overflow="fold")
         for c in report.conditions:
-            style = {"resolved": "green", "negated": "cyan"}.get(c.status.value, "bold red")
+            style = {"resolved": "green", "negated": "cyan", "unconfirmed": "bold yellow"}.get(
+                c.status.value, "bold red"
+            )
             read = " — ".join(x for x in (c.label, c.reason) if x) or "—"
             table.add_row(
                 str(c.index + 1),

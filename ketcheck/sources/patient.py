@@ -23,6 +23,7 @@ class Given:
 
     conditions: tuple[ConditionEntry, ...] = ()
     bp: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def _entry(text: str, where: str) -> ConditionEntry:
@@ -92,6 +93,6 @@ def given_in(text: str) -> Given:
     if isinstance(doc.get("resourceType"), str):
         from ketcheck.sources.fhir_context import context_from_fhir
 
-        conditions, bp = context_from_fhir(doc)
-        return Given(conditions=conditions, bp=bp)
+        found = context_from_fhir(doc)
+        return Given(conditions=found.conditions, bp=found.bp, warnings=found.warnings)
     return check_object(doc)
