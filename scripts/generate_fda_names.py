@@ -13,7 +13,8 @@ passes these rules, each counted in the file's header:
    gets every component, or is dropped when one component (or one of its own rows) is not
    curated. A name whose rows point at substances we do not all curate is dropped too, and so
    is a name the list gives to two different ingredients.
-2. rxnorm: a brand RxNorm knows (its BN, by the same name or by the name's first words, e.g.
+2. rxnorm: a brand RxNorm knows (its BN, by the same name, by the name with its strengths
+   ("Dianeal PD-2" for "Dianeal PD-2/4.25"), or by the name's first words, e.g.
    "Anoro" for "Anoro Ellipta") must have RxNorm's ingredient set; where RxNorm's set differs,
    or RxNorm may lack an ingredient (complete = no), the name is dropped.
 3. ordinary words: a name made only of words a medication line uses for other things
@@ -197,6 +198,30 @@ def read_review(path: Path, ingredients: Iterable[str]) -> tuple[dict[str, str],
     return excluded, overrides
 
 
+_VERSION = re.compile(r"[^a-z]+$")
+_VERSIONS: dict[int, dict[str, list[tuple[str, frozenset[str] | None]]]] = {}
+
+
+def _unversioned(key: str) -> str:
+    """A brand key less the digits and marks that end it ("dianeal pd-2/4.25" -> "dianeal pd")."""
+    return _VERSION.sub("", key)
+
+
+def _versions(
+    brands: Mapping[str, tuple[str, frozenset[str] | None]],
+) -> dict[str, list[tuple[str, frozenset[str] | None]]]:
+    """RxNorm brands ending in a version or strength, by their key without it (made once)."""
+    made = _VERSIONS.get(id(brands))
+    if made is None:
+        made = defaultdict(list)
+        for k, (name, ours) in sorted(brands.items()):
+            bare = _unversioned(k)
+            if bare != k:
+                made[bare].append((name, ours))
+        _VERSIONS[id(brands)] = made
+    return made
+
+
 def _rxnorm_match(
     key: str, brands: Mapping[str, tuple[str, frozenset[str] | None]]
 ) -> tuple[str, frozenset[str] | None, bool] | None:
@@ -204,6 +229,12 @@ def _rxnorm_match(
     (RxNorm "Anoro" for "Anoro Ellipta"); (RxNorm name, set, exact?)."""
     if key in brands:
         return brands[key][0], brands[key][1], True
+    # "Dianeal Pd-2" for RxNorm's "Dianeal PD-2/4.25" and "PD-2/1.5": the same product in
+    # strengths; every one must share the set, or RxNorm cannot confirm it
+    versions = _versions(brands).get(_unversioned(key), [])
+    if versions:
+        sets = {s for _name, s in versions}
+        return versions[0][0], sets.pop() if len(sets) == 1 else None, False
     words = key.split()
     for n in range(len(words) - 1, 0, -1):
         stem = " ".join(words[:n])

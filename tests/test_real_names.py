@@ -161,6 +161,7 @@ SUBSTANCE = {
         "hydrochlorothiazide",
         "sertraline",
         "valsartan",
+        "glucose",
     )
 }
 FDA = [
@@ -186,12 +187,16 @@ FDA = [
     ("ZOLAX", "bn", "Z1", "SERTRALINE HYDROCHLORIDE"),
     ("ZOLAX", "bn", "X1", "NOTCURATEDINE"),
     ("SERTRALINE HYDROCHLORIDE", "of", "Z1", "SERTRALINE HYDROCHLORIDE"),
+    ("DIANEAL PD-2", "bn", "G1", "GLUCOSE"),
 ]
 BRANDS = {
     "anoro": ("Anoro", frozenset({"umeclidinium", "vilanterol"})),
     "ziac": ("Ziac", frozenset({"bisoprolol", "hydrochlorothiazide"})),
     "percolate": ("Percolate", None),  # complete = no: RxNorm may lack an "A" ingredient
     "zoloft": ("Zoloft", frozenset({"sertraline"})),
+    # the same product in strengths: RxNorm names it with the glucose and its electrolytes
+    "dianeal pd 2 4 25": ("Dianeal PD-2/4.25", None),
+    "dianeal pd 2 1 5": ("Dianeal PD-2/1.5", None),
 }
 OVERRIDES = {
     "fervex": gen.Name("Fervex", ("acetaminophen", "ascorbic acid", "pheniramine"), "brand", "")
@@ -225,6 +230,7 @@ def test_generator_keeps_whole_sets(generated: object, name: str, ingredients: t
         ("abraxa", "components"),  # a component we do not curate
         ("ziac", "rxnorm"),  # RxNorm: bisoprolol + hydrochlorothiazide
         ("percolate", "rxnorm"),  # RxNorm may lack an ingredient
+        ("dianeal pd 2", "rxnorm"),  # RxNorm's Dianeal PD-2/4.25 holds more than glucose
         ("depo", "ordinary words"),  # stem of three other ingredient sets
         ("buccal", "ordinary words"),  # a route word
         ("nasal spray", "ordinary words"),
@@ -248,7 +254,7 @@ def test_generator_writes_one_row_per_name_with_counts_in_the_header(generated: 
     assert len(keys) == len(set(keys))  # the loader keeps only a name's first row
     assert ["Anoro Ellipta", "umeclidinium+vilanterol", "brand", "U1"] in rows
     header = text.splitlines()[2]
-    assert "components 3" in header and "rxnorm 2" in header and "review 2" in header
+    assert "components 3" in header and "rxnorm 3" in header and "review 2" in header
 
 
 def test_review_file_rows_carry_a_reason_and_a_source(bundled: KnowledgeBase) -> None:
