@@ -61,6 +61,12 @@ SEVERAL = [
     ("gabapentin 600 mg daily at 5 PM", {"gabapentin"}),
     ("melatonin 3 mg at 10:30 pm", {"melatonin"}),
     ("Jornay PM 40 mg at 8 PM", {"methylphenidate"}),
+    # a bracketed name of several drugs that means exactly the drugs named outside confirms them
+    ("levothyroxine 50 mcg (T4)", {"levothyroxine"}),
+    (
+        "acetaminophen 500 MG / diphenhydramine citrate 38 MG Oral Tablet [Excedrin PM]",
+        {"acetaminophen", "diphenhydramine"},
+    ),
 ]
 
 
@@ -157,7 +163,8 @@ DOUBTFUL = [
     ("Tylenol Sinus 500 mg", "may be a product with more ingredients"),
     ("Tylenol #9", "may be a product with more ingredients"),
     ("Advil No 2", "'No 2' may be a product with more ingredients"),
-    ("Advil 2 PM", "'PM' is not a known drug name"),  # Advil PM, or Advil at 2 pm?
+    ("Advil 2 PM", "'PM' is not a known drug name"),
+    ("sertraline 50 mg (T4)", "'T4' is used for more than one drug"),  # Advil PM, or Advil at 2 pm?
     # a medicine that the line mentions but does not name
     ("Zoloft and pain meds", "'pain meds' may be a medicine without its name"),
     ("Zoloft + BP med", "'BP med' may be a medicine without its name"),

@@ -102,6 +102,8 @@ class _Found:
     guesses: int = 0
     unchecked: int = 0  # runs of unknown words left unexamined once the doubts are many
     fuzzy_result: Resolution | None = None
+    # bracketed names of several drugs ("(T4)"): confirmation if the rest names one of them
+    bracketed: list[tuple[str, tuple[NameEntry, ...]]] = field(default_factory=list)
 
 
 class Resolver:
@@ -279,6 +281,9 @@ class Resolver:
             else " ".join([t.text for t in tokens[start:end]])
         )
         if len(entries) > 1 and len({e[1] for e in entries}) > 1:
+            if tokens[start].bracket:
+                found.bracketed.append((text, entries))
+                return
             found.doubts.append(f"{text!r} is used for more than one drug")
             found.candidates.extend(self._candidates_from_entries(entries))
             return
@@ -357,6 +362,8 @@ class Resolver:
             else:
                 found.unchecked += 1  # the entry is in doubt already; more reasons add nothing
             i = end
+        if found.bracketed:
+            self._bracketed_names(found, tokens)
         _negated_names(found, tokens, labels)
         if named:
             _unnamed_medicines(found, tokens, labels)
@@ -418,6 +425,21 @@ class Resolver:
             if outcome is not None and found.fuzzy_result is None:
                 found.fuzzy_result = outcome
         # otherwise a short word of no consequence: kept visibly in the parsed note
+
+    def _bracketed_names(self, found: _Found, tokens: list[Token]) -> None:
+        """A bracketed name of several drugs confirms the names outside the brackets when it
+        means exactly their drugs ("levothyroxine 50 mcg (T4)"); otherwise it is a doubt."""
+        outside = frozenset(
+            i
+            for p, (start, _) in zip(found.parts, found.spans, strict=True)
+            if not tokens[start].bracket
+            for i in p.ingredients
+        )
+        for text, entries in found.bracketed:
+            if any(frozenset(self.lexicon.ingredients(e)) == outside for e in entries):
+                continue
+            found.doubts.append(f"{text!r} is used for more than one drug")
+            found.candidates.extend(self._candidates_from_entries(entries))
 
     # --- the decision --------------------------------------------------------------------
 
