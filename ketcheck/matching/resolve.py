@@ -787,7 +787,7 @@ _MOST_DOUBTS = 6  # reasons given for one entry in doubt; the rest are counted, 
 MOST_PIECES = 80
 _MARKS = "()[]{};,-/+"
 _PRODUCT_DOUBT = "may be a product with more ingredients"
-_CLOCK = re.compile(r"^(1[0-2]|0?[1-9])(:[0-5]\d)?$")
+_CLOCK = r"^(1[0-2]|0?[1-9])(:[0-5]\d)?$"  # compiled on first use: few lines end in a time
 _NOTHING_CLOSE = "no known drug name is close to this"
 
 
@@ -920,7 +920,7 @@ def _clock_time(tokens: list[Token], start: int, end: int) -> bool:
     last = end - 1
     if tokens[last].word not in ("am", "pm", "a.m", "p.m") or last == 0 or last - 1 < start - 1:
         return False
-    hour = _CLOCK.match(tokens[last - 1].text)
+    hour = re.match(_CLOCK, tokens[last - 1].text)
     if hour is None or (end - start == 2) != (last - 1 == start):
         return False
     return bool(hour[2]) or (last >= 2 and tokens[last - 2].word in ("at", "@", "by", "around"))

@@ -81,13 +81,13 @@ _UNIT_RATE = re.compile(r"^(?:mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)/[a-z0-9.]+$
 _WORD_EDGES = ".,;:\"'!?*"
 # A dose or unit glued to the next word by "/" or ".": "50/Xanax", "mg/oxycodone", "0.5mg.Zoloft".
 # Split apart unless the word is one of the vocabulary's ("mg/actuat", "mg/day", "2x/week").
-_GLUED_WORD = re.compile(
-    r"^((?:[~≈<>]?\d[\d.,]*[a-z%µ]*)|mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)([/.])([a-z][a-z'-]{2,})$",
-    re.IGNORECASE,
+_GLUED_WORD = (
+    r"^((?:[~≈<>]?\d[\d.,]*[a-z%µ]*)|mg|mcg|ug|ml|g|unt|units?|iu|meq|mmol)([/.])([a-z][a-z'-]{2,})$"
 )
 # "w/" ("with"), "w/o" and "w/out" ("without"); "w/oxycodone" is with, and "w/v" and "w/w" are
 # concentrations.
-_WITH_SHORT = re.compile(r"(w/(?:o|out)(?![a-z])|w/(?![vw](?![a-z])))", re.IGNORECASE)
+_WITH_SHORT = r"(w/(?:o|out)(?![a-z])|w/(?![vw](?![a-z])))"
+# Both are compiled on first use (re caches them): only pieces holding a "/" or "." try them.
 
 
 def strip_bullet(text: str) -> str:
@@ -211,7 +211,8 @@ def tokenise(text: str) -> list[Token]:
 @lru_cache(maxsize=8192)
 def _piece(piece: str, bracket: str) -> tuple[Token, ...]:
     """The tokens of a piece that is not plain letters (memoised: doses and units recur)."""
-    glued = _GLUED_WORD.match(piece)
+    marked = "/" in piece or "." in piece
+    glued = re.match(_GLUED_WORD, piece, re.IGNORECASE) if marked else None
     if glued and vocabulary_label(word_of(glued[3])) is Label.WORD:
         mark = Label.JOINER if glued[2] == "/" else Label.PUNCT
         return (
@@ -219,7 +220,7 @@ def _piece(piece: str, bracket: str) -> tuple[Token, ...]:
             _token(glued[2], mark, bracket),
             *_piece(glued[3], bracket),
         )
-    short = _WITH_SHORT.match(piece)
+    short = re.match(_WITH_SHORT, piece, re.IGNORECASE) if "/" in piece else None
     if short:
         # "w/" is "with" and "w/o" "without", also written onto the next word ("w/codeine")
         negated = short[1].casefold() != "w/"

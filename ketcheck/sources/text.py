@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ketcheck.errors import InputError
 from ketcheck.matching.tokens import Label, vocabulary_label, word_of
@@ -157,9 +157,12 @@ def looks_like_json(text: str) -> bool:
     return bool(_JSON_START.match(text))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Read:
-    """Entries from stdin or a file, and warnings about records the input holds but skips."""
+class Read(NamedTuple):
+    """Entries from stdin or a file, and warnings about records the input holds but skips.
+
+    A named tuple rather than a dataclass: defined on every start, where a dataclass's
+    generated methods cost a millisecond or more.
+    """
 
     entries: Sequence[str | Entry]
     warnings: tuple[str, ...] = ()
