@@ -137,6 +137,16 @@ RXNORM = [
     ("ALPRAZolam (XANAX) 0.5 MG tablet", {"alprazolam"}),
     ("oxyCODONE-acetaminophen (PERCOCET) 5-325 MG per tablet", {"oxycodone", "acetaminophen"}),
     ("Xanax 0,5 mg", {"alprazolam"}),
+    # Epic's medication-list annotations are instructions, not names
+    (
+        "sertraline (ZOLOFT) 50 MG tablet Take 1 tablet by mouth daily. "
+        "(Patient taking differently: Take 100 mg by mouth daily.)",
+        {"sertraline"},
+    ),
+    ("lamoTRIgine (LAMICTAL) 100 MG tablet Disp: 90 tablet Rfl: 1 Start: 10/01/2026", {"lamotrigine"}),
+    ("clonazePAM (KlonoPIN) 0.5 MG tablet Max Daily Amount: 1 mg", {"clonazepam"}),
+    ("gabapentin (NEURONTIN) 300 MG capsule Historical Med", {"gabapentin"}),
+    ("lisdexamfetamine (VYVANSE) 30 MG capsule Earliest Fill Date: 11/25/2026", {"lisdexamfetamine"}),
     ("Tylenol No. 3", {"acetaminophen", "codeine"}),
     # RxNorm's names for curated ingredients: "USP", a salt, or the words after a comma
     ("sennosides, USP 8.6 MG Oral Tablet", {"senna"}),

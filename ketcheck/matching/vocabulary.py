@@ -95,6 +95,8 @@ SIG = _words(
     sleeping sleepless awake wakeful calm calming relax relaxing relaxation stress stressful
     nerves nervous worry worries sad sadness hyper hyperactivity adhd add ocd ptsd gad mdd
     pills tablets capsules
+    differently amount rfl refilled dispensed fill filled fills earliest date dated dates
+    historical end ended ends ordered provider authorizing pcp
     """
 )
 RELEASE = _words(
