@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from ketcheck import __version__
-from ketcheck.errors import InputError, KetcheckError
+from ketcheck.errors import InputError, KetcheckError, ProtocolError
 from ketcheck.render import OutputFormat
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def _gather(
 
 
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
-    from ketcheck.kb.load import default_protocol_path, read_protocol
+    from ketcheck.kb.load import default_protocol_path, read_protocol, untrusted
     from ketcheck.kb.protocol import DEFAULT
 
     if path is not None:
@@ -217,6 +217,13 @@ def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
         return read_protocol(env, kb)
     user = default_protocol_path()
     if user.is_file():
+        # as the compiled cache is: a file another user could write never changes the result
+        reason = untrusted(user)
+        if reason is not None:
+            raise ProtocolError(
+                f"{user}: clinic protocol not used: {reason}; chmod go-w it, or name a "
+                "protocol with --protocol"
+            )
         return read_protocol(user, kb)
     return DEFAULT
 

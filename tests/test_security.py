@@ -287,6 +287,23 @@ def test_d22_relative_xdg_config_home_is_ignored(kc: Run, home: Path) -> None:
     assert json.loads(r.stdout)["protocol"] == "bundled defaults"
 
 
+@pytest.mark.parametrize("writable", ["file", "folder"])
+def test_a_found_protocol_others_could_write_is_refused(
+    kc: Run, tmp_path: Path, writable: str
+) -> None:
+    folder = tmp_path / "conf" / "ketcheck"
+    folder.mkdir(parents=True)
+    protocol = folder / "protocol.toml"
+    protocol.write_text('[severity]\nmaoi = "none"\n')
+    (protocol if writable == "file" else folder).chmod(0o666 if writable == "file" else 0o777)
+    r = kc("check", "-q", "Nardil", env={"XDG_CONFIG_HOME": str(tmp_path / "conf")})
+    assert r.returncode == 2
+    assert f"its {writable} is writable by group or others".encode() in r.stderr
+    assert r.stderr.count(b"\n") == 1
+    (protocol if writable == "file" else folder).chmod(0o644 if writable == "file" else 0o755)
+    assert kc("check", "-q", "Nardil", env={"XDG_CONFIG_HOME": str(tmp_path / "conf")}).returncode == 0
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "data"

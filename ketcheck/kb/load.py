@@ -477,3 +477,14 @@ def default_protocol_path() -> Path:
     xdg = os.environ.get("XDG_CONFIG_HOME")
     base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "ketcheck" / "protocol.toml"
+
+
+def untrusted(path: Path) -> str | None:
+    """Why a protocol found without being named may not be used: someone else could write it."""
+    for place, what in ((path, "file"), (path.parent, "folder")):
+        st = os.stat(place)
+        if st.st_uid != os.geteuid():
+            return f"its {what} belongs to another user"
+        if st.st_mode & 0o022:
+            return f"its {what} is writable by group or others"
+    return None
