@@ -830,6 +830,9 @@ def a_list(code: dict[str, Any] | None, title: str | None = None) -> dict[str, A
         (a_list(None, title="Current medications"), True),
         (a_list({"coding": [{"system": "http://loinc.org", "code": "11450-4"}]}), False),
         (a_list(None, title="Problem list"), False),
+        (a_list(None, title="Current meds"), True),
+        (a_list(None, title="Home list"), True),  # says nothing of what it lists: read
+        (a_list(None, title="Allergies"), False),
     ],
 )
 def test_display_only_items_of_a_medication_list_are_read(

@@ -71,7 +71,25 @@ OTHER_LIST_CODES = frozenset(
     }
 )
 _MEDICATION_KEYS = ("medicationCodeableConcept", "medicationReference", "medication")
-_LIST_WORDS = ("medic", "drug", "prescri")
+_LIST_WORDS = ("medic", "drug", "prescri", "meds", "rx", "pharm")
+# Words of a List's title or code that say it lists something else: only then are its
+# display-only items passed over ("Current meds" or "Home list" are read).
+_OTHER_LIST_WORDS = (
+    "problem",
+    "allerg",
+    "diagnos",
+    "condition",
+    "procedure",
+    "immuni",
+    "vaccin",
+    "family",
+    "encounter",
+    "result",
+    "observation",
+    "appointment",
+    "task",
+    "patients",
+)
 _READS = "MedicationStatement, MedicationRequest, MedicationDispense, MedicationAdministration"
 _SHOWN_PATIENTS = 3
 # FHIR's RESTful URL: [base]/[Type]/[id], optionally versioned; the base is what a relative
@@ -714,8 +732,8 @@ def _looks_like_medication(resource: Mapping[str, Any]) -> bool:
 
 
 def _list_about_medication(lst: Mapping[str, Any]) -> bool | None:
-    """True when a List says it is of medicines, False when it names something else, None when
-    it says nothing (no title, no code): its display-only items are read unless it is False."""
+    """True when a List says it is of medicines, False when it says it lists something else
+    (problems, allergies...), None otherwise: its display-only items are read unless False."""
     code = _checked(lst.get("code"), f"{_label(lst)} code")
     words = [lst.get("title")]
     codes = set()
@@ -729,7 +747,7 @@ def _list_about_medication(lst: Mapping[str, Any]) -> bool | None:
     text = " ".join(w for w in words if isinstance(w, str)).lower()
     if any(w in text for w in _LIST_WORDS):
         return True
-    if text.strip() or codes & OTHER_LIST_CODES:
+    if codes & OTHER_LIST_CODES or any(w in text for w in _OTHER_LIST_WORDS):
         return False
     return None
 
