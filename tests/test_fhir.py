@@ -840,3 +840,10 @@ def test_display_only_items_of_a_medication_list_are_read(
 ) -> None:
     entries = read(bundle(record("MedicationStatement", "sertraline"), lst))
     assert texts(entries) == ["sertraline", "Nardil 15 mg TID"][: 2 if read_items else 1]
+
+
+def test_a_record_contained_in_a_record_is_read() -> None:
+    outer = record("MedicationStatement", "Zoloft 50 mg")
+    outer["contained"] = [{**record("MedicationStatement", "Nardil 15 mg"), "id": "c1"}]
+    assert texts(read(bundle(outer))) == ["Zoloft 50 mg", "Nardil 15 mg"]
+

@@ -274,10 +274,11 @@ class _Reader:
                     "check it by hand",
                 )
             )
-        if kind not in RECORDS:
-            for c in _contained(resource):
-                if c.get("resourceType") != "Medication":
-                    self.walk(c, container=resource, base=base)
+        # A record's contained Medication is read through its reference; anything else it
+        # holds (a contained MedicationStatement, a List) is read as the input's own.
+        for c in _contained(resource):
+            if c.get("resourceType") != "Medication":
+                self.walk(c, container=resource, base=base)
 
     def _bundle(self, bundle: Mapping[str, Any]) -> None:
         label = _label(bundle)
