@@ -147,6 +147,9 @@ RXNORM = [
     ("clonazePAM (KlonoPIN) 0.5 MG tablet Max Daily Amount: 1 mg", {"clonazepam"}),
     ("gabapentin (NEURONTIN) 300 MG capsule Historical Med", {"gabapentin"}),
     ("lisdexamfetamine (VYVANSE) 30 MG capsule Earliest Fill Date: 11/25/2026", {"lisdexamfetamine"}),
+    # the older pack displays Synthea writes, named by the brand of RxNorm's pack
+    ("Errin 28 Day Pack", {"norethindrone"}),
+    ("Natazia 28 Day Pack", {"dienogest", "estradiol"}),
     ("Tylenol No. 3", {"acetaminophen", "codeine"}),
     # RxNorm's names for curated ingredients: "USP", a salt, or the words after a comma
     ("sennosides, USP 8.6 MG Oral Tablet", {"senna"}),

@@ -279,6 +279,8 @@ def build(sources: Mapping[str, Any], *, version: str) -> KnowledgeBase:
     for row in sources.get(CODES_FILE, []):
         if len(row) > 4 and row[1] == "BN" and row[4].strip():
             add(row[4], tuple(sorted(row[2].split("+"))), "brand", SOURCE_RXNORM, CODES_FILE)
+    for name, ings in _pack_brands(sources.get(CODES_FILE, [])).items():
+        add(name, ings, "brand", SOURCE_RXNORM, CODES_FILE)
     dropped = 0
     for row in sources.get("generated/fda-names.tsv", []):
         name, ing_field, kind = row[0], row[1], row[2]
@@ -564,6 +566,27 @@ def _build_matching(table: Mapping[str, Any]) -> Matching:
         scorer=str(table.get("scorer", "ratio")),
         limit=int(table.get("limit", 12)),
     )
+
+
+_PACK_BRAND = re.compile(r"\[([^\[\]]+)\]\s*$")
+
+
+def _pack_brands(rows: list[list[str]]) -> dict[str, tuple[str, ...]]:
+    """Brand names of RxNorm packs: "Errin 28 Day" and "Errin 28 Day Pack" (the older display
+    Synthea writes), kept only where every pack agrees. Never the bare brand: many are given
+    names ("Heather", "Camila") that a line may hold for another reason."""
+    found: dict[str, set[tuple[str, ...]]] = {}
+    for row in rows:
+        if len(row) <= 4 or row[1] != "BPCK":
+            continue
+        brand = _PACK_BRAND.search(row[4])
+        if brand is None:
+            continue
+        ings = tuple(sorted(row[2].split("+")))
+        full = brand[1].strip()
+        for name in (full, f"{full} Pack"):
+            found.setdefault(name, set()).add(ings)
+    return {name: sets.pop() for name, sets in found.items() if len(sets) == 1}
 
 
 def _build_shared_names(

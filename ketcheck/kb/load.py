@@ -34,9 +34,10 @@ _FOLDERS = ("ingredients", "products")
 _GENERATED = ("generated/fda-names.tsv", "generated/rxnorm-codes.tsv")
 # The patient-context tables (read by kb/patient.py): parsed apart, but part of the data version.
 PATIENT_TABLES = ("conditions.toml", "doses.toml", "halflives.toml")
-# Bump when the packing or the file layout changes (8: main's packing 7 behind a header with the
-# payload's CRC-32); record fields are checked by layout.
-CACHE_FORMAT = 8
+# Bump when the packing, the file layout or what is compiled from the same files changes (8:
+# main's packing 7 behind a header with the payload's CRC-32; 9: RxNorm pack brands are names);
+# record fields are checked by layout.
+CACHE_FORMAT = 9
 
 
 def data_root() -> Traversable:
