@@ -325,8 +325,13 @@ RIVALS = [
     # typo, the fuzzy winner it used to become, the exact-only (generated) name as close
     ("Miralex", "pramipexole", "polyethylene glycol"),
     ("miralex 17 g daily", "pramipexole", "polyethylene glycol"),
-    ("Imiran", "sumatriptan", "azathioprine"),
+    ("Zactis", "fluoxetine", "pioglitazone"),
 ]
+
+
+def test_a_closer_curated_name_still_wins_over_an_exact_only_one(resolver: Resolver) -> None:
+    _, r = resolver.resolve("ketamin")  # ketamine: one letter; Betamin (thiamine): a change
+    assert isinstance(r, Resolved) and r.ingredients == ("ketamine",)
 
 
 @pytest.mark.parametrize(("typed", "winner", "rival"), RIVALS)

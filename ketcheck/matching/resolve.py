@@ -679,7 +679,7 @@ class Resolver:
         close_partners = self._close_partners(key, partners, top_score)
         clear = margin is None or margin >= m.margin
         if top_score >= m.threshold and clear and not close_partners:
-            rival = self._rival(key, top_score, ingredients)
+            rival = self._rival(key, leaders[0][0], ingredients)
             if rival is not None:
                 top = self._candidate(top_entry, leaders[0][0])
                 return Ambiguous(
@@ -719,16 +719,19 @@ class Resolver:
         return Unresolved(reason=_NOTHING_CLOSE)
 
     def _rival(self, key: str, top_score: float, ingredients: tuple[str, ...]) -> Candidate | None:
-        """An exact-only name within the margin of the winner, naming other drugs: "Miralex" is
-        as near MiraLax (a generated brand) as Mirapex, so no guess is safe."""
+        """An exact-only name at least as close as the winner, naming other drugs: "Miralex" is
+        as near MiraLax (a generated brand) as Mirapex, so no guess is safe. Closer curated
+        names still win ("ketamin" is ketamine, not the thiamine brand Betamin)."""
         m = self.matching
         _, names, scorer, scale, extract, _ = self._prepare()
         if m.scorer == "levenshtein":
             if self._rivals is None:
-                # a rival comes within the margin of a winner, which has the threshold
-                self._rivals = NearbyIndex(names, (m.threshold - m.margin) / 100.0)
+                # a rival scores at least the winner, which has the threshold
+                self._rivals = NearbyIndex(names, m.threshold / 100.0)
             _, names = self._rivals.candidates(key)
-        cutoff = (top_score - m.margin) / scale
+        # a hair under the winner: rapidfuzz turns the cutoff into whole edits, and a tie
+        # computed in floating point would round the winner's own edit count away
+        cutoff = (top_score - 1e-4) / scale
         hits = extract(key, names, scorer=scorer, limit=None, score_cutoff=cutoff)
         for name, raw, _ in sorted(hits, key=lambda hit: (-hit[1], hit[0])):
             for e in self.lexicon.names.get(name, ()):
