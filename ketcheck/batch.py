@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from ketcheck import __version__
@@ -17,37 +13,11 @@ from ketcheck.options import CheckOptions
 from ketcheck.render.jsonl import PatientLines
 from ketcheck.sources.batch import Patient, open_source, read_patients
 from ketcheck.sources.spill import Spill
+from ketcheck.stops import Stopped, stop_on_signals
 from ketcheck.workers import default_jobs, in_order
 
 if TYPE_CHECKING:
     from ketcheck.kb.patient import PatientTables
-
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
-class Stopped(BaseException):
-    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so the same cleanup runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-
-    def stop(signum: int, _: FrameType | None) -> None:
-        raise Stopped(signum)
-
-    previous = {s: signal.signal(s, stop) for s in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def run_batch(
@@ -62,11 +32,13 @@ def run_batch(
     """Check every patient in the file; writes JSON Lines to `out`, returns the exit code.
 
     `jobs` worker processes share a long batch (default: one per CPU, up to four); the output
-    is the same, byte for byte, with any number of them.
+    is the same, byte for byte, with any number of them. Ctrl-C, SIGTERM or SIGHUP stop the run
+    with a line on `err` and raise `Stopped` (exit 128 + the signal): what `out` holds is
+    incomplete, and whoever opened it must not keep it as a finished report.
     """
     tally = Tally()
     try:
-        with _stop_on_signals(), Spill() as spill:
+        with stop_on_signals(), Spill() as spill:
             source = open_source(path)
             progress: _Bar | None = None
             try:
@@ -97,11 +69,12 @@ def run_batch(
                     source.handle.close()
     except (Stopped, KeyboardInterrupt) as stop:
         signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+        stopped = Stopped(signum, reported=True)
         err.write(
-            f"ketcheck: stopped by {signal.Signals(signum).name} after {tally.patients} "
+            f"ketcheck: stopped by {stopped.name} after {tally.patients} "
             "patient(s); the output is incomplete\n"
         )
-        return 128 + signum
+        raise stopped from None
     c, worst = tally.counts, tally.worst
     err.write(
         f"ketcheck: {tally.patients} patient(s): {c[ExitCode.RISK]} with risk at or above the "

@@ -110,7 +110,11 @@ ProtocolOption = Annotated[
 OutputOption = Annotated[
     str | None,
     typer.Option(
-        "--output", "-o", metavar="FILE", help="Write to FILE (replaced atomically), not stdout."
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE, not stdout: a file is replaced atomically when the run succeeds, "
+        "a FIFO or character device is written straight.",
     ),
 ]
 QuietOption = Annotated[
@@ -708,6 +712,7 @@ def main() -> NoReturn:
 
         _err("error: standard output is closed; nowhere to write the report. Nothing was checked.")
         _exit_now(ExitCode.ERROR)
+    from ketcheck.stops import Stopped
     from ketcheck.streams import pipe_closed_by_click, prepare_streams
 
     prepare_streams()
@@ -724,6 +729,10 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         _err("interrupted")
         code = 130
+    except Stopped as stop:  # SIGTERM or SIGHUP while an output file was being written
+        if not stop.reported:
+            _err(f"stopped by {stop.name}; the output was not written")
+        code = 128 + stop.signum
     except Exception as exc:
         code = 2
         if not _output_failed(exc):

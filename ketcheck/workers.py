@@ -13,6 +13,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,6 +31,7 @@ WORKERS_FROM = 256  # items read before workers start; a shorter run stays in th
 CHUNK = 32  # items per task: large enough to hide the hand-over, small enough to stay even
 IN_FLIGHT = 3  # tasks queued per worker: one being checked, the next ones ready
 MOST_JOBS = 4  # each worker holds its own caches; more than this buys little on a clinic's box
+PARENT_POLL = 1.0  # seconds between a worker's looks at its parent, where prctl is missing
 
 # The function each worker applies, set before the fork so every worker inherits its own copy
 # (with its own caches) instead of receiving it pickled.
@@ -82,7 +85,10 @@ def in_order(items: Iterable[T], work: Callable[[T], R], *, jobs: int) -> Iterat
             stream.flush()
     _WORK[:] = [work]
     pool = ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+        jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     try:
         yield from _pooled(pool, _chunks(it), window=jobs * IN_FLIGHT, first=done)
@@ -162,11 +168,38 @@ def _chunks(items: Iterator[T]) -> Iterator[list[T]]:
         yield chunk
 
 
-def _start_worker() -> None:
-    """A worker leaves Ctrl-C to the parent (which stops it) and dies on SIGTERM or SIGHUP."""
+def _start_worker(parent: int) -> None:
+    """A worker leaves Ctrl-C to the parent (which stops it), dies on SIGTERM or SIGHUP, and
+    dies with its parent: a killed parent's workers would otherwise wait on their pipes forever,
+    holding its stderr open (a caller reading it would hang) and the spill's unlinked file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
+    if not _killed_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the worker could ask to die with it
+        os._exit(1)
+
+
+def _killed_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends (PR_SET_PDEATHSIG); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # no prctl in this C library
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Where prctl is missing: end the worker once it is orphaned (re-parented to another)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
 
 
 def _run_chunk(chunk: list[Any]) -> tuple[list[Any], BaseException | None]:

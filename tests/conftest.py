@@ -24,7 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep compiled-data caches out of the user's home during tests."""
+    """Keep compiled-data caches out of the user's home; subprocesses import this checkout."""
+    # The console script imports whatever checkout was installed (another worktree, perhaps):
+    # PYTHONPATH makes `ketcheck` and `python -m ketcheck` run the code under test.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+    )
     os.environ["KETCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("kb-cache"))
     os.environ.pop("KETCHECK_PROTOCOL", None)
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))

@@ -11,6 +11,7 @@ import marshal
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -53,6 +54,7 @@ def home(tmp_path: Path) -> Path:
 def base_env(home: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.environ["PYTHONPATH"],  # this checkout (conftest)
         "HOME": str(home),
         "TMPDIR": str(home.parent / "tmp"),
         # One warm, private cache for the whole session (conftest); cache tests use their own.
@@ -788,3 +790,149 @@ def test_inert_skips_only_text_its_replacements_would_leave_as_it_is() -> None:
             assert inert(text) == _replaced(text), repr(text)
     for text in ("plain", "Klonopin → clonazepam ≥ 0.5 mg", "naïve µg — ok", "日本語", ""):
         assert inert(text) == _replaced(text) == text
+
+
+# --- N1: -o onto a device node or FIFO ------------------------------------------------------
+
+
+def _device(folder: Path, name: str, kind: int, major: int, minor: int) -> Path:
+    node = folder / name
+    try:
+        os.mknod(node, kind | 0o666, os.makedev(major, minor))
+    except PermissionError:
+        pytest.skip("making device nodes needs root")
+    return node
+
+
+def _report_to(
+    kc: Run, home: Path, command: str, target: Path
+) -> subprocess.CompletedProcess[bytes]:
+    if command == "check":
+        return kc("check", "-f", "json", "-o", str(target), "zoloft")
+    rows = home / "rows.csv"
+    rows.write_text("patient_id,medication\np1,zoloft\n")
+    return kc("batch", "-o", str(target), str(rows))
+
+
+def _no_temporary_files(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_n1_a_null_device_is_written_not_replaced(kc: Run, home: Path, command: str) -> None:
+    null = _device(home, "null", stat.S_IFCHR, 1, 3)
+    r = _report_to(kc, home, command, null)
+    no_crash(r)
+    assert r.returncode == 0
+    assert stat.S_ISCHR(null.lstat().st_mode) and null.lstat().st_rdev == os.makedev(1, 3)
+    assert _no_temporary_files(home)
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_n1_a_full_device_is_a_one_line_write_error(kc: Run, home: Path, command: str) -> None:
+    full = _device(home, "full", stat.S_IFCHR, 1, 7)
+    r = _report_to(kc, home, command, full)
+    no_crash(r)
+    assert r.returncode == 2
+    errors = [line for line in r.stderr.decode().splitlines() if "error" in line]
+    assert errors == [f"ketcheck: error: {full}: cannot write: No space left on device"]
+    assert stat.S_ISCHR(full.lstat().st_mode) and _no_temporary_files(home)
+
+
+def test_n1_a_block_device_is_refused_untouched(kc: Run, home: Path) -> None:
+    disk = _device(home, "disk", stat.S_IFBLK, 7, 250)  # a loop device number nobody uses
+    r = kc("check", "-o", str(disk), "zoloft")
+    no_crash(r)
+    assert r.returncode == 2 and b"is a block device" in r.stderr
+    assert stat.S_ISBLK(disk.lstat().st_mode)
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_n1_a_fifo_gets_the_report_and_stays_a_fifo(kc: Run, home: Path, command: str) -> None:
+    import threading
+
+    fifo = home / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        r = _report_to(kc, home, command, fifo)
+        reader.join(timeout=TIMEOUT)
+    finally:
+        if reader.is_alive():  # ketcheck never opened it: release the blocked reader
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            reader.join(timeout=TIMEOUT)
+    no_crash(r)
+    assert r.returncode == 0
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and _no_temporary_files(home)
+    (report,) = got
+    first, _ = json.JSONDecoder().raw_decode(report.decode())  # a report, or a batch's first line
+    assert first["medications"][0]["input"] == "zoloft"
+
+
+# --- N2: a stopped run never commits a partial -o FILE --------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_n2_a_stopped_batch_leaves_the_output_file_as_it_was(
+    base_env: dict[str, str], home: Path, sig: signal.Signals
+) -> None:
+    target = home / "reports.jsonl"
+    target.write_text('{"previous": "good report"}\n')
+    proc = subprocess.Popen(
+        [KETCHECK, "batch", "--jobs", "1", "-o", str(target), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=base_env,
+        cwd=home,
+    )
+    try:
+        assert proc.stdin is not None
+        records = "".join(f'{{"patient_id": {i}, "medications": ["zoloft"]}}\n' for i in range(300))
+        proc.stdin.write(records.encode())
+        proc.stdin.flush()  # stdin stays open: the run waits for more, its output unfinished
+        deadline = time.monotonic() + TIMEOUT
+        partial: list[Path] = []
+        while not partial and time.monotonic() < deadline and proc.poll() is None:
+            partial = [p for p in home.glob(".reports.jsonl.*.tmp") if p.stat().st_size]
+            time.sleep(0.05)
+        assert partial, "the run never wrote its temporary file"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + sig
+    assert err.decode().count(f"stopped by {sig.name}") == 1 and b"Traceback" not in err
+    assert target.read_text() == '{"previous": "good report"}\n'
+    assert sorted(p.name for p in home.iterdir()) == ["reports.jsonl"]  # no temporary file
+
+
+def test_n2_a_signal_while_a_report_file_is_written_removes_its_temporary_file(
+    tmp_path: Path,
+) -> None:
+    from ketcheck.destination import atomic_output
+    from ketcheck.stops import Stopped
+
+    class NotCaught(Exception):
+        pass
+
+    def not_caught(signum: int, frame: object) -> None:
+        raise NotCaught  # what the default action would do: end the run, leaving the file
+
+    target = tmp_path / "report.json"
+    target.write_text("previous report")
+    previous = signal.signal(signal.SIGTERM, not_caught)
+    try:
+        with pytest.raises(Stopped) as stopped, atomic_output(str(target)) as fh:
+            fh.write("half a report")
+            fh.flush()
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.signum == signal.SIGTERM and not stopped.value.reported
+    assert target.read_text() == "previous report"
+    assert list(tmp_path.iterdir()) == [target]
