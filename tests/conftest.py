@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -50,3 +51,17 @@ def bundled() -> KnowledgeBase:
 def run(kb: KnowledgeBase, *names: str, **options: object) -> Report:
     """Check names against a knowledge base with a fixed tool version; keywords are CheckOptions."""
     return run_check(list(names), kb, CheckOptions(**options), tool_version="test")  # type: ignore[arg-type]
+
+
+def load_script(name: str) -> ModuleType:
+    """A generator script under scripts/ as a module, so its pure parts can be tested."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+

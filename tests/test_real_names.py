@@ -6,17 +6,13 @@ of it; the generator rules run on a few hand-written FDA and RxNorm rows (never 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
 import pytest
 
 from ketcheck.kb.knowledge import KnowledgeBase
 from ketcheck.matching.normalise import name_key
 from ketcheck.matching.resolve import Resolver
 from ketcheck.model import Ambiguous, Resolved, Unresolved
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_script
 
 # typed, the whole ingredient set it must resolve to
 RESOLVED = [
@@ -128,18 +124,7 @@ def test_a_second_word_never_adds_a_drug_silently(
 # --- the generator's rules, on hand-written rows ------------------------------------------
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "generate_fda_names", ROOT / "scripts/generate_fda_names.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["generate_fda_names"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
+gen = load_script("generate_fda_names")
 
 SUBSTANCE = {
     name_key(n): n

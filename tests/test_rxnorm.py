@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -19,23 +16,12 @@ from ketcheck.kb.knowledge import Ingredient, KnowledgeBase
 from ketcheck.kb.load import compile_knowledge
 from ketcheck.kb.rxnorm import CODES_FILE, build_codes
 from ketcheck.model import Ambiguous, Entry, Method, Resolved, Unresolved
-from tests.conftest import FIXTURE_KB, ROOT, run
+from tests.conftest import FIXTURE_KB, ROOT, load_script, run
 
 EXTRACT = Path(__file__).parent / "fixtures" / "rxnorm" / "extract.tsv"
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "generate_rxnorm", ROOT / "scripts/generate_rxnorm.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["generate_rxnorm"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
+gen = load_script("generate_rxnorm")
 
 
 @pytest.fixture(scope="module")
