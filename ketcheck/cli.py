@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
@@ -210,17 +211,36 @@ def _gather(
     return entries, warnings, given_in(decoded.text)
 
 
+def _repaired(values: Sequence[str]) -> tuple[list[str], bool]:
+    """Arguments with undecodable bytes repaired to U+FFFD, as stdin is; and whether any were.
+
+    The OS hands such bytes over as lone surrogates, which no JSON or FHIR reader accepts.
+    """
+    out = [v if v.isascii() else _repair(v) for v in values]
+    return out, out != list(values)
+
+
+def _repair(value: str) -> str:
+    try:
+        raw = os.fsencode(value)  # the bytes that were given, surrogateescape undone
+    except UnicodeEncodeError:  # a surrogate that no byte made (Windows' wide argv)
+        raw = value.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", errors="replace")
+
+
+def _not_utf8(what: str) -> str:
+    return f"{what} not valid UTF-8; undecodable bytes were replaced with \ufffd"
+
+
 def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
     from ketcheck.kb.load import default_protocol_path, read_protocol, untrusted
     from ketcheck.kb.protocol import DEFAULT
 
     if path is not None:
-        return read_protocol(path, kb)
-    env = os.environ.get("KETCHECK_PROTOCOL")
-    if env:
-        return read_protocol(env, kb)
-    user = default_protocol_path()
-    if user.is_file():
+        protocol = read_protocol(path, kb)
+    elif env := os.environ.get("KETCHECK_PROTOCOL"):
+        protocol = read_protocol(env, kb)
+    elif (user := default_protocol_path()).is_file():
         # as the compiled cache is: a file another user could write never changes the result
         reason = untrusted(user)
         if reason is not None:
@@ -228,8 +248,11 @@ def _protocol(path: Path | None, kb: "KnowledgeBase") -> "Protocol":
                 f"{user}: clinic protocol not used: {reason}; chmod go-w it, or name a "
                 "protocol with --protocol"
             )
-        return read_protocol(user, kb)
-    return DEFAULT
+        protocol = read_protocol(user, kb)
+    else:
+        return DEFAULT
+    (shown,), _ = _repaired([protocol.name])  # the report names it; the file was read as named
+    return protocol if shown == protocol.name else replace(protocol, name=shown)
 
 
 def _session_time(session: str | None) -> tuple["datetime | None", tuple[str, ...]]:
@@ -495,14 +518,20 @@ def check(
 
         kb = load_bundled()
         options, session_warnings = _options(kb, fail_on, session, route, protocol, strict)
+        names, names_repaired = _repaired(names or [])
+        condition, conditions_repaired = _repaired(condition or [])
         conditions: Sequence[ConditionEntry] = ()
         if condition:
             from ketcheck.sources.patient import condition_arguments
 
             conditions = condition_arguments(condition)
         entries, warnings, given = _gather(
-            names or [], input_file, kb, allow_empty=bool(conditions or bp)
+            names, input_file, kb, allow_empty=bool(conditions or bp)
         )
+        if names_repaired:
+            warnings.insert(0, _not_utf8("arguments were"))
+        if conditions_repaired:
+            warnings.insert(names_repaired, _not_utf8("--condition was"))
         if inputs_say_none(entries):
             entries = []  # "none" / "no medications": a complete check of an empty list
         given_conditions, given_bp = (given.conditions, given.bp) if given else ((), None)
@@ -519,8 +548,6 @@ def check(
             for w in session_warnings:
                 _err(f"warning: {w}")
         if warnings:
-            from dataclasses import replace
-
             report = replace(report, warnings=tuple(warnings) + report.warnings)
         _emit(report, fmt, output=output, color=color, details=details, quiet=quiet)
         if not quiet:
@@ -549,6 +576,9 @@ def info(
         from ketcheck.model import ExitCode, Route
 
         kb = load_bundled()
+        (name,), repaired = _repaired([name])
+        if repaired:
+            _err(f"warning: {_not_utf8('the name was')}")
         parsed, resolution = resolve_entry(kb, Resolver(kb), name)  # a name or "RxNorm N"
         detail = describe(kb, name, parsed, resolution, Route(route.value))
         if as_json:

@@ -455,14 +455,64 @@ def test_d11_lone_surrogates_never_reach_output_raw(kc: Run, fmt: str) -> None:
         assert inputs == ["zo\udc9b2Jloft", "zoloft\ud83d"]
 
 
+NOT_UTF8 = "not valid UTF-8; undecodable bytes were replaced with \ufffd"
+
+
+def _no_surrogates(text: str) -> None:
+    """Valid I-JSON: no lone surrogate, raw or escaped, anywhere in the document."""
+    assert "\\ud" not in text.lower()
+    assert not any(
+        "\ud800" <= ch <= "\udfff" for ch in json.dumps(json.loads(text), ensure_ascii=False)
+    )
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "fhir", "markdown"])
-def test_d11_undecodable_argument_bytes_are_escaped(kc: Run, fmt: str) -> None:
+def test_n8_undecodable_argument_bytes_become_replacement_characters(kc: Run, fmt: str) -> None:
     r = kc("check", "-f", fmt, b"zoloft\xff\xfe")
     no_crash(r)
     text = r.stdout.decode("utf-8")
-    assert "\\udcff" in text or "\\\\udcff" in text
-    if fmt in ("json", "fhir"):
-        json.loads(text)
+    assert "zoloft\ufffd\ufffd" in text and "udcff" not in text
+    assert f"arguments were {NOT_UTF8}" in r.stderr.decode()
+    if fmt == "json":
+        _no_surrogates(text)
+        assert json.loads(text)["warnings"][0] == f"arguments were {NOT_UTF8}"
+    if fmt == "fhir":
+        _no_surrogates(text)
+
+
+@pytest.mark.parametrize("fmt", ["json", "fhir"])
+def test_n8_undecodable_condition_bytes_become_replacement_characters(kc: Run, fmt: str) -> None:
+    r = kc("check", "-f", fmt, "--condition", b"pregnant\xff", "zoloft")
+    no_crash(r)
+    text = r.stdout.decode("utf-8")
+    _no_surrogates(text)
+    assert "pregnant\ufffd" in text and f"--condition was {NOT_UTF8}" in r.stderr.decode()
+
+
+def test_n8_a_lone_surrogate_condition_from_json_still_gives_a_fhir_bundle(kc: Run) -> None:
+    r = kc(
+        "check",
+        "-f",
+        "fhir",
+        stdin=b'{"medications": ["zoloft"], "conditions": ["pregnant\\udcff"]}',
+    )
+    no_crash(r)
+    assert json.loads(r.stdout)["resourceType"] == "Bundle"
+
+
+def test_n8_files_with_undecodable_names_are_read_and_named_validly(kc: Run, home: Path) -> None:
+    listing = os.fsencode(home) + b"/meds\xff.txt"
+    with open(listing, "wb") as fh:
+        fh.write(b"zoloft\n")
+    protocol = os.fsencode(home) + b"/clinic\xff.toml"
+    with open(protocol, "wb") as fh:
+        fh.write(kc("protocol", "init").stdout)
+    r = kc("check", "-f", "json", "-i", listing, "--protocol", protocol)
+    no_crash(r)
+    _no_surrogates(r.stdout.decode("utf-8"))
+    doc = json.loads(r.stdout)
+    assert doc["medications"][0]["input"] == "zoloft"
+    assert doc["protocol"] == f"{home}/clinic\ufffd.toml"
 
 
 def test_d21_zero_columns_still_prints_the_report(kc: Run) -> None:

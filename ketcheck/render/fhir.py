@@ -121,7 +121,7 @@ def condition_entries(report: Report, urls: dict[str, str]) -> list[dict[str, An
     for c in report.conditions:
         if c.status.value not in VERIFICATION:
             continue
-        url = f"urn:uuid:{uuid.uuid5(_NS, f'condition:{c.index}:{c.input}')}"
+        url = f"urn:uuid:{_uuid(f'condition:{c.index}:{c.input}')}"
         urls[f"condition:{c.index}"] = url
         resource: dict[str, Any] = {
             "resourceType": "Condition",
